@@ -1,0 +1,100 @@
+// Records bound symbols into a trace.
+#include "ir/recorder.h"
+
+#include <algorithm>
+
+#include "support/error.h"
+
+namespace keraunos {
+
+SymbolTable& global_symbols() {
+  static SymbolTable table;
+  return table;
+}
+
+Recorder::Recorder(Trace& trace) : trace_(trace) { scopes_.push_back(&trace_.bsyms); }
+
+namespace {
+
+bool defined_in(const std::vector<BoundSymbol>& bsyms, ProxyId id) {
+  for (const auto& b : bsyms)
+    if (std::find(b.outputs.begin(), b.outputs.end(), id) != b.outputs.end()) return true;
+  return false;
+}
+
+}  // namespace
+
+BoundSymbol Recorder::make(const Symbol& sym, std::vector<Value> bound) {
+  BoundSymbol b;
+  b.sym = &sym;
+  b.tags = default_tags;
+  if (sym.is_prim) {
+    MetaArgs ma(trace_, bound, sym.id);
+    auto types = sym.meta(ma);
+    b.args = std::move(bound);
+    for (auto& t : types) b.outputs.push_back(trace_.new_proxy(std::move(t)));
+    return b;
+  }
+  std::vector<BoundSymbol> sub;
+  std::vector<Value> outs;
+  {
+    Scope s(*this, &sub);
+    outs = sym.decomp(*this, bound);
+    // A composite never returns a value it did not produce: an input (or an outer value) passed
+    // through gets a shallow copy, so every output is defined exactly once.
+    for (auto& o : outs) {
+      KERAUNOS_CHECK(o.is_proxy(), sym.id, ": a decomposition must return proxies");
+      if (!defined_in(sub, o.as_proxy())) o = call1("prims.shallow_copy", {o});
+    }
+  }
+  b.args = std::move(bound);
+  for (const auto& o : outs) b.outputs.push_back(o.as_proxy());
+  b.subsymbols = std::move(sub);
+  return b;
+}
+
+std::vector<Value> Recorder::call(const Symbol& sym, std::vector<Value> args,
+                                  std::vector<std::pair<std::string, Value>> kwargs) {
+  auto bound = bind_arguments(sym, trace_, std::move(args), std::move(kwargs));
+  BoundSymbol b = make(sym, std::move(bound));
+  std::vector<Value> outs;
+  outs.reserve(b.outputs.size());
+  for (ProxyId o : b.outputs) outs.push_back(Value::proxy(o));
+  scopes_.back()->push_back(std::move(b));
+  return outs;
+}
+
+Value Recorder::call1(const Symbol& sym, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs) {
+  auto outs = call(sym, std::move(args), std::move(kwargs));
+  KERAUNOS_CHECK(outs.size() == 1, sym.id, " returns ", outs.size(), " values, expected one");
+  return outs[0];
+}
+
+std::vector<Value> Recorder::call(std::string_view id, std::vector<Value> args,
+                                  std::vector<std::pair<std::string, Value>> kwargs) {
+  return call(global_symbols().get(id), std::move(args), std::move(kwargs));
+}
+
+Value Recorder::call1(std::string_view id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs) {
+  return call1(global_symbols().get(id), std::move(args), std::move(kwargs));
+}
+
+std::vector<ProxyType> Recorder::infer(const Symbol& sym, const std::vector<Value>& bound_args) {
+  if (sym.is_prim) {
+    MetaArgs ma(trace_, bound_args, sym.id);
+    return sym.meta(ma);
+  }
+  size_t cp = trace_.checkpoint();
+  std::vector<ProxyType> types;
+  try {
+    BoundSymbol b = make(sym, bound_args);
+    for (ProxyId o : b.outputs) types.push_back(trace_.type(o));
+  } catch (...) {
+    trace_.rollback(cp);
+    throw;
+  }
+  trace_.rollback(cp);
+  return types;
+}
+
+}  // namespace keraunos

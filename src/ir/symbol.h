@@ -1,0 +1,127 @@
+// Symbols (operations with a signature, a meta function and, for composites, a decomposition)
+// and the table that names them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/value.h"
+
+namespace keraunos {
+
+class Trace;
+class Recorder;
+
+// Properties of an operation, used by DCE, CSE, partitioning and rematerialization.
+enum OpTag : uint32_t {
+  kTagNone = 0,
+  kTagShape = 1u << 0,          // reshapes/views: no arithmetic
+  kTagElementwise = 1u << 1,
+  kTagReduction = 1u << 2,
+  kTagRandom = 1u << 3,         // never merged by CSE
+  kTagMatmul = 1u << 4,
+  kTagDontDce = 1u << 5,        // has an effect beyond its outputs
+  kTagNonFunctional = 1u << 6,  // same inputs may give different outputs (empty, dropout)
+  kTagCreation = 1u << 7,
+  kTagInternal = 1u << 8,       // bookkeeping symbols (del, fusion regions)
+};
+
+// What a parameter accepts. Binding checks arguments against these and reports the op and parameter.
+enum class ParamKind : uint8_t {
+  Tensor,      // a tensor proxy
+  OptTensor,   // a tensor proxy or None
+  Tensors,     // a tuple of tensor proxies
+  Number,      // bool/int/float literal or number proxy
+  OptNumber,
+  TensorOrNumber,
+  Int,         // int literal or int number proxy
+  OptInt,
+  Ints,        // tuple of ints (a single int is normalized to a 1-tuple)
+  OptInts,
+  Float,       // int or float literal or number proxy
+  OptFloat,
+  Bool,
+  OptBool,
+  DType,
+  OptDType,
+  Device,
+  OptDevice,
+  Str,
+  OptStr,
+  Any,
+};
+std::string_view param_kind_name(ParamKind k);
+
+struct Param {
+  std::string name;
+  ParamKind kind = ParamKind::Any;
+  std::optional<Value> default_value;  // nullopt: required
+  bool kw_only = false;                // printed as name=value
+};
+
+// The arguments a meta function sees: bound and normalized (one Value per parameter).
+class MetaArgs {
+ public:
+  MetaArgs(const Trace& trace, const std::vector<Value>& args, std::string_view op)
+      : trace_(trace), args_(args), op_(op) {}
+  const Trace& trace() const { return trace_; }
+  const std::vector<Value>& args() const { return args_; }
+  const Value& operator[](size_t i) const { return args_[i]; }
+  size_t size() const { return args_.size(); }
+  std::string_view op() const { return op_; }
+  const TensorType& tensor(size_t i) const;  // throws TypeError naming the op if not a tensor
+  bool is_tensor(size_t i) const;
+  const ProxyType& type_of(const Value& v) const;
+
+ private:
+  const Trace& trace_;
+  const std::vector<Value>& args_;
+  std::string_view op_;
+};
+
+using MetaFn = std::function<std::vector<ProxyType>(const MetaArgs&)>;
+// A decomposition records other symbols through the recorder and returns its outputs.
+using DecompFn = std::function<std::vector<Value>(Recorder&, const std::vector<Value>& args)>;
+
+struct Symbol {
+  std::string id;  // "prims.add", "torch.nn.functional.gelu"
+  std::vector<Param> params;
+  bool is_prim = false;
+  uint32_t tags = kTagNone;
+  MetaFn meta;        // prims (and opaque executor ops)
+  DecompFn decomp;    // composites
+  std::string doc;
+
+  bool has_tag(OpTag t) const { return (tags & t) != 0; }
+};
+
+// Names symbols. Registration is an explicit call; lookups are by id.
+class SymbolTable {
+ public:
+  SymbolTable() = default;
+  SymbolTable(const SymbolTable&) = delete;
+  SymbolTable& operator=(const SymbolTable&) = delete;
+
+  // Adds a symbol; throws if the id is taken. The returned pointer stays valid for the table's life.
+  const Symbol* add(Symbol s);
+  const Symbol* find(std::string_view id) const;
+  const Symbol& get(std::string_view id) const;  // throws naming the id
+  const std::vector<const Symbol*>& all() const { return order_; }
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<Symbol>> by_id_;
+  std::vector<const Symbol*> order_;
+};
+
+// Normalizes call arguments against the symbol's parameters (positional, then keywords, then
+// defaults) and checks each against its kind. Throws TypeError naming the op and the parameter.
+std::vector<Value> bind_arguments(const Symbol& sym, const Trace& trace, std::vector<Value> args,
+                                  std::vector<std::pair<std::string, Value>> kwargs = {});
+
+}  // namespace keraunos

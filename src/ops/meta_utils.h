@@ -1,0 +1,43 @@
+// Helpers shared by meta functions: shape printing, dim canonicalization, broadcasting and the
+// checks every op makes, with errors that name the op, the shapes and dtypes, and what was expected.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/symbol.h"
+#include "ir/trace.h"
+#include "support/error.h"
+
+namespace keraunos::ops {
+
+std::string shape_str(const Trace& t, const Shape& s);         // [s0, 4]
+std::string type_str(const Trace& t, const TensorType& tt);     // cpu f32[s0, 4]
+
+// Wraps a possibly negative dim into [0, rank); throws "op: dim d out of range for a tensor of rank r".
+int64_t canonical_dim(std::string_view op, int64_t dim, int64_t rank);
+std::vector<int64_t> canonical_dims(std::string_view op, const std::vector<int64_t>& dims, int64_t rank);
+
+// Two dims are known equal (same constant or same symbol).
+bool same_dim(const Dim& a, const Dim& b);
+bool same_shape(const Shape& a, const Shape& b);
+// Number of elements when every dim is constant.
+std::optional<int64_t> static_numel(const Shape& s);
+
+// torch-style broadcasting of several shapes; throws naming the op and the shapes.
+Shape broadcast_shapes(const Trace& t, std::string_view op, const std::vector<Shape>& shapes);
+
+// Reads an int argument that may be a literal or a (known) number proxy as a Dim.
+Dim dim_from_value(const Trace& t, const Value& v);
+std::vector<Dim> dims_from_value(const Trace& t, const Value& v);
+
+// Parameters, briefly: P("a", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(0)).
+Param P(std::string name, ParamKind kind);
+Param P(std::string name, ParamKind kind, Value default_value, bool kw_only = false);
+Param KW(std::string name, ParamKind kind, Value default_value);
+
+inline std::vector<ProxyType> one(TensorType t) { return {ProxyType::of(std::move(t))}; }
+
+}  // namespace keraunos::ops

@@ -1,0 +1,81 @@
+// Reduction prims over explicit dims: sum, prod, amax, amin, var, var_mean, argmax, argmin.
+#include <algorithm>
+
+#include "ops/meta_utils.h"
+#include "ops/prims/prims.h"
+
+namespace keraunos::ops {
+namespace {
+
+TensorType reduced(const MetaArgs& m, const TensorType& a, const std::vector<int64_t>& dims) {
+  TensorType out = a;
+  out.requires_grad = false;
+  out.shape.clear();
+  for (int64_t i = 0; i < a.rank(); ++i)
+    if (std::find(dims.begin(), dims.end(), i) == dims.end()) out.shape.push_back(a.shape[static_cast<size_t>(i)]);
+  return out;
+}
+
+Symbol reduction(std::string id, std::vector<Param> params, MetaFn meta) {
+  Symbol s;
+  s.id = std::move(id);
+  s.is_prim = true;
+  s.tags = kTagReduction;
+  s.params = std::move(params);
+  s.meta = std::move(meta);
+  return s;
+}
+
+}  // namespace
+
+void register_reduction_prims(SymbolTable& table) {
+  for (const char* name : {"sum", "prod", "amax", "amin"}) {
+    bool minmax = name[0] == 'a';
+    table.add(reduction(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)},
+                        [minmax](const MetaArgs& m) {
+                          const auto& a = m.tensor(0);
+                          if (minmax)
+                            KERAUNOS_TYPE_CHECK(!is_complex(a.dtype), m.op(), ": complex tensors are not ordered, got ",
+                                                type_str(m.trace(), a));
+                          auto dims = canonical_dims(m.op(), m[1].as_ints(), a.rank());
+                          return one(reduced(m, a, dims));
+                        }));
+  }
+  auto var_meta = [](const MetaArgs& m, bool with_mean) {
+    const auto& a = m.tensor(0);
+    KERAUNOS_TYPE_CHECK(is_floating(a.dtype) || is_complex(a.dtype), m.op(), ": expected a floating or complex tensor, got ",
+                        type_str(m.trace(), a));
+    auto dims = canonical_dims(m.op(), m[1].as_ints(), a.rank());
+    TensorType v = reduced(m, a, dims);
+    TensorType mean = v;
+    v.dtype = to_real(v.dtype);
+    std::vector<ProxyType> out{ProxyType::of(v)};
+    if (with_mean) out.push_back(ProxyType::of(mean));
+    return out;
+  };
+  table.add(reduction("prims.var", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints), KW("correction", ParamKind::Float, Value::integer(1))},
+                      [var_meta](const MetaArgs& m) { return var_meta(m, false); }));
+  table.add(reduction("prims.var_mean",
+                      {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints), KW("correction", ParamKind::Float, Value::integer(1))},
+                      [var_meta](const MetaArgs& m) { return var_meta(m, true); }));
+  for (const char* name : {"argmax", "argmin"}) {
+    table.add(reduction(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none())},
+                        [](const MetaArgs& m) {
+                          const auto& a = m.tensor(0);
+                          KERAUNOS_TYPE_CHECK(!is_complex(a.dtype) && !is_bool(a.dtype), m.op(),
+                                              ": expected a real numeric tensor, got ", type_str(m.trace(), a));
+                          TensorType out = a;
+                          out.requires_grad = false;
+                          out.dtype = DType::Int64;
+                          if (m[1].is_none()) {
+                            out.shape.clear();
+                          } else {
+                            int64_t d = canonical_dim(m.op(), m[1].as_int(), a.rank());
+                            out = reduced(m, out, {d});
+                          }
+                          return one(out);
+                        }));
+  }
+}
+
+}  // namespace keraunos::ops

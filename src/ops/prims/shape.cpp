@@ -1,0 +1,178 @@
+// Shape prims: broadcast_in_dim, reshape, transpose, slice, squeeze, cat, pad, flip, shallow_copy.
+#include <algorithm>
+
+#include "ir/printer.h"
+#include "ops/meta_utils.h"
+#include "ops/prims/prims.h"
+
+namespace keraunos::ops {
+namespace {
+
+Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagShape) {
+  Symbol s;
+  s.id = std::move(id);
+  s.is_prim = true;
+  s.tags = tags;
+  s.params = std::move(params);
+  s.meta = std::move(meta);
+  return s;
+}
+
+TensorType like(const TensorType& a, Shape shape) {
+  TensorType t = a;
+  t.shape = std::move(shape);
+  t.requires_grad = false;
+  return t;
+}
+
+std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.name_of(d.sym) : std::to_string(d.size); }
+
+}  // namespace
+
+void register_shape_prims(SymbolTable& table) {
+  table.add(prim("prims.broadcast_in_dim",
+                 {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints), P("broadcast_dimensions", ParamKind::Ints)},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   Shape shape = dims_from_value(m.trace(), m[1]);
+                   auto bd = m[2].as_ints();
+                   KERAUNOS_TYPE_CHECK(static_cast<int64_t>(bd.size()) == a.rank(), m.op(), ": broadcast_dimensions has ",
+                                       bd.size(), " entries but the input ", type_str(m.trace(), a), " has rank ", a.rank());
+                   for (size_t i = 0; i < bd.size(); ++i) {
+                     KERAUNOS_TYPE_CHECK(bd[i] >= 0 && bd[i] < static_cast<int64_t>(shape.size()) && (i == 0 || bd[i] > bd[i - 1]),
+                                         m.op(), ": broadcast_dimensions must be increasing dims of the result (rank ",
+                                         shape.size(), ")");
+                     const Dim& in = a.shape[i];
+                     const Dim& out = shape[static_cast<size_t>(bd[i])];
+                     KERAUNOS_TYPE_CHECK(in == out || (in.is_constant() && in.size == 1), m.op(), ": input dimension ", i,
+                                         " of ", type_str(m.trace(), a), " is ", dim_str(m.trace(), in),
+                                         ", expected 1 or ", dim_str(m.trace(), out));
+                   }
+                   for (const auto& d : shape)
+                     KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, m.op(), ": negative size in ", shape_str(m.trace(), shape));
+                   return one(like(a, std::move(shape)));
+                 }));
+
+  table.add(prim("prims.reshape", {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    Shape shape = dims_from_value(m.trace(), m[1]);
+    for (const auto& d : shape)
+      KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, m.op(), ": negative size in ", shape_str(m.trace(), shape),
+                          " (prims take explicit sizes; -1 is resolved by torch.reshape)");
+    auto n_in = static_numel(a.shape), n_out = static_numel(shape);
+    if (n_in && n_out)
+      KERAUNOS_TYPE_CHECK(*n_in == *n_out, m.op(), ": cannot reshape ", type_str(m.trace(), a), " (", *n_in,
+                          " elements) to ", shape_str(m.trace(), shape), " (", *n_out, " elements)");
+    return one(like(a, std::move(shape)));
+  }));
+
+  table.add(prim("prims.transpose", {P("a", ParamKind::Tensor), P("permutation", ParamKind::Ints)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    auto perm = m[1].as_ints();
+    KERAUNOS_TYPE_CHECK(static_cast<int64_t>(perm.size()) == a.rank(), m.op(), ": permutation ",
+                        describe_value(m.trace(), m[1]), " has ", perm.size(), " entries but the input ",
+                        type_str(m.trace(), a), " has rank ", a.rank());
+    auto p = canonical_dims(m.op(), perm, a.rank());
+    Shape shape;
+    for (int64_t d : p) shape.push_back(a.shape[static_cast<size_t>(d)]);
+    return one(like(a, std::move(shape)));
+  }));
+
+  table.add(prim("prims.slice",
+                 {P("a", ParamKind::Tensor), P("start_indices", ParamKind::Ints), P("end_indices", ParamKind::Ints),
+                  P("strides", ParamKind::OptInts, Value::none())},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   auto st = m[1].as_ints(), en = m[2].as_ints();
+                   std::vector<int64_t> sd = m[3].is_none() ? std::vector<int64_t>(st.size(), 1) : m[3].as_ints();
+                   KERAUNOS_TYPE_CHECK(static_cast<int64_t>(st.size()) == a.rank() && en.size() == st.size() && sd.size() == st.size(),
+                                       m.op(), ": start, end and strides need one entry per dimension of ",
+                                       type_str(m.trace(), a));
+                   Shape shape;
+                   for (size_t i = 0; i < st.size(); ++i) {
+                     const Dim& d = a.shape[i];
+                     KERAUNOS_TYPE_CHECK(sd[i] > 0, m.op(), ": strides must be positive, got ", sd[i]);
+                     KERAUNOS_TYPE_CHECK(st[i] >= 0 && st[i] <= en[i] && (d.is_symbolic() || en[i] <= d.size), m.op(),
+                                         ": slice [", st[i], ":", en[i], "] is out of bounds for dimension ", i, " of ",
+                                         type_str(m.trace(), a));
+                     shape.push_back(Dim::constant((en[i] - st[i] + sd[i] - 1) / sd[i]));
+                   }
+                   return one(like(a, std::move(shape)));
+                 }));
+
+  table.add(prim("prims.squeeze", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    auto dims = canonical_dims(m.op(), m[1].as_ints(), a.rank());
+    Shape shape;
+    for (int64_t i = 0; i < a.rank(); ++i) {
+      bool drop = std::find(dims.begin(), dims.end(), i) != dims.end();
+      if (drop) {
+        const Dim& d = a.shape[static_cast<size_t>(i)];
+        KERAUNOS_TYPE_CHECK(d.is_constant() && d.size == 1, m.op(), ": dimension ", i, " of ", type_str(m.trace(), a),
+                            " has size ", dim_str(m.trace(), d), ", expected 1");
+      } else {
+        shape.push_back(a.shape[static_cast<size_t>(i)]);
+      }
+    }
+    return one(like(a, std::move(shape)));
+  }));
+
+  table.add(prim("prims.cat", {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+    const auto& ts = m[0].as_tuple();
+    KERAUNOS_TYPE_CHECK(!ts.empty(), m.op(), ": expected a non-empty tuple of tensors");
+    const auto& first = m.type_of(ts[0]).tensor;
+    int64_t dim = canonical_dim(m.op(), m[1].as_int(), first.rank());
+    Shape shape = first.shape;
+    int64_t total = 0;
+    for (size_t k = 0; k < ts.size(); ++k) {
+      const auto& t = m.type_of(ts[k]).tensor;
+      KERAUNOS_TYPE_CHECK(t.rank() == first.rank() && t.dtype == first.dtype && t.device == first.device, m.op(),
+                          ": tensor ", k, " is ", type_str(m.trace(), t), " but tensor 0 is ", type_str(m.trace(), first),
+                          " (expected the same rank, dtype and device)");
+      for (int64_t i = 0; i < t.rank(); ++i) {
+        if (i == dim) continue;
+        KERAUNOS_TYPE_CHECK(t.shape[static_cast<size_t>(i)] == first.shape[static_cast<size_t>(i)], m.op(), ": tensor ", k,
+                            " has shape ", shape_str(m.trace(), t.shape), " but tensor 0 has ", shape_str(m.trace(), first.shape),
+                            "; they must match except in dimension ", dim);
+      }
+      const Dim& d = t.shape[static_cast<size_t>(dim)];
+      KERAUNOS_TYPE_CHECK(d.is_constant(), m.op(), ": symbolic sizes along the concatenated dimension are not supported");
+      total += d.size;
+    }
+    shape[static_cast<size_t>(dim)] = Dim::constant(total);
+    return one(like(first, std::move(shape)));
+  }));
+
+  // pad(a, padding_value, padding_config): per dim (low, high, interior); low/high may be negative.
+  table.add(prim("prims.pad", {P("a", ParamKind::Tensor), P("padding_value", ParamKind::Number), P("padding_config", ParamKind::Any)},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   KERAUNOS_TYPE_CHECK(m[2].is_tuple() && static_cast<int64_t>(m[2].as_tuple().size()) == a.rank(), m.op(),
+                                       ": padding_config needs one (low, high, interior) triple per dimension of ",
+                                       type_str(m.trace(), a));
+                   Shape shape;
+                   for (int64_t i = 0; i < a.rank(); ++i) {
+                     auto cfg = m[2].as_tuple()[static_cast<size_t>(i)].as_ints();
+                     KERAUNOS_TYPE_CHECK(cfg.size() == 3 && cfg[2] >= 0, m.op(), ": each padding entry is (low, high, interior>=0)");
+                     const Dim& d = a.shape[static_cast<size_t>(i)];
+                     KERAUNOS_TYPE_CHECK(d.is_constant(), m.op(), ": symbolic sizes are not supported");
+                     int64_t n = d.size + cfg[0] + cfg[1] + (d.size > 0 ? (d.size - 1) * cfg[2] : 0);
+                     KERAUNOS_TYPE_CHECK(n >= 0, m.op(), ": padding makes dimension ", i, " negative");
+                     shape.push_back(Dim::constant(n));
+                   }
+                   return one(like(a, std::move(shape)));
+                 }));
+
+  table.add(prim("prims.flip", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    canonical_dims(m.op(), m[1].as_ints(), a.rank());
+    return one(like(a, a.shape));
+  }));
+
+  table.add(prim("prims.shallow_copy", {P("a", ParamKind::Tensor)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    return one(like(a, a.shape));
+  }));
+}
+
+}  // namespace keraunos::ops

@@ -1,0 +1,36 @@
+// torch's type promotion (result_type with Python scalars as weak types) and the common
+// preparation of elementwise operands: promote, broadcast, convert to the computation dtype.
+#pragma once
+
+#include <vector>
+
+#include "ir/recorder.h"
+
+namespace keraunos::ops {
+
+DType promote_types(DType a, DType b);  // torch.promote_types; throws for float8 mixes
+DType default_float_dtype();            // float32 (the front end may change it per trace)
+void set_default_float_dtype(DType t);
+
+// How an op maps the promoted dtype to its result (Thunder's ELEMENTWISE_TYPE_PROMOTION_KIND).
+enum class Promotion { Default, IntToFloat, AlwaysBool, ComplexToFloat, BoolToLong, NoOpmath };
+
+struct PromotedTypes {
+  DType computation;  // what the prim computes in (f32 for f16/bf16)
+  DType result;
+};
+
+// torch.result_type over tensors and numbers (numbers are weak; 0-d tensors rank below others).
+DType result_type(const Trace& t, const std::vector<Value>& operands);
+PromotedTypes promote(const Trace& t, const std::vector<Value>& operands, Promotion kind);
+
+// Helpers for decompositions.
+const TensorType& tensor_type(const Trace& t, const Value& v);
+bool is_tensor(const Trace& t, const Value& v);
+Value to_dtype(Recorder& r, const Value& v, DType dt);  // no-op when already that dtype; numbers pass through
+Value broadcast_to(Recorder& r, const Value& v, const Shape& shape);
+// Broadcasts tensors to a common shape, converts to the computation dtype, calls the prim, converts
+// the result. Numbers stay weak.
+Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind);
+
+}  // namespace keraunos::ops
