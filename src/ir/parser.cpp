@@ -292,8 +292,7 @@ class LineParser {
   void annotations(Stmt& s) {
     while (!at_end()) {
       if (at_punct("@")) {
-        next();
-        const Token& tt = peek();
+        const Token& tt = next();
         std::string tag = expect_name("a tag name");
         auto bt = bsym_tag_from_name(tag);
         if (!bt) throw ParseError(line_, tt.col, "unknown tag '@" + tag + "' (expected @backward, @recompute_in_backward or @dont_dce)");
