@@ -6,6 +6,10 @@ if(KERAUNOS_CCACHE)
 endif()
 
 set(KERAUNOS_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 reports false positives for std::string concatenation at -O3 (GCC bug 105329).
+  list(APPEND KERAUNOS_WARNINGS -Wno-restrict -Wno-stringop-overflow)
+endif()
 if(KERAUNOS_WERROR)
   list(APPEND KERAUNOS_WARNINGS -Werror)
 endif()
