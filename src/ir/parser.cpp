@@ -2,6 +2,7 @@
 // statement per line, subsymbols as comment lines two spaces deeper than their parent.
 #include "ir/parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -25,7 +26,7 @@ enum class Tok { Name, Int, Float, String, Punct, End };
 struct Token {
   Tok kind = Tok::End;
   std::string text;  // names, punctuation, string contents
-  int64_t i = 0;
+  uint64_t u = 0;  // integer literals, before any leading minus
   double f = 0;
   int col = 0;  // 1-based
 };
@@ -78,8 +79,9 @@ class Lexer {
           if (ec != std::errc() || p != num.data() + num.size()) fail(t.col, "malformed number '" + num + "'");
         } else {
           t.kind = Tok::Int;
-          auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), t.i);
-          if (ec != std::errc() || p != num.data() + num.size()) fail(t.col, "integer '" + num + "' out of range");
+          auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), t.u);
+          if (ec != std::errc() || p != num.data() + num.size() || t.u > (uint64_t{1} << 63))
+            fail(t.col, "integer '" + num + "' out of range");
         }
         t.text = num;
         i = j;
@@ -204,7 +206,7 @@ class LineParser {
       next();
       if (peek().kind == Tok::Int) {
         e.k = Expr::K::Int;
-        e.i = -next().i;
+        e.i = static_cast<int64_t>(0 - next().u);  // two's complement: -2^63 fits
       } else if (peek().kind == Tok::Float) {
         e.k = Expr::K::Float;
         e.f = -next().f;
@@ -218,8 +220,9 @@ class LineParser {
       return e;
     }
     if (t.kind == Tok::Int) {
+      if (t.u > static_cast<uint64_t>(INT64_MAX)) throw ParseError(line_, t.col, "integer '" + t.text + "' out of range");
       e.k = Expr::K::Int;
-      e.i = next().i;
+      e.i = static_cast<int64_t>(next().u);
       return e;
     }
     if (t.kind == Tok::Float) {
@@ -353,6 +356,7 @@ class Parser {
     // Header comments and blank lines before the signature.
     while (li < lines_.size() && (is_blank(lines_[li]) || lines_[li][0] == '#')) ++li;
     if (li >= lines_.size()) throw ParseError(static_cast<int>(li), 1, "expected 'def NAME(...):' but found end of text");
+    trace_.signature_line = static_cast<int>(li + 1);
     signature(lines_[li], static_cast<int>(li + 1));
     ++li;
     std::vector<std::unique_ptr<Stmt>> top;
@@ -365,6 +369,7 @@ class Parser {
       size_t indent = l.find_first_not_of(' ');
       std::string_view body = l.substr(indent);
       int col = static_cast<int>(indent) + 1;
+      if (indent == 0 && body[0] == '#') continue;  // a comment at column 1
       if (returned) {
         if (body[0] == '#') continue;
         throw ParseError(line, col, "expected end of trace after 'return' but found more text");
@@ -418,9 +423,16 @@ class Parser {
       p.expect_punct(":");
       if (p.peek().kind != Tok::String) p.fail(p.peek(), "a quoted type such as \"cpu f32[4]\"");
       const Token& ty = p.next();
-      if (trace_.find(name)) throw ParseError(line, nt.col, "input '" + name + "' is defined twice");
       ProxyType pt = parse_type(ty.text, line, ty.col + 1, /*define_dims=*/true);
-      trace_.inputs.push_back(trace_.new_proxy(std::move(pt), name));
+      if (auto existing = trace_.find(name)) {
+        // A size symbol an earlier input's shape introduced may also be passed as an int input.
+        bool is_size_symbol = std::find(trace_.inputs.begin(), trace_.inputs.end(), *existing) == trace_.inputs.end() &&
+                              !trace_.type(*existing).is_tensor && pt == trace_.type(*existing);
+        if (!is_size_symbol) throw ParseError(line, nt.col, "input '" + name + "' is defined twice");
+        trace_.inputs.push_back(*existing);
+      } else {
+        trace_.inputs.push_back(trace_.new_proxy(std::move(pt), name));
+      }
       if (p.at_punct(",")) {
         p.next();
       } else if (!p.at_punct(")")) {
@@ -455,7 +467,7 @@ class Parser {
     if (p.at_punct(":")) {
       p.next();
       if (p.peek().kind != Tok::Int) p.fail(p.peek(), "a device index");
-      dev += ":" + std::to_string(p.next().i);
+      dev += ":" + std::to_string(p.next().u);
     }
     auto d = Device::parse(dev);
     if (!d) throw ParseError(line, first.col, "unknown device '" + dev + "' (expected cpu or cuda:N)");
@@ -469,8 +481,8 @@ class Parser {
     while (!p.at_punct("]")) {
       const Token& dk = p.peek();
       if (dk.kind == Tok::Int) {
-        if (dk.i < 0) throw ParseError(line, dk.col, "negative dimension");
-        t.shape.push_back(Dim::constant(p.next().i));
+        if (dk.u > static_cast<uint64_t>(INT64_MAX)) throw ParseError(line, dk.col, "dimension out of range");
+        t.shape.push_back(Dim::constant(static_cast<int64_t>(p.next().u)));
       } else if (dk.kind == Tok::Name) {
         std::string sym = p.next().text;
         auto id = trace_.find(sym);

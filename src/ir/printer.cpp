@@ -7,14 +7,42 @@
 
 namespace keraunos {
 
+// Python's repr: the shortest round-trip digits, fixed notation for exponents in [-4, 16),
+// scientific with at least two exponent digits otherwise.
 std::string print_float(double f) {
-  if (std::isnan(f)) return "float('nan')";
+  if (std::isnan(f)) return std::signbit(f) ? "-float('nan')" : "float('nan')";
   if (std::isinf(f)) return f > 0 ? "float('inf')" : "-float('inf')";
   char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f);
-  std::string s(buf, p);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::scientific);
+  std::string sci(buf, p);
+  size_t e = sci.find('e');
+  std::string mant = sci.substr(0, e);
+  int exp = std::stoi(sci.substr(e + 1));
+  bool neg = mant[0] == '-';
+  if (neg) mant.erase(0, 1);
+  std::string digits;
+  for (char c : mant)
+    if (c != '.') digits += c;
+  std::string out;
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) {
+      out = "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+    } else {
+      size_t int_len = static_cast<size_t>(exp) + 1;
+      if (digits.size() <= int_len) {
+        out = digits + std::string(int_len - digits.size(), '0') + ".0";
+      } else {
+        out = digits.substr(0, int_len) + "." + digits.substr(int_len);
+      }
+    }
+  } else {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    std::string ex = std::to_string(exp < 0 ? -exp : exp);
+    if (ex.size() < 2) ex = "0" + ex;
+    out += std::string("e") + (exp < 0 ? "-" : "+") + ex;
+  }
+  return neg ? "-" + out : out;
 }
 
 std::string quote_string(const std::string& s) {

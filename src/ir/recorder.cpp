@@ -56,7 +56,15 @@ BoundSymbol Recorder::make(const Symbol& sym, std::vector<Value> bound) {
 std::vector<Value> Recorder::call(const Symbol& sym, std::vector<Value> args,
                                   std::vector<std::pair<std::string, Value>> kwargs) {
   auto bound = bind_arguments(sym, trace_, std::move(args), std::move(kwargs));
-  BoundSymbol b = make(sym, std::move(bound));
+  BoundSymbol b;
+  try {
+    b = make(sym, std::move(bound));
+  } catch (const TypeError& e) {
+    // An error deep in a decomposition names the prim; say which op the user called too.
+    std::string msg = e.what();
+    if (sym.is_prim || scopes_.size() > 1 || msg.rfind(sym.id, 0) == 0) throw;
+    throw TypeError(sym.id + ": " + msg);
+  }
   std::vector<Value> outs;
   outs.reserve(b.outputs.size());
   for (ProxyId o : b.outputs) outs.push_back(Value::proxy(o));

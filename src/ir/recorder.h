@@ -48,6 +48,9 @@ class Recorder {
   // Runs a symbol's meta or decomposition without recording; returns the output types. The trace's
   // arena is rolled back afterwards. Used by the verifier.
   std::vector<ProxyType> infer(const Symbol& sym, const std::vector<Value>& bound_args);
+  // Records the symbol without appending it anywhere; its proxies stay in the arena until the
+  // caller rolls back to a checkpoint taken before.
+  BoundSymbol record_scratch(const Symbol& sym, const std::vector<Value>& bound_args) { return make(sym, bound_args); }
 
  private:
   BoundSymbol make(const Symbol& sym, std::vector<Value> bound);

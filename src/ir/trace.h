@@ -54,6 +54,7 @@ class Trace {
   std::vector<ProxyId> inputs;
   std::vector<BoundSymbol> bsyms;
   std::vector<Value> outputs;
+  int signature_line = 0;  // line of `def ...` in the text it was parsed from; 0 when built in code
 
   // Creates a proxy. `name` must be unused; an empty name gets a fresh one with the kind's prefix
   // (t for tensors, n for numbers, s for size symbols).

@@ -40,13 +40,16 @@ TestFile read(const std::string& path) {
   std::string expect;
   bool has_run = false;
   while (std::getline(in, line)) {
+    // Directive lines stay as blank lines, so reported line numbers match the file.
     if (line.rfind("# RUN:", 0) == 0) {
       tf.passes = split(line.substr(6), ',');
       has_run = true;
+      (section == Input ? tf.input : expect) += "\n";
       continue;
     }
     if (line.rfind("# EXPECT-ERROR:", 0) == 0) {
       tf.expect_errors.push_back(trim(line.substr(15)));
+      (section == Input ? tf.input : expect) += "\n";
       continue;
     }
     if (line.rfind("# EXPECT:", 0) == 0) {

@@ -115,3 +115,20 @@ TEST(Parser, ErrorsGiveLineAndColumn) {
 
 }  // namespace
 }  // namespace keraunos
+
+namespace keraunos {
+namespace {
+
+TEST(Printer, FloatsPrintAsPythonRepr) {
+  EXPECT_EQ(print_float(0.0001), "0.0001");
+  EXPECT_EQ(print_float(1e6), "1000000.0");
+  EXPECT_EQ(print_float(1e16), "1e+16");
+  EXPECT_EQ(print_float(1.5e-5), "1.5e-05");
+  EXPECT_EQ(print_float(-0.0), "-0.0");
+  EXPECT_EQ(print_float(123.456), "123.456");
+  EXPECT_EQ(print_float(1.2345678901234567e+300), "1.2345678901234567e+300");
+  EXPECT_EQ(print_float(-std::nan("")), "-float('nan')");
+}
+
+}  // namespace
+}  // namespace keraunos

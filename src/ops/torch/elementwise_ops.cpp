@@ -116,24 +116,28 @@ void register_torch_elementwise(SymbolTable& table) {
                           return std::vector<Value>{elementwise(r, ep->prim, {a[0], a[1]}, ep->kind)};
                         }));
   }
-  // add/sub take alpha: a + alpha * b.
+  // add/sub take alpha: a + alpha * b. The result dtype is that of (a, b); alpha is applied in the
+  // computation dtype.
   for (const char* name : {"add", "sub"}) {
     std::string prim = name;
-    table.add(composite(std::string("torch.") + name,
+    std::string id = std::string("torch.") + name;
+    table.add(composite(id,
                         {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber), KW("alpha", ParamKind::Number, Value::integer(1))},
-                        [prim](Recorder& r, const std::vector<Value>& a) {
-                          KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), "torch.", prim, ": expected at least one tensor operand");
-                          Value b = a[1];
+                        [prim, id](Recorder& r, const std::vector<Value>& a) {
+                          KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), id, ": expected at least one tensor operand");
+                          std::vector<Value> ops{a[0], a[1]};
+                          auto types = prepare_operands(r, id, ops, Promotion::Default);
                           if (!(a[2] == Value::integer(1))) {
-                            DType rt = result_type(r.trace(), {a[0], a[1]});
-                            KERAUNOS_TYPE_CHECK(!(a[2].is_float() && is_exact(rt)), "torch.", prim,
+                            KERAUNOS_TYPE_CHECK(!(a[2].is_float() && is_exact(types.result)), id,
                                                 ": for integral input tensors, alpha must not be a float");
-                            b = elementwise(r, "mul", {b, a[2]}, Promotion::Default);
+                            ops[1] = prims::call(r, "mul", {ops[1], a[2]});
                           }
-                          return std::vector<Value>{elementwise(r, prim, {a[0], b}, Promotion::Default)};
+                          Value out = prims::call(r, prim, std::move(ops));
+                          return std::vector<Value>{to_dtype(r, out, types.result)};
                         }));
   }
-  // div with rounding_mode: None (true division), "trunc", "floor".
+  // div with rounding_mode: None (true division), "trunc", "floor"; rounding happens in the
+  // computation dtype, before the one conversion to the result dtype.
   table.add(composite("torch.div",
                       {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber), KW("rounding_mode", ParamKind::OptStr, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
@@ -142,21 +146,21 @@ void register_torch_elementwise(SymbolTable& table) {
                         const std::string& mode = a[2].as_str();
                         KERAUNOS_TYPE_CHECK(mode == "trunc" || mode == "floor", "torch.div: rounding_mode must be None, 'trunc' or 'floor', got '",
                                             mode, "'");
-                        auto types = promote(r.trace(), {a[0], a[1]}, Promotion::Default);
-                        Value q = elementwise(r, "div", {a[0], a[1]}, Promotion::Default);
-                        if (is_floating(types.result)) q = elementwise(r, mode == "trunc" ? "trunc" : "floor", {q}, Promotion::Default);
-                        else if (mode == "floor") {
-                          // Integer floor division: trunc division adjusted where the signs differ and a remainder exists.
-                          Value rem = elementwise(r, "fmod", {a[0], a[1]}, Promotion::Default);
-                          Value nz = elementwise(r, "ne", {rem, Value::integer(0)}, Promotion::AlwaysBool);
-                          Value sa = elementwise(r, "lt", {rem, Value::integer(0)}, Promotion::AlwaysBool);
-                          Value sb = elementwise(r, "lt", {a[1], Value::integer(0)}, Promotion::AlwaysBool);
-                          Value diff = elementwise(r, "ne", {sa, sb}, Promotion::AlwaysBool);
-                          Value fix = elementwise(r, "logical_and", {nz, diff}, Promotion::AlwaysBool);
-                          Value q1 = elementwise(r, "sub", {q, Value::integer(1)}, Promotion::Default);
-                          q = prims::call(r, "where", {fix, q1, q});
+                        std::vector<Value> ops{a[0], a[1]};
+                        auto types = prepare_operands(r, "torch.div", ops, Promotion::Default);
+                        Value q = prims::call(r, "div", ops);
+                        if (!is_exact(types.computation)) {
+                          q = prims::call(r, mode == "trunc" ? "trunc" : "floor", {q});
+                        } else if (mode == "floor") {
+                          // Integer floor division: truncating division, minus one where a remainder exists and the signs differ.
+                          Value rem = prims::call(r, "fmod", ops);
+                          Value nz = prims::call(r, "ne", {rem, Value::integer(0)});
+                          Value rneg = prims::call(r, "lt", {rem, Value::integer(0)});
+                          Value bneg = prims::call(r, "lt", {ops[1], Value::integer(0)});
+                          Value fix = prims::call(r, "logical_and", {nz, prims::call(r, "ne", {rneg, bneg})});
+                          q = prims::call(r, "where", {fix, prims::call(r, "sub", {q, Value::integer(1)}), q});
                         }
-                        return std::vector<Value>{q};
+                        return std::vector<Value>{to_dtype(r, q, types.result)};
                       }));
   table.add(composite("torch.where", {P("condition", ParamKind::Tensor), P("input", ParamKind::TensorOrNumber), P("other", ParamKind::TensorOrNumber)},
                       [](Recorder& r, const std::vector<Value>& a) {

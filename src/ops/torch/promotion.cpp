@@ -140,15 +140,20 @@ Value broadcast_to(Recorder& r, const Value& v, const Shape& shape) {
   return prims::call(r, "broadcast_in_dim", {v, Value::tuple(std::move(dims)), Value::ints(bdims)});
 }
 
-Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind) {
+PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Value>& operands, Promotion kind) {
   const Trace& t = r.trace();
-  std::string op = "prims." + std::string(prim);
   auto types = promote(t, operands, kind);
   std::vector<Shape> shapes;
   for (const auto& v : operands)
     if (is_tensor(t, v)) shapes.push_back(tensor_type(t, v).shape);
   Shape shape = broadcast_shapes(t, op, shapes);
   for (auto& v : operands) v = to_dtype(r, broadcast_to(r, v, shape), types.computation);
+  return types;
+}
+
+Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind) {
+  std::string op = "prims." + std::string(prim);
+  auto types = prepare_operands(r, op, operands, kind);
   Value out = r.call1(op, std::move(operands));
   return to_dtype(r, out, types.result);
 }

@@ -29,8 +29,10 @@ const TensorType& tensor_type(const Trace& t, const Value& v);
 bool is_tensor(const Trace& t, const Value& v);
 Value to_dtype(Recorder& r, const Value& v, DType dt);  // no-op when already that dtype; numbers pass through
 Value broadcast_to(Recorder& r, const Value& v, const Shape& shape);
-// Broadcasts tensors to a common shape, converts to the computation dtype, calls the prim, converts
-// the result. Numbers stay weak.
+// Broadcasts tensors to a common shape and converts them to the computation dtype (numbers stay
+// weak); returns the promoted types.
+PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Value>& operands, Promotion kind);
+// prepare_operands, then the prim, then the conversion to the result dtype.
 Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind);
 
 }  // namespace keraunos::ops

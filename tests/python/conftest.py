@@ -1,0 +1,21 @@
+"""pytest setup: make the in-tree package importable and seed every test."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_random_inputs(request):
+    # Fresh random inputs per run, but reproducible from the printed seed when a test fails.
+    import torch
+
+    seed = int.from_bytes(os.urandom(4), "little") if os.environ.get("KERAUNOS_TEST_SEED") is None else int(os.environ["KERAUNOS_TEST_SEED"])
+    torch.manual_seed(seed)
+    request.node.user_properties.append(("seed", seed))
+    yield
