@@ -24,7 +24,7 @@ constexpr EwSpec kSpecs[] = {
     {"abs", 1, In::NotBool, Out::ComplexToFloat},
     {"neg", 1, In::NotBool, Out::Same},
     {"exp", 1, In::Float, Out::Same},
-    {"exp2", 1, In::FloatReal, Out::Same},
+    {"exp2", 1, In::Float, Out::Same},
     {"expm1", 1, In::Float, Out::Same},
     {"log", 1, In::Float, Out::Same},
     {"log1p", 1, In::Float, Out::Same},

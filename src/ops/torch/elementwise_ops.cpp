@@ -11,6 +11,7 @@ struct TorchEw {
   const char* id;      // torch name
   const char* prim;    // prims.<prim>
   Promotion kind;
+  bool tensors_only = false;  // torch's signature takes (Tensor, Tensor), no Python numbers
 };
 
 constexpr TorchEw kUnary[] = {
@@ -63,25 +64,25 @@ constexpr TorchEw kBinary[] = {
     {"torch.pow", "pow", Promotion::Default},
     {"torch.fmod", "fmod", Promotion::Default},
     {"torch.remainder", "remainder", Promotion::Default},
-    {"torch.maximum", "maximum", Promotion::Default},
-    {"torch.minimum", "minimum", Promotion::Default},
+    {"torch.maximum", "maximum", Promotion::Default, true},
+    {"torch.minimum", "minimum", Promotion::Default, true},
     {"torch.eq", "eq", Promotion::AlwaysBool},
     {"torch.ne", "ne", Promotion::AlwaysBool},
     {"torch.lt", "lt", Promotion::AlwaysBool},
     {"torch.le", "le", Promotion::AlwaysBool},
     {"torch.gt", "gt", Promotion::AlwaysBool},
     {"torch.ge", "ge", Promotion::AlwaysBool},
-    {"torch.logical_and", "logical_and", Promotion::AlwaysBool},
-    {"torch.logical_or", "logical_or", Promotion::AlwaysBool},
-    {"torch.logical_xor", "logical_xor", Promotion::AlwaysBool},
+    {"torch.logical_and", "logical_and", Promotion::AlwaysBool, true},
+    {"torch.logical_or", "logical_or", Promotion::AlwaysBool, true},
+    {"torch.logical_xor", "logical_xor", Promotion::AlwaysBool, true},
     {"torch.bitwise_and", "bitwise_and", Promotion::NoOpmath},
     {"torch.bitwise_or", "bitwise_or", Promotion::NoOpmath},
     {"torch.bitwise_xor", "bitwise_xor", Promotion::NoOpmath},
     {"torch.bitwise_left_shift", "shift_left", Promotion::NoOpmath},
     {"torch.bitwise_right_shift", "shift_right", Promotion::NoOpmath},
-    {"torch.atan2", "atan2", Promotion::IntToFloat},
+    {"torch.atan2", "atan2", Promotion::IntToFloat, true},
     {"torch.copysign", "copysign", Promotion::IntToFloat},
-    {"torch.nextafter", "nextafter", Promotion::NoOpmath},
+    {"torch.nextafter", "nextafter", Promotion::NoOpmath, true},
 };
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
@@ -110,7 +111,8 @@ void register_torch_elementwise(SymbolTable& table) {
   }
   for (const TorchEw& e : kBinary) {
     const TorchEw* ep = &e;
-    table.add(composite(e.id, {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+    ParamKind k = e.tensors_only ? ParamKind::Tensor : ParamKind::TensorOrNumber;
+    table.add(composite(e.id, {P("a", k), P("b", k)},
                         [ep](Recorder& r, const std::vector<Value>& a) {
                           KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), ep->id, ": expected at least one tensor operand");
                           return std::vector<Value>{elementwise(r, ep->prim, {a[0], a[1]}, ep->kind)};
@@ -125,6 +127,10 @@ void register_torch_elementwise(SymbolTable& table) {
                         {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber), KW("alpha", ParamKind::Number, Value::integer(1))},
                         [prim, id](Recorder& r, const std::vector<Value>& a) {
                           KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), id, ": expected at least one tensor operand");
+                          if (prim == "sub")
+                            for (int i = 0; i < 2; ++i)
+                              KERAUNOS_TYPE_CHECK(!(is_tensor(r.trace(), a[i]) && is_bool(tensor_type(r.trace(), a[i]).dtype)), id,
+                                                  ": subtraction with a bool tensor is not supported (use ~ or logical_not to invert a mask)");
                           std::vector<Value> ops{a[0], a[1]};
                           auto types = prepare_operands(r, id, ops, Promotion::Default);
                           if (!(a[2] == Value::integer(1))) {

@@ -1,0 +1,116 @@
+"""Conformance entries for elementwise ops: torch-level unary/binary math and their prims."""
+
+import torch
+
+from .core import (ALL_DTYPES, FLOAT_DTYPES, OpInfo, Sample, binary_samples, make_tensor, unary_samples)
+
+# (torch name, prim name, input range) for unary math. Ranges keep values inside the domain so the
+# numeric checks compare real numbers, not NaNs.
+UNARY = [
+    ("abs", "abs", None), ("neg", "neg", None), ("exp", "exp", None), ("exp2", "exp2", None),
+    ("expm1", "expm1", None), ("log", "log", (0.1, 5)), ("log1p", "log1p", (-0.5, 5)), ("log2", "log2", (0.1, 5)),
+    ("log10", "log10", (0.1, 5)), ("sqrt", "sqrt", (0, 5)), ("rsqrt", "rsqrt", (0.1, 5)),
+    ("reciprocal", "reciprocal", (0.5, 3)), ("sin", "sin", None), ("cos", "cos", None), ("tan", "tan", (-1, 1)),
+    ("asin", "asin", (-0.9, 0.9)), ("acos", "acos", (-0.9, 0.9)), ("atan", "atan", None), ("sinh", "sinh", None),
+    ("cosh", "cosh", None), ("tanh", "tanh", None), ("asinh", "asinh", None), ("acosh", "acosh", (1.1, 4)),
+    ("atanh", "atanh", (-0.9, 0.9)), ("erf", "erf", None), ("erfc", "erfc", None), ("erfinv", "erfinv", (-0.9, 0.9)),
+    ("lgamma", "lgamma", (0.1, 5)), ("digamma", "digamma", (0.1, 5)), ("sign", "sign", None),
+    ("signbit", "signbit", None), ("floor", "floor", None), ("ceil", "ceil", None), ("round", "round", None),
+    ("trunc", "trunc", None), ("isfinite", "isfinite", None), ("isnan", "isnan", None), ("isinf", "isinf", None),
+    ("logical_not", "logical_not", None), ("bitwise_not", "bitwise_not", None), ("real", "real", None),
+    ("imag", "imag", None),
+]
+
+BINARY = [
+    ("add", "add", None), ("sub", "sub", None), ("mul", "mul", None), ("div", "div", (0.5, 3)),
+    ("pow", "pow", (0, 2)), ("fmod", "fmod", (1, 4)), ("remainder", "remainder", (1, 4)),
+    ("maximum", "maximum", None), ("minimum", "minimum", None), ("eq", "eq", None), ("ne", "ne", None),
+    ("lt", "lt", None), ("le", "le", None), ("gt", "gt", None), ("ge", "ge", None),
+    ("logical_and", "logical_and", None), ("logical_or", "logical_or", None), ("logical_xor", "logical_xor", None),
+    ("bitwise_and", "bitwise_and", None), ("bitwise_or", "bitwise_or", None), ("bitwise_xor", "bitwise_xor", None),
+    ("bitwise_left_shift", "shift_left", (0, 3)), ("bitwise_right_shift", "shift_right", (0, 3)),
+    ("atan2", "atan2", None), ("copysign", "copysign", None), ("nextafter", "nextafter", None),
+]
+
+
+def _unary_torch(name, rng):
+    lo, hi = rng if rng else (None, None)
+    return OpInfo(f"torch.{name}", getattr(torch, name), lambda dt: unary_samples(dt, low=lo, high=hi), dtypes=None)
+
+
+TENSOR_ONLY = {"maximum", "minimum", "logical_and", "logical_or", "logical_xor", "atan2", "nextafter"}
+SKIPS = {
+    "pow": ((lambda dt, s: dt == torch.bool and s.args[1] is True,
+             "torch special-cases pow(bool tensor, True) as a copy; pow on bools is otherwise unsupported"),),
+}
+
+
+def _binary_torch(name, rng):
+    lo, hi = rng if rng else (None, None)
+    scalars = name not in TENSOR_ONLY
+    return OpInfo(f"torch.{name}", getattr(torch, name),
+                  lambda dt: binary_samples(dt, rhs_low=lo, rhs_high=hi, scalars=scalars), dtypes=None,
+                  skips=SKIPS.get(name, ()))
+
+
+def _prim_unary_samples(dtype, lo, hi):
+    # Prims take one dtype in, so samples are plain tensors of that dtype.
+    for s in [(), (4,), (2, 3), (0, 2)]:
+        yield Sample((make_tensor(s, dtype, low=lo, high=hi),))
+
+
+def _prim_binary_samples(dtype, lo, hi):
+    for s in [(), (4,), (2, 3), (0, 2)]:
+        yield Sample((make_tensor(s, dtype), make_tensor(s, dtype, low=lo, high=hi)))
+
+
+def _prim_ref_unary(name):
+    fn = getattr(torch, name)
+    return lambda a: fn(a) if name not in ("abs",) else torch.abs(a)
+
+
+# Prims compute in their input dtype: the reference applies torch's op and casts back where torch
+# would promote (integer inputs to float ops are rejected by the prims, so no cast is needed there).
+PRIM_UNARY_DTYPES = {
+    "float": FLOAT_DTYPES, "any": ALL_DTYPES,
+}
+
+OPS = []
+for _name, _prim, _rng in UNARY:
+    OPS.append(_unary_torch(_name, _rng))
+for _name, _prim, _rng in BINARY:
+    OPS.append(_binary_torch(_name, _rng))
+
+# torch.add/sub with alpha, torch.div with rounding modes.
+def _alpha_samples(dtype):
+    yield from binary_samples(dtype, scalars=False)
+    if dtype != torch.bool:
+        alpha = 2 if not (dtype.is_floating_point or dtype.is_complex) else 0.5
+        for s in binary_samples(dtype, scalars=False):
+            yield Sample(s.args, {"alpha": alpha}, note="alpha")
+
+
+OPS = [o for o in OPS if o.id not in ("torch.add", "torch.sub", "torch.div")]
+OPS.append(OpInfo("torch.add", torch.add, _alpha_samples, dtypes=None))
+OPS.append(OpInfo("torch.sub", torch.sub, _alpha_samples, dtypes=None))
+
+
+def _div_samples(dtype):
+    for mode in (None, "trunc", "floor"):
+        for s in binary_samples(dtype, rhs_low=1, rhs_high=4):
+            yield Sample(s.args, {"rounding_mode": mode} if mode else {}, note=s.note)
+
+
+OPS.append(OpInfo("torch.div", torch.div, _div_samples, dtypes=None))
+
+
+def _where_samples(dtype):
+    c = make_tensor((3, 4), torch.bool)
+    yield Sample((c, make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)))
+    yield Sample((make_tensor((3, 1), torch.bool), make_tensor((1, 4), dtype), make_tensor((4,), dtype)), note="broadcast")
+    yield Sample((c, make_tensor((3, 4), dtype), 0), note="scalar other")
+    yield Sample((c, 1.0, make_tensor((3, 4), dtype)), note="scalar input")
+    yield Sample((make_tensor((0, 2), torch.bool), make_tensor((0, 2), dtype), make_tensor((0, 2), dtype)), note="empty")
+
+
+OPS.append(OpInfo("torch.where", torch.where, _where_samples, dtypes=None))

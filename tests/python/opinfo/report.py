@@ -1,0 +1,31 @@
+"""Summarizes conformance mismatches per op: python -m opinfo.report [op-id-substring ...]"""
+
+import sys
+
+from . import ALL_DTYPES, ALL_OPS
+
+
+def main(argv):
+    sys.path.insert(0, "")
+    from test_ops_meta import _check
+
+    wanted = argv[1:]
+    bad = 0
+    for op in ALL_OPS:
+        if wanted and not any(w in op.id for w in wanted):
+            continue
+        failures = []
+        for dtype in op.dtypes or ALL_DTYPES:
+            try:
+                for sample in op.samples(dtype):
+                    _check(op, dtype, sample, failures)
+            except Exception as e:  # a broken sample generator
+                failures.append(f"{dtype}: sample generation failed: {e}")
+        if failures:
+            bad += 1
+            print(f"{op.id}: {len(failures)} mismatches; first: {failures[0][:300]}")
+    print(f"{bad} ops with mismatches")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
