@@ -18,8 +18,17 @@ const SymbolTable& register_builtins() {
     register_reduction_prims(t);
     register_creation_prims(t);
     register_misc_prims(t);
+    register_linalg_prims(t);
+    register_indexing_prims(t);
     register_torch_elementwise(t);
     register_torch_activations(t);
+    register_torch_shape_ops(t);
+    register_torch_indexing_ops(t);
+    register_torch_reduction_ops(t);
+    register_torch_creation_ops(t);
+    register_torch_linalg_ops(t);
+    register_torch_nn_ops(t);
+    register_torch_loss_ops(t);
   });
   return global_symbols();
 }

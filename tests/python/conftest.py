@@ -6,7 +6,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.environ.get("KERAUNOS_PYTHONPATH", os.path.join(ROOT, "python")))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 

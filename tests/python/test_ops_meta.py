@@ -48,10 +48,27 @@ def _check(op, dtype, sample, failures):
         failures.append(f"{where}: the recorded trace does not verify: {problems[0]}")
 
 
-@pytest.mark.parametrize("op", ALL_OPS, ids=lambda o: o.id)
-def test_meta_matches_torch(op):
-    failures = []
+def _check_rejected(op, dtype, sample, failures):
+    try:
+        record(op.id, sample.args, sample.kwargs)
+    except (TypeError, _C.KeraunosError):
+        return
+    failures.append(f"{dtype_name(dtype)} {sample!r}: {op.id} does not take {dtype_name(dtype)} but keraunos accepts it")
+
+
+def check_op(op, failures):
     for dtype in op.dtypes or ALL_DTYPES:
         for sample in op.samples(dtype):
             _check(op, dtype, sample, failures)
+    if op.dtypes is not None and op.strict_dtypes:
+        for dtype in ALL_DTYPES:
+            if dtype not in op.dtypes:
+                for sample in op.samples(dtype):
+                    _check_rejected(op, dtype, sample, failures)
+
+
+@pytest.mark.parametrize("op", ALL_OPS, ids=lambda o: o.id)
+def test_meta_matches_torch(op):
+    failures = []
+    check_op(op, failures)
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures[:25])

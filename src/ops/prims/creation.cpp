@@ -60,6 +60,14 @@ void register_creation_prims(SymbolTable& table) {
                        return one(TensorType{checked_shape(m, m[0]), dt, m[5].as_device(), false});
                      },
                      kTagRandom));
+  // Reads the device generator's (seed, offset) and advances its offset by `numel` draws: the one
+  // stateful step, so random ops themselves stay pure functions of (seed, offset).
+  table.add(creation("prims.rng_seed_offset", {P("numel", ParamKind::Int), KW("device", ParamKind::Device, Value::device(Device::cpu()))},
+                     [](const MetaArgs&) {
+                       return std::vector<ProxyType>{ProxyType::of(NumberType{NumberKind::Int, {}, {}}),
+                                                     ProxyType::of(NumberType{NumberKind::Int, {}, {}})};
+                     },
+                     kTagRandom | kTagNonFunctional));
 }
 
 }  // namespace keraunos::ops

@@ -36,6 +36,18 @@ void register_misc_prims(SymbolTable& table) {
   };
   table.add(std::move(item));
 
+  Symbol put;
+  put.id = "prims.device_put";
+  put.is_prim = true;
+  put.params = {P("a", ParamKind::Tensor), P("device", ParamKind::Device)};
+  put.meta = [](const MetaArgs& m) {
+    TensorType t = m.tensor(0);
+    t.device = m[1].as_device();
+    t.requires_grad = false;
+    return one(std::move(t));
+  };
+  table.add(std::move(put));
+
   // An anchor with an effect: printing keeps a value alive through DCE (tests use it).
   Symbol print;
   print.id = "prims.print";

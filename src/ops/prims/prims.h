@@ -12,6 +12,11 @@ void register_shape_prims(SymbolTable& table);
 void register_reduction_prims(SymbolTable& table);
 void register_creation_prims(SymbolTable& table);
 void register_misc_prims(SymbolTable& table);
+void register_linalg_prims(SymbolTable& table);
+void register_indexing_prims(SymbolTable& table);
+
+// The result shape of torch.matmul's rank rules (shared by the prim and torch-level contractions).
+Shape matmul_shape(const Trace& t, std::string_view op, const TensorType& a, const TensorType& b);
 
 // Shorthands for decompositions: prims::call(r, "add", {a, b}).
 namespace prims {

@@ -45,7 +45,10 @@ class OpInfo:
     id: str  # the keraunos symbol id, e.g. "torch.add" or "prims.broadcast_in_dim"
     ref: Callable  # runs the same computation in PyTorch
     samples: Callable[[torch.dtype], Iterable[Sample]]
-    dtypes: Sequence[torch.dtype]
+    # The dtypes to test. None: every dtype, and keraunos must accept exactly what PyTorch accepts.
+    dtypes: Sequence[torch.dtype] | None
+    # With explicit dtypes: every other dtype must be rejected by keraunos (prims' strict contract).
+    strict_dtypes: bool = False
     # Outputs that are not comparable element by element (random ops, uninitialized memory).
     compare_values: bool = True
     # Absolute/relative tolerances per dtype for numeric checks (executors' tests).

@@ -1,0 +1,192 @@
+// Indexing prims: take (index_select), gather, take_along_axis, scatter, scatter_add, index_add,
+// index_copy, index_put; scans (cumsum, cumprod); topk and sort.
+#include "ir/printer.h"
+#include "ops/meta_utils.h"
+#include "ops/prims/prims.h"
+
+namespace keraunos::ops {
+namespace {
+
+Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagNone) {
+  Symbol s;
+  s.id = std::move(id);
+  s.is_prim = true;
+  s.tags = tags;
+  s.params = std::move(params);
+  s.meta = std::move(meta);
+  return s;
+}
+
+void check_index(const MetaArgs& m, const TensorType& idx, const char* what = "index") {
+  KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": ", what, " must be an int32 or int64 tensor, got ",
+                      type_str(m.trace(), idx));
+}
+
+TensorType same_as(const TensorType& a) {
+  TensorType t = a;
+  t.requires_grad = false;
+  return t;
+}
+
+// torch.gather / scatter shape rule: same rank; index.size(d) <= a.size(d) for d != dim.
+void check_gather_like(const MetaArgs& m, const TensorType& a, const TensorType& idx, int64_t dim) {
+  KERAUNOS_TYPE_CHECK(idx.rank() == a.rank() || (a.rank() == 0 && idx.rank() <= 1), m.op(), ": index ", type_str(m.trace(), idx),
+                      " must have the same rank as the input ", type_str(m.trace(), a));
+  for (int64_t d = 0; d < idx.rank() && d < a.rank(); ++d) {
+    if (d == dim) continue;
+    const Dim& i = idx.shape[static_cast<size_t>(d)];
+    const Dim& s = a.shape[static_cast<size_t>(d)];
+    if (i.is_constant() && s.is_constant())
+      KERAUNOS_TYPE_CHECK(i.size <= s.size, m.op(), ": index ", type_str(m.trace(), idx), " is larger than the input ",
+                          type_str(m.trace(), a), " in dimension ", d);
+  }
+}
+
+}  // namespace
+
+void register_indexing_prims(SymbolTable& table) {
+  // take(a, index, dim): index_select with a 1-D (or 0-D) index.
+  table.add(prim("prims.take", {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    const auto& idx = m.tensor(1);
+    check_index(m, idx);
+    KERAUNOS_TYPE_CHECK(idx.rank() <= 1, m.op(), ": index must be 0-D or 1-D, got ", type_str(m.trace(), idx));
+    int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
+    TensorType out = same_as(a);
+    if (a.rank() > 0) out.shape[static_cast<size_t>(dim)] = idx.rank() == 1 ? idx.shape[0] : Dim::constant(1);
+    return one(std::move(out));
+  }));
+  table.add(prim("prims.gather", {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)}, [](const MetaArgs& m) {
+    const auto& a = m.tensor(0);
+    const auto& idx = m.tensor(2);
+    check_index(m, idx);
+    int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
+    check_gather_like(m, a, idx, dim);
+    TensorType out = same_as(a);
+    out.shape = idx.shape;
+    return one(std::move(out));
+  }));
+  // take_along_axis(a, index, dim): gather where index broadcasts against a outside dim.
+  table.add(prim("prims.take_along_axis", {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   const auto& idx = m.tensor(1);
+                   check_index(m, idx);
+                   KERAUNOS_TYPE_CHECK(idx.rank() == a.rank(), m.op(), ": index ", type_str(m.trace(), idx), " must have the rank of ",
+                                       type_str(m.trace(), a));
+                   int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
+                   Shape sa = a.shape, si = idx.shape;
+                   sa[static_cast<size_t>(dim)] = Dim::constant(1);
+                   si[static_cast<size_t>(dim)] = Dim::constant(1);
+                   Shape out_shape = broadcast_shapes(m.trace(), m.op(), {sa, si});
+                   out_shape[static_cast<size_t>(dim)] = idx.shape[static_cast<size_t>(dim)];
+                   TensorType out = same_as(a);
+                   out.shape = std::move(out_shape);
+                   return one(std::move(out));
+                 }));
+  for (const char* name : {"scatter", "scatter_add"}) {
+    bool add = std::string_view(name) == "scatter_add";
+    table.add(prim(std::string("prims.") + name,
+                   {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("src", ParamKind::TensorOrNumber)},
+                   [add](const MetaArgs& m) {
+                     const auto& a = m.tensor(0);
+                     const auto& idx = m.tensor(2);
+                     check_index(m, idx);
+                     int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
+                     check_gather_like(m, a, idx, dim);
+                     if (m.is_tensor(3)) {
+                       const auto& src = m.tensor(3);
+                       KERAUNOS_TYPE_CHECK(src.dtype == a.dtype, m.op(), ": src ", type_str(m.trace(), src), " must have the dtype of ",
+                                           type_str(m.trace(), a));
+                       check_gather_like(m, src, idx, -1);
+                     } else {
+                       KERAUNOS_TYPE_CHECK(!add, m.op(), ": src must be a tensor");
+                     }
+                     return one(same_as(a));
+                   }));
+  }
+  for (const char* name : {"index_add", "index_copy"}) {
+    table.add(prim(std::string("prims.") + name,
+                   {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
+                   [](const MetaArgs& m) {
+                     const auto& a = m.tensor(0);
+                     const auto& idx = m.tensor(2);
+                     const auto& src = m.tensor(3);
+                     check_index(m, idx);
+                     KERAUNOS_TYPE_CHECK(idx.rank() <= 1, m.op(), ": index must be 0-D or 1-D, got ", type_str(m.trace(), idx));
+                     int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
+                     KERAUNOS_TYPE_CHECK(src.dtype == a.dtype && src.rank() == a.rank(), m.op(), ": source ", type_str(m.trace(), src),
+                                         " must have the dtype and rank of ", type_str(m.trace(), a));
+                     for (int64_t d = 0; d < a.rank(); ++d) {
+                       const Dim& want = d == dim ? (idx.rank() == 1 ? idx.shape[0] : Dim::constant(1)) : a.shape[static_cast<size_t>(d)];
+                       KERAUNOS_TYPE_CHECK(src.shape[static_cast<size_t>(d)] == want, m.op(), ": source ", type_str(m.trace(), src),
+                                           " has the wrong size in dimension ", d);
+                     }
+                     return one(same_as(a));
+                   }));
+  }
+  // index_put(a, indices, values, accumulate): advanced indexing assignment; indices broadcast
+  // together and index the leading dims of a.
+  table.add(prim("prims.index_put",
+                 {P("a", ParamKind::Tensor), P("indices", ParamKind::Tensors), P("values", ParamKind::Tensor),
+                  P("accumulate", ParamKind::Bool, Value::boolean(false))},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   const auto& ids = m[1].as_tuple();
+                   KERAUNOS_TYPE_CHECK(!ids.empty() && static_cast<int64_t>(ids.size()) <= a.rank(), m.op(), ": expected 1 to ", a.rank(),
+                                       " index tensors for ", type_str(m.trace(), a), ", got ", ids.size());
+                   std::vector<Shape> shapes;
+                   for (const auto& i : ids) {
+                     const auto& it = m.type_of(i).tensor;
+                     check_index(m, it, "each index");
+                     shapes.push_back(it.shape);
+                   }
+                   Shape idx_shape = broadcast_shapes(m.trace(), m.op(), shapes);
+                   Shape target = idx_shape;
+                   for (size_t d = ids.size(); d < a.shape.size(); ++d) target.push_back(a.shape[d]);
+                   const auto& v = m.tensor(2);
+                   KERAUNOS_TYPE_CHECK(v.dtype == a.dtype, m.op(), ": values ", type_str(m.trace(), v), " must have the dtype of ",
+                                       type_str(m.trace(), a));
+                   broadcast_shapes(m.trace(), m.op(), {target, v.shape});
+                   return one(same_as(a));
+                 }));
+  for (const char* name : {"cumsum", "cumprod"}) {
+    table.add(prim(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+      const auto& a = m.tensor(0);
+      canonical_dim(m.op(), m[1].as_int(), a.rank());
+      KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported (convert first)");
+      return one(same_as(a));
+    }, kTagReduction));
+  }
+  table.add(prim("prims.topk",
+                 {P("a", ParamKind::Tensor), P("k", ParamKind::Int), P("dim", ParamKind::Int), P("largest", ParamKind::Bool),
+                  P("sorted", ParamKind::Bool)},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
+                   Dim k = dim_from_value(m.trace(), m[1]);
+                   TensorType v = same_as(a);
+                   if (a.rank() > 0) {
+                     const Dim& n = a.shape[static_cast<size_t>(dim)];
+                     if (k.is_constant() && n.is_constant())
+                       KERAUNOS_TYPE_CHECK(k.size >= 0 && k.size <= n.size, m.op(), ": k=", k.size, " is out of range for dimension ", dim,
+                                           " of ", type_str(m.trace(), a));
+                     v.shape[static_cast<size_t>(dim)] = k;
+                   }
+                   TensorType i = v;
+                   i.dtype = DType::Int64;
+                   return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
+                 },
+                 kTagReduction));
+  table.add(prim("prims.sort", {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
+                 [](const MetaArgs& m) {
+                   const auto& a = m.tensor(0);
+                   canonical_dim(m.op(), m[1].as_int(), a.rank());
+                   TensorType v = same_as(a);
+                   TensorType i = v;
+                   i.dtype = DType::Int64;
+                   return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
+                 }));
+}
+
+}  // namespace keraunos::ops

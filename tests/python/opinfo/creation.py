@@ -1,0 +1,3 @@
+"""Conformance entries: creation (filled in by its owner)."""
+
+OPS = []

@@ -1,0 +1,3 @@
+"""Conformance entries: prims_other (filled in by its owner)."""
+
+OPS = []

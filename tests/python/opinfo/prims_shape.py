@@ -1,0 +1,3 @@
+"""Conformance entries: prims_shape (filled in by its owner)."""
+
+OPS = []

@@ -1,0 +1,3 @@
+"""Conformance entries: shape (filled in by its owner)."""
+
+OPS = []
