@@ -1,6 +1,9 @@
 // Traces from Python: TraceBuilder records symbols on proxies (the Python front end and the op
 // conformance tests use it); parse/print/verify/passes on trace text.
+#include <pybind11/functional.h>
 #include <pybind11/stl.h>
+
+#include <functional>
 
 #include "bindings.h"
 #include "ir/parser.h"
@@ -96,11 +99,60 @@ class TraceBuilder {
   }
 
   std::string name_of(const ProxyRef& r) const { return trace_.name_of(r.id); }
+
+  // The trace flattened to prims: [(symbol id, [args], [output proxies])], decompositions expanded
+  // recursively. Keyword-only parameters are positional here, in parameter order.
+  py::list flat_prims() const {
+    py::list out;
+    std::function<void(const BoundSymbol&)> visit = [&](const BoundSymbol& b) {
+      if (b.sym->is_prim || b.subsymbols.empty()) {
+        py::list args;
+        for (const auto& a : b.args) args.append(from_value(a));
+        py::list outs;
+        for (ProxyId o : b.outputs) outs.append(ProxyRef{o});
+        out.append(py::make_tuple(b.sym->id, args, outs));
+        return;
+      }
+      for (const auto& s : b.subsymbols) visit(s);
+    };
+    for (const auto& b : trace_.bsyms) visit(b);
+    return out;
+  }
+
+  py::list outputs() const {
+    py::list out;
+    for (const auto& v : trace_.outputs) out.append(from_value(v));
+    return out;
+  }
   std::string print(int depth) const { return print_trace(trace_, {depth}); }
   std::vector<std::string> verify() { return verify_trace(trace_); }
   size_t num_bsyms() const { return trace_.bsyms.size(); }
+  std::vector<ProxyRef> inputs() const {
+    std::vector<ProxyRef> out;
+    for (ProxyId i : trace_.inputs) out.push_back({i});
+    return out;
+  }
 
  private:
+  py::object from_value(const Value& v) const {
+    switch (v.kind()) {
+      case Value::Kind::None: return py::none();
+      case Value::Kind::Bool: return py::bool_(v.as_bool());
+      case Value::Kind::Int: return py::int_(v.as_int());
+      case Value::Kind::Float: return py::float_(v.as_float());
+      case Value::Kind::Str: return py::str(v.as_str());
+      case Value::Kind::DType: return py::cast(DTypeArg{v.as_dtype()});
+      case Value::Kind::Device: return py::cast(DeviceArg{v.as_device()});
+      case Value::Kind::Proxy: return py::cast(ProxyRef{v.as_proxy()});
+      case Value::Kind::Tuple: {
+        py::list items;
+        for (const auto& e : v.as_tuple()) items.append(from_value(e));
+        return py::tuple(items);
+      }
+    }
+    return py::none();
+  }
+
   Value to_value(const py::handle& x) const {
     if (x.is_none()) return Value::none();
     if (py::isinstance<ProxyRef>(x)) return Value::proxy(x.cast<ProxyRef>().id);
@@ -125,9 +177,11 @@ class TraceBuilder {
 }  // namespace
 
 void bind_trace(py::module_& m) {
-  py::class_<ProxyRef>(m, "Proxy").def_readonly("id", &ProxyRef::id).def("__repr__", [](const ProxyRef& r) {
-    return "<keraunos proxy " + std::to_string(r.id) + ">";
-  });
+  py::class_<ProxyRef>(m, "Proxy")
+      .def_readonly("id", &ProxyRef::id)
+      .def("__repr__", [](const ProxyRef& r) { return "<keraunos proxy " + std::to_string(r.id) + ">"; })
+      .def("__hash__", [](const ProxyRef& r) { return r.id; })
+      .def("__eq__", [](const ProxyRef& a, const ProxyRef& b) { return a.id == b.id; });
   py::class_<DTypeArg>(m, "DType")
       .def(py::init([](const std::string& name) {
         auto t = dtype_from_torch_name(name);
@@ -154,6 +208,9 @@ void bind_trace(py::module_& m) {
       .def("name_of", &TraceBuilder::name_of)
       .def("print", &TraceBuilder::print, py::arg("depth") = -1)
       .def("verify", &TraceBuilder::verify)
+      .def("flat_prims", &TraceBuilder::flat_prims)
+      .def("outputs", &TraceBuilder::outputs)
+      .def_property_readonly("inputs", [](const TraceBuilder& tb) { return tb.inputs(); })
       .def("num_bsyms", &TraceBuilder::num_bsyms);
 
   m.def("symbols", [] {

@@ -7,6 +7,7 @@ from . import ALL_OPS
 
 def main(argv):
     sys.path.insert(0, "")
+    from test_ops_decomp import check_op_numerics
     from test_ops_meta import check_op
 
     wanted = argv[1:]
@@ -17,6 +18,8 @@ def main(argv):
         failures = []
         try:
             check_op(op, failures)
+            if not failures:
+                check_op_numerics(op, failures)
         except Exception as e:  # a broken sample generator or reference
             failures.append(f"sample generation or reference failed: {type(e).__name__}: {e}")
         if failures:
