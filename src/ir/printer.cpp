@@ -130,6 +130,12 @@ std::string describe_value(const Trace& t, const Value& v) {
 namespace {
 
 void print_call(std::ostringstream& os, const Trace& t, const BoundSymbol& b) {
+  if (b.sym->variadic) {
+    os << b.sym->id << "(";
+    for (size_t i = 0; i < b.args.size(); ++i) os << (i ? ", " : "") << print_value(t, b.args[i]);
+    os << ")";
+    return;
+  }
   const auto& ps = b.sym->params;
   // Positional parameters up to the last one that differs from its default; keyword-only
   // parameters only when they differ. Binding fills defaults back in, so this round-trips.

@@ -87,6 +87,22 @@ Value Recorder::call1(std::string_view id, std::vector<Value> args, std::vector<
   return call1(global_symbols().get(id), std::move(args), std::move(kwargs));
 }
 
+std::vector<BoundSymbol> Recorder::decompose(const BoundSymbol& b) {
+  KERAUNOS_CHECK(!b.sym->is_prim && b.sym->decomp, b.sym->id, " has no decomposition");
+  BoundSymbol fresh = make(*b.sym, b.args);
+  KERAUNOS_CHECK(fresh.outputs.size() == b.outputs.size(), b.sym->id, ": its decomposition gives ", fresh.outputs.size(),
+                 " outputs, the bound symbol has ", b.outputs.size());
+  std::vector<std::pair<ProxyId, ProxyId>> rename;
+  for (size_t i = 0; i < b.outputs.size(); ++i) rename.emplace_back(fresh.outputs[i], b.outputs[i]);
+  auto m = [&](ProxyId p) {
+    for (const auto& [from, to] : rename)
+      if (p == from) return to;
+    return p;
+  };
+  for (auto& s : fresh.subsymbols) s.remap(m);
+  return std::move(fresh.subsymbols);
+}
+
 std::vector<ProxyType> Recorder::infer(const Symbol& sym, const std::vector<Value>& bound_args) {
   if (sym.is_prim) {
     MetaArgs ma(trace_, bound_args, sym.id);

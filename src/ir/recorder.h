@@ -51,6 +51,9 @@ class Recorder {
   // Records the symbol without appending it anywhere; its proxies stay in the arena until the
   // caller rolls back to a checkpoint taken before.
   BoundSymbol record_scratch(const Symbol& sym, const std::vector<Value>& bound_args) { return make(sym, bound_args); }
+  // The decomposition of a composite bound symbol, freshly recorded, its results renamed to b's
+  // outputs (for bound symbols whose subsymbols were not kept, e.g. parsed without them).
+  std::vector<BoundSymbol> decompose(const BoundSymbol& b);
 
  private:
   BoundSymbol make(const Symbol& sym, std::vector<Value> bound);

@@ -48,7 +48,7 @@ const ProxyType& MetaArgs::type_of(const Value& v) const { return trace_.type(v.
 const Symbol* SymbolTable::add(Symbol s) {
   KERAUNOS_CHECK(!s.id.empty(), "a symbol needs an id");
   KERAUNOS_CHECK(by_id_.find(s.id) == by_id_.end(), "symbol '", s.id, "' is already registered");
-  KERAUNOS_CHECK(s.is_prim ? static_cast<bool>(s.meta) : static_cast<bool>(s.decomp), "symbol '", s.id,
+  KERAUNOS_CHECK(s.has_tag(kTagFusion) || (s.is_prim ? static_cast<bool>(s.meta) : static_cast<bool>(s.decomp)), "symbol '", s.id,
                  "' needs ", s.is_prim ? "a meta function" : "a decomposition");
   auto owned = std::make_unique<Symbol>(std::move(s));
   const Symbol* p = owned.get();
@@ -132,6 +132,10 @@ bool fits(ParamKind k, Value& v, const Trace& t) {
 
 std::vector<Value> bind_arguments(const Symbol& sym, const Trace& trace, std::vector<Value> args,
                                   std::vector<std::pair<std::string, Value>> kwargs) {
+  if (sym.variadic) {
+    KERAUNOS_TYPE_CHECK(kwargs.empty(), sym.id, "() takes no keyword arguments");
+    return args;
+  }
   const auto& ps = sym.params;
   size_t n_positional = 0;
   for (const auto& p : ps)

@@ -17,6 +17,7 @@ namespace keraunos {
 
 class Trace;
 class Recorder;
+class Executor;  // executors/api: the owner of executor-specific symbols
 
 // Properties of an operation, used by DCE, CSE, partitioning and rematerialization.
 enum OpTag : uint32_t {
@@ -30,6 +31,7 @@ enum OpTag : uint32_t {
   kTagNonFunctional = 1u << 6,  // same inputs may give different outputs (empty, dropout)
   kTagCreation = 1u << 7,
   kTagInternal = 1u << 8,       // bookkeeping symbols (del, fusion regions)
+  kTagFusion = 1u << 9,         // a fusion region: its subsymbols are its definition
 };
 
 // What a parameter accepts. Binding checks arguments against these and reports the op and parameter.
@@ -97,6 +99,8 @@ struct Symbol {
   MetaFn meta;        // prims (and opaque executor ops)
   DecompFn decomp;    // composites
   std::string doc;
+  bool variadic = false;             // takes any number of positional arguments (fusion regions)
+  const Executor* executor = nullptr;  // set for symbols an executor registered (they run on it)
 
   bool has_tag(OpTag t) const { return (tags & t) != 0; }
 };

@@ -33,6 +33,9 @@ struct BoundSymbol {
   std::vector<BoundSymbol> subsymbols;
   uint32_t tags = kBsymNone;
   int line = 0;  // line in the text it was parsed from; 0 when built in code
+  // The fusion executor that claimed this bound symbol for its fusion pass (set by dispatch, cleared
+  // by fusion). Operator executors claim by rewriting `sym` to one of their own symbols instead.
+  const Executor* fusion_claim = nullptr;
 
   bool has_tag(BsymTag t) const { return (tags & t) != 0; }
   // Positional arguments and keyword arguments as the user would write them.

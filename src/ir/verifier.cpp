@@ -42,7 +42,7 @@ class Verifier {
   }
 
   bool check_arity(const BoundSymbol& b, int line, const std::string& where) {
-    if (b.args.size() == b.sym->params.size()) return true;
+    if (b.sym->variadic || b.args.size() == b.sym->params.size()) return true;
     report(b, line, where, str("has ", b.args.size(), " arguments but ", b.sym->id, " takes ", b.sym->params.size()));
     return false;
   }
@@ -103,6 +103,13 @@ class Verifier {
   // Output types must equal what the symbol computes; a recorded decomposition must be the one the
   // symbol records (up to names).
   void check_meta_and_decomposition(const BoundSymbol& b, int line, const std::string& where) {
+    if (b.sym->has_tag(kTagFusion)) {
+      // A fusion region is defined by its subsymbols: they must read only the region's inputs and
+      // define its outputs, and each must check on its own.
+      if (b.subsymbols.empty()) report(b, line, where, "a fusion region needs its subsymbols");
+      else check_scopes(b, line);
+      return;
+    }
     size_t cp = t_.checkpoint();
     BoundSymbol expect;
     try {

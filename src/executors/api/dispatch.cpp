@@ -1,0 +1,154 @@
+// Dispatch (claim or decompose) and the execution pipeline.
+#include "executors/api/dispatch.h"
+
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include "executors/api/registry.h"
+#include "ir/printer.h"
+#include "passes/cse.h"
+#include "passes/dce.h"
+
+namespace keraunos {
+namespace {
+
+std::string first_line(const Trace& t, const BoundSymbol& b) { return print_bsym(t, b, 0, 0); }
+
+// Records an operator executor's replacement of `b` and returns it, outputs renamed to b's.
+std::vector<BoundSymbol> apply_transform(Trace& t, const OperatorExecutor& ex, const OperatorExecutor::Impl& impl,
+                                         const BoundSymbol& b) {
+  if (!impl.transform) {
+    BoundSymbol nb;
+    nb.sym = impl.op;
+    nb.args = b.args;
+    nb.outputs = b.outputs;
+    nb.tags = b.tags;
+    nb.line = b.line;
+    KERAUNOS_CHECK(nb.sym->variadic || nb.args.size() == nb.sym->params.size(), ex.name(), ": ", nb.sym->id,
+                   " does not take the arguments of ", b.sym->id, "; register a transform");
+    return {std::move(nb)};
+  }
+  std::vector<BoundSymbol> recorded;
+  Recorder r(t);
+  std::vector<Value> outs;
+  {
+    Recorder::Scope scope(r, &recorded);
+    outs = impl.transform(r, b);
+  }
+  KERAUNOS_CHECK(outs.size() == b.outputs.size(), ex.name(), ": the transform for ", b.sym->id, " returned ", outs.size(),
+                 " values for ", b.outputs.size(), " outputs");
+  std::unordered_map<ProxyId, ProxyId> rename;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    KERAUNOS_CHECK(outs[i].is_proxy() && t.type(outs[i].as_proxy()) == t.type(b.outputs[i]), ex.name(), ": the transform for ",
+                   b.sym->id, " must return values of the original output types");
+    rename[outs[i].as_proxy()] = b.outputs[i];
+  }
+  auto m = [&](ProxyId p) {
+    auto it = rename.find(p);
+    return it == rename.end() ? p : it->second;
+  };
+  for (auto& nb : recorded) {
+    nb.remap(m);
+    nb.tags |= b.tags;
+  }
+  return recorded;
+}
+
+}  // namespace
+
+void dispatch(Trace& t, const std::vector<const Executor*>& executors, PlacementReport* report) {
+  std::deque<BoundSymbol> work;
+  for (auto& b : t.bsyms) work.push_back(std::move(b));
+  std::vector<BoundSymbol> out;
+  out.reserve(work.size());
+  while (!work.empty()) {
+    BoundSymbol b = std::move(work.front());
+    work.pop_front();
+    if (b.sym->executor != nullptr) {  // already an executor's own symbol
+      out.push_back(std::move(b));
+      continue;
+    }
+    Placement pl{b.sym->id, report ? first_line(t, b) : std::string(), "", false, {}};
+    bool claimed = false;
+    for (const Executor* ex : executors) {
+      if (ex->is_fusion()) {
+        const auto* fex = static_cast<const FusionExecutor*>(ex);
+        Decision d = fex->can_fuse(b, t);
+        if (d) {
+          b.fusion_claim = fex;
+          pl.executor = ex->name();
+          pl.fused = true;
+          out.push_back(std::move(b));
+          claimed = true;
+          break;
+        }
+        pl.declined.emplace_back(ex->name(), d.reason);
+        continue;
+      }
+      const auto* oex = static_cast<const OperatorExecutor*>(ex);
+      Decision d = oex->can_execute(b, t);
+      if (!d) {
+        pl.declined.emplace_back(ex->name(), d.reason);
+        continue;
+      }
+      auto replacement = apply_transform(t, *oex, *oex->impl(b.sym->id), b);
+      pl.executor = ex->name();
+      claimed = true;
+      // Replacements that are not this executor's own symbols go through dispatch again.
+      for (auto it = replacement.rbegin(); it != replacement.rend(); ++it) {
+        if (it->sym->executor) out.push_back(std::move(*it));
+        else work.push_front(std::move(*it));
+      }
+      break;
+    }
+    if (!claimed) {
+      if (b.subsymbols.empty() && !b.sym->is_prim && b.sym->decomp) {
+        Recorder r(t);
+        b.subsymbols = r.decompose(b);
+      }
+      if (b.subsymbols.empty() || b.sym->is_prim) {
+        std::string msg = str("no executor can run ", b.sym->id, " (`", first_line(t, b), "`):");
+        for (const auto& [name, why] : pl.declined) msg += "\n  " + name + ": " + why;
+        if (pl.declined.empty()) msg += "\n  (no executors were given)";
+        throw DispatchError(msg);
+      }
+      pl.executor = "decomposed";
+      for (auto it = b.subsymbols.rbegin(); it != b.subsymbols.rend(); ++it) {
+        it->tags |= b.tags;
+        work.push_front(std::move(*it));
+      }
+    }
+    if (report) report->entries.push_back(std::move(pl));
+  }
+  t.bsyms = std::move(out);
+}
+
+void run_fusion_passes(Trace& t, const std::vector<const Executor*>& executors, PassContext& ctx) {
+  for (const Executor* ex : executors)
+    if (ex->is_fusion()) static_cast<const FusionExecutor*>(ex)->fusion_pass(t, ctx);
+}
+
+PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report) {
+  PassManager pm;
+  pm.add(Pass{"dce", [](Trace& t, PassContext& c) { dce(t, &c); }, ""});
+  pm.add(Pass{"dispatch", [executors, report](Trace& t, PassContext&) { dispatch(t, executors, report); }, ""});
+  pm.add(Pass{"fusion", [executors](Trace& t, PassContext& c) { run_fusion_passes(t, executors, c); }, ""});
+  pm.add(Pass{"cse", [](Trace& t, PassContext& c) { cse(t, &c); }, ""});
+  pm.add(Pass{"dce.final", [](Trace& t, PassContext& c) { dce(t, &c); }, ""});
+  return pm;
+}
+
+void register_executor_passes() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_pass(Pass{"dispatch",
+                       [](Trace& t, PassContext&) { dispatch(t, executor_registry().resolve({})); },
+                       "claim or decompose with the default executors"});
+    register_pass(Pass{"fusion",
+                       [](Trace& t, PassContext& c) { run_fusion_passes(t, executor_registry().resolve({}), c); },
+                       "every fusion executor's fusion pass"});
+  });
+}
+
+}  // namespace keraunos
