@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "ir/trace.h"
+#include "passes/partition.h"
 
 namespace keraunos {
 
 struct PassContext {
   // Free-form notes passes leave for reports (e.g. "cse: merged 3 bound symbols").
   std::vector<std::string> notes;
+  // Set by the compile options: overrides every fusion executor's partition mode.
+  std::optional<PartitionMode> partition_override;
 };
 
 using PassFn = std::function<void(Trace&, PassContext&)>;

@@ -129,11 +129,17 @@ void run_fusion_passes(Trace& t, const std::vector<const Executor*>& executors, 
     if (ex->is_fusion()) static_cast<const FusionExecutor*>(ex)->fusion_pass(t, ctx);
 }
 
-PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report) {
+PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report,
+                                    std::optional<PartitionMode> partition) {
   PassManager pm;
   pm.add(Pass{"dce", [](Trace& t, PassContext& c) { dce(t, &c); }, ""});
   pm.add(Pass{"dispatch", [executors, report](Trace& t, PassContext&) { dispatch(t, executors, report); }, ""});
-  pm.add(Pass{"fusion", [executors](Trace& t, PassContext& c) { run_fusion_passes(t, executors, c); }, ""});
+  pm.add(Pass{"fusion",
+              [executors, partition](Trace& t, PassContext& c) {
+                c.partition_override = partition;
+                run_fusion_passes(t, executors, c);
+              },
+              ""});
   pm.add(Pass{"cse", [](Trace& t, PassContext& c) { cse(t, &c); }, ""});
   pm.add(Pass{"dce.final", [](Trace& t, PassContext& c) { dce(t, &c); }, ""});
   return pm;

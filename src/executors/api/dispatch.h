@@ -9,6 +9,7 @@
 // the executors' protocol; passes/ stays free of executors.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "executors/api/executor.h"
@@ -29,7 +30,9 @@ void run_fusion_passes(Trace& t, const std::vector<const Executor*>& executors, 
 
 // The pipeline that turns an initial trace into an executable one:
 //   dce, dispatch, fusion, cse, dce
-PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report);
+// `partition` overrides every fusion executor's own partition mode.
+PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report,
+                                    std::optional<PartitionMode> partition = std::nullopt);
 
 // Registers the "dispatch" and "fusion" passes (with the registry's default executors) for
 // keraunos-opt and tests. Idempotent.

@@ -2,6 +2,7 @@
 #include "executors/api/executor.h"
 
 #include "passes/partition.h"
+#include "passes/pass_manager.h"
 
 namespace keraunos {
 
@@ -77,7 +78,7 @@ FusionExecutor::FusionExecutor(std::string name, SymbolTable& table) : Executor(
 
 void FusionExecutor::fusion_pass(Trace& t, PassContext& ctx) const {
   auto fusible = [this](const BoundSymbol& b) { return b.fusion_claim == this; };
-  auto groups = partition(t, fusible, partition_mode);
+  auto groups = partition(t, fusible, ctx.partition_override.value_or(partition_mode));
   std::vector<BoundSymbol> out;
   out.reserve(groups.size());
   size_t regions = 0;
@@ -101,8 +102,7 @@ void FusionExecutor::fusion_pass(Trace& t, PassContext& ctx) const {
     ++regions;
   }
   t.bsyms = std::move(out);
-  (void)ctx;
-  (void)regions;
+  if (regions) ctx.notes.push_back(str(name(), ": ", regions, " region(s)"));
 }
 
 }  // namespace keraunos

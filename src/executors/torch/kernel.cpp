@@ -1,0 +1,106 @@
+// AtenKernel: binding arguments at plan-build time.
+#include "executors/torch/kernel.h"
+
+namespace keraunos::aten {
+
+namespace {
+
+c10::Scalar literal_scalar(const Value& v) {
+  if (v.is_bool()) return c10::Scalar(v.as_bool());
+  if (v.is_int()) return c10::Scalar(v.as_int());
+  return c10::Scalar(v.as_float());
+}
+
+}  // namespace
+
+AtenKernel::AtenKernel(Fn fn, const BoundSymbol& b, const Trace& t, const SlotMap& slots) : fn_(fn), op_(b.sym->id) {
+  for (const Value& v : b.args) {
+    Arg a;
+    a.lit = v;
+    if (v.is_proxy()) {
+      a.kind = t.type(v.as_proxy()).is_tensor ? Arg::Kind::Tensor : Arg::Kind::Number;
+      a.slot = slots[v.as_proxy()];
+    } else if (v.is_none()) {
+      a.kind = Arg::Kind::None;
+    } else if (v.is_tuple()) {
+      a.kind = Arg::Kind::Tuple;
+      for (const Value& e : v.as_tuple()) {
+        if (e.is_proxy() && t.type(e.as_proxy()).is_tensor) {
+          a.tensor_slots.push_back(slots[e.as_proxy()]);
+        } else if (e.is_proxy()) {
+          a.number_slots.push_back(slots[e.as_proxy()]);
+          a.ints.push_back(0);
+          a.all_literal = false;
+        } else if (e.is_int()) {
+          a.number_slots.push_back(-1);
+          a.ints.push_back(e.as_int());
+        }
+      }
+    } else {
+      a.kind = Arg::Kind::Literal;
+      if (v.is_number_literal()) a.scalar = literal_scalar(v);
+    }
+    args_.push_back(std::move(a));
+  }
+  for (ProxyId o : b.outputs) {
+    const auto& ty = t.type(o);
+    outs_.push_back({ty.is_tensor, slots[o], ty.is_tensor ? to_aten(ty.tensor.dtype) : at::kDouble});
+  }
+}
+
+c10::Scalar AtenKernel::S(ExecFrame& f, size_t i) const {
+  const Arg& a = args_[i];
+  if (a.kind == Arg::Kind::Number) return f.numbers[static_cast<size_t>(a.slot)];
+  return a.scalar;
+}
+
+std::vector<int64_t> AtenKernel::Ints(ExecFrame& f, size_t i) const {
+  const Arg& a = args_[i];
+  if (a.all_literal) return a.ints;
+  std::vector<int64_t> out = a.ints;
+  for (size_t k = 0; k < out.size(); ++k)
+    if (a.number_slots[k] >= 0) out[k] = f.numbers[static_cast<size_t>(a.number_slots[k])].toLong();
+  return out;
+}
+
+std::vector<at::Tensor> AtenKernel::Ts(ExecFrame& f, size_t i) const {
+  std::vector<at::Tensor> out;
+  for (int32_t s : args_[i].tensor_slots) out.push_back(f.tensors[static_cast<size_t>(s)]);
+  return out;
+}
+
+c10::Scalar AtenKernel::weak(ExecFrame& f, size_t i, at::ScalarType like) const {
+  c10::Scalar s = S(f, i);
+  if (like == at::kBool) return c10::Scalar(s.toBool());
+  if (at::isIntegralType(like, /*includeBool=*/false)) return c10::Scalar(s.toLong());
+  if (at::isComplexType(like)) return s;
+  return c10::Scalar(s.toDouble());
+}
+
+at::Tensor AtenKernel::TorScalar(ExecFrame& f, size_t i, const at::Tensor& like) const {
+  if (is_tensor(i)) return T(f, i);
+  return at::scalar_tensor(weak(f, i, like.scalar_type()), like.options());
+}
+
+void AtenKernel::out(ExecFrame& f, size_t i, at::Tensor v) const {
+  const Out& o = outs_[i];
+  if (!o.is_tensor) {  // a number computed through a 0-d tensor
+    f.numbers[static_cast<size_t>(o.slot)] = v.item();
+    return;
+  }
+  if (v.scalar_type() != o.dtype) v = v.to(o.dtype);
+  f.tensors[static_cast<size_t>(o.slot)] = std::move(v);
+}
+
+void AtenKernel::out_number(ExecFrame& f, size_t i, c10::Scalar v) const { f.numbers[static_cast<size_t>(outs_[i].slot)] = v; }
+
+void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker) {
+  const Symbol& like = global_symbols().get(symbol_id);
+  std::string name = symbol_id.rfind("prims.", 0) == 0 ? symbol_id.substr(6) : symbol_id;
+  const Symbol* op = ex.register_operator(name, like, [fn](const BoundSymbol& b, const Trace& t, const SlotMap& s) -> std::unique_ptr<Kernel> {
+    return std::make_unique<AtenKernel>(fn, b, t, s);
+  });
+  ex.register_implementation(symbol_id, op, std::move(checker));
+}
+
+}  // namespace keraunos::aten

@@ -1,0 +1,86 @@
+// AtenKernel: one ATen call with its arguments bound at plan-build time (slots resolved, literals
+// converted), so a call costs the ATen call and a few loads.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+#include "executors/api/executor.h"
+#include "runtime/aten_types.h"
+#include "runtime/frame.h"
+
+namespace keraunos::aten {
+
+using keraunos::from_aten;
+using keraunos::to_aten;
+
+class AtenKernel final : public Kernel {
+ public:
+  using Fn = void (*)(const AtenKernel&, ExecFrame&);
+  AtenKernel(Fn fn, const BoundSymbol& b, const Trace& t, const SlotMap& slots);
+  void run(ExecFrame& f) const override { fn_(*this, f); }
+
+  size_t num_args() const { return args_.size(); }
+  bool is_tensor(size_t i) const { return args_[i].kind == Arg::Kind::Tensor; }
+  bool is_none(size_t i) const { return args_[i].kind == Arg::Kind::None; }
+  const at::Tensor& T(ExecFrame& f, size_t i) const { return f.tensors[static_cast<size_t>(args_[i].slot)]; }
+  // An optional tensor: undefined when the argument is None.
+  at::Tensor OptT(ExecFrame& f, size_t i) const { return is_none(i) ? at::Tensor() : T(f, i); }
+  c10::Scalar S(ExecFrame& f, size_t i) const;
+  int64_t Int(ExecFrame& f, size_t i) const { return S(f, i).toLong(); }
+  double F(ExecFrame& f, size_t i) const { return S(f, i).toDouble(); }
+  bool B(size_t i) const { return args_[i].lit.as_bool(); }
+  const std::string& Str(size_t i) const { return args_[i].lit.as_str(); }
+  at::ScalarType Dt(size_t i) const { return to_aten(args_[i].lit.as_dtype()); }
+  c10::Device Dev(size_t i) const { return to_aten(args_[i].lit.as_device()); }
+  const Value& lit(size_t i) const { return args_[i].lit; }
+  // A tuple of ints (sizes may be symbolic: read from number slots each call).
+  std::vector<int64_t> Ints(ExecFrame& f, size_t i) const;
+  std::vector<at::Tensor> Ts(ExecFrame& f, size_t i) const;
+  // A tensor operand, or a number operand as a 0-d tensor of `like`'s dtype (prims' weak numbers).
+  at::Tensor TorScalar(ExecFrame& f, size_t i, const at::Tensor& like) const;
+  // A number converted to a tensor's dtype category (the prim contract: numbers take the tensor's dtype).
+  c10::Scalar weak(ExecFrame& f, size_t i, at::ScalarType like) const;
+
+  // Writes output i; tensors are converted to the dtype the trace says when ATen's promotion differs.
+  void out(ExecFrame& f, size_t i, at::Tensor v) const;
+  void out_number(ExecFrame& f, size_t i, c10::Scalar v) const;
+  size_t num_outputs() const { return outs_.size(); }
+  at::ScalarType out_dtype(size_t i) const { return outs_[i].dtype; }
+  const std::string& op() const { return op_; }
+
+ private:
+  struct Arg {
+    enum class Kind : uint8_t { Tensor, Number, Literal, None, Tuple } kind;
+    int32_t slot = -1;
+    Value lit;
+    c10::Scalar scalar;
+    std::vector<int64_t> ints;          // literal entries of an int tuple
+    std::vector<int32_t> number_slots;  // per entry: a number slot, or -1 for the literal in `ints`
+    std::vector<int32_t> tensor_slots;  // a tuple of tensors
+    bool all_literal = true;
+  };
+  struct Out {
+    bool is_tensor;
+    int32_t slot;
+    at::ScalarType dtype;
+  };
+  Fn fn_;
+  std::vector<Arg> args_;
+  std::vector<Out> outs_;
+  std::string op_;
+};
+
+// Registers `fn` as the kernel of this executor's own symbol for `symbol_id` ("prims.add" ->
+// "aten.add", "torch.softmax" -> "aten.torch.softmax") and claims `symbol_id`.
+void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker = {});
+
+// Families of kernels, one file each.
+void register_elementwise_kernels(OperatorExecutor& ex);
+void register_shape_kernels(OperatorExecutor& ex);
+void register_other_kernels(OperatorExecutor& ex);
+void register_torch_kernels(OperatorExecutor& ex);
+
+}  // namespace keraunos::aten
