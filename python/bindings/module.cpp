@@ -21,4 +21,7 @@ PYBIND11_MODULE(_C, m) {
     }
   });
   keraunos::python::bind_trace(m);
+#ifdef KERAUNOS_PYTHON_RUNTIME
+  keraunos::python::bind_runtime(m, keraunos::python::trace_of_builder);
+#endif
 }

@@ -127,6 +127,7 @@ class TraceBuilder {
   std::string print(int depth) const { return print_trace(trace_, {depth}); }
   std::vector<std::string> verify() { return verify_trace(trace_); }
   size_t num_bsyms() const { return trace_.bsyms.size(); }
+  const Trace& trace() const { return trace_; }
   std::vector<ProxyRef> inputs() const {
     std::vector<ProxyRef> out;
     for (ProxyId i : trace_.inputs) out.push_back({i});
@@ -175,6 +176,8 @@ class TraceBuilder {
 };
 
 }  // namespace
+
+Trace trace_of_builder(py::handle h) { return h.cast<const TraceBuilder&>().trace(); }
 
 void bind_trace(py::module_& m) {
   py::class_<ProxyRef>(m, "Proxy")

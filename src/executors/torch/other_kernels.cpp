@@ -98,19 +98,22 @@ void k_take(const K& k, ExecFrame& f) {
   }
   k.out(f, 0, at::index_select(a, k.Int(f, 2), idx.reshape({-1})));
 }
-void k_gather(const K& k, ExecFrame& f) { k.out(f, 0, at::gather(k.T(f, 0), k.Int(f, 1), k.T(f, 2))); }
-void k_take_along_axis(const K& k, ExecFrame& f) { k.out(f, 0, at::take_along_dim(k.T(f, 0), k.T(f, 1), k.Int(f, 2))); }
+// ATen's gather/scatter family wants int64 indices; the prims also take int32.
+at::Tensor long_index(const at::Tensor& i) { return i.scalar_type() == at::kLong ? i : i.to(at::kLong); }
+
+void k_gather(const K& k, ExecFrame& f) { k.out(f, 0, at::gather(k.T(f, 0), k.Int(f, 1), long_index(k.T(f, 2)))); }
+void k_take_along_axis(const K& k, ExecFrame& f) { k.out(f, 0, at::take_along_dim(k.T(f, 0), long_index(k.T(f, 1)), k.Int(f, 2))); }
 void k_scatter(const K& k, ExecFrame& f) {
   const at::Tensor& a = k.T(f, 0);
-  if (k.is_tensor(3)) k.out(f, 0, at::scatter(a, k.Int(f, 1), k.T(f, 2), k.T(f, 3)));
-  else k.out(f, 0, at::scatter(a, k.Int(f, 1), k.T(f, 2), k.weak(f, 3, a.scalar_type())));
+  if (k.is_tensor(3)) k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.T(f, 3)));
+  else k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.weak(f, 3, a.scalar_type())));
 }
-void k_scatter_add(const K& k, ExecFrame& f) { k.out(f, 0, at::scatter_add(k.T(f, 0), k.Int(f, 1), k.T(f, 2), k.T(f, 3))); }
+void k_scatter_add(const K& k, ExecFrame& f) { k.out(f, 0, at::scatter_add(k.T(f, 0), k.Int(f, 1), long_index(k.T(f, 2)), k.T(f, 3))); }
 void k_index_add(const K& k, ExecFrame& f) { k.out(f, 0, at::index_add(k.T(f, 0), k.Int(f, 1), k.T(f, 2).reshape({-1}), k.T(f, 3))); }
 void k_index_copy(const K& k, ExecFrame& f) { k.out(f, 0, at::index_copy(k.T(f, 0), k.Int(f, 1), k.T(f, 2).reshape({-1}), k.T(f, 3))); }
 void k_index_put(const K& k, ExecFrame& f) {
   c10::List<std::optional<at::Tensor>> idx;
-  for (const auto& t : k.Ts(f, 1)) idx.push_back(t);
+  for (const auto& t : k.Ts(f, 1)) idx.push_back(long_index(t));
   k.out(f, 0, at::index_put(k.T(f, 0), idx, k.T(f, 2), k.B(3)));
 }
 

@@ -8,6 +8,7 @@ from . import ALL_OPS
 def main(argv):
     sys.path.insert(0, "")
     from test_ops_decomp import check_op_numerics
+    from test_ops_aten import check_op_aten
     from test_ops_meta import check_op
 
     wanted = argv[1:]
@@ -20,6 +21,8 @@ def main(argv):
             check_op(op, failures)
             if not failures:
                 check_op_numerics(op, failures)
+            if not failures and hasattr(__import__("keraunos")._C, "compile_trace"):
+                check_op_aten(op, failures)
         except Exception as e:  # a broken sample generator or reference
             failures.append(f"sample generation or reference failed: {type(e).__name__}: {e}")
         if failures:

@@ -1,0 +1,85 @@
+// Compiling and running traces from Python: tensors cross as torch.Tensor without copies.
+#include <torch/csrc/autograd/python_variable.h>
+#include <torch/csrc/jit/python/pybind_utils.h>
+#include <torch/csrc/utils/pybind.h>
+
+#include "bindings.h"
+#include "executors/api/dispatch.h"
+#include "executors/api/registry.h"
+#include "executors/torch/aten_executor.h"
+#include "ir/printer.h"
+#include "runtime/plan.h"
+
+namespace py = pybind11;
+
+namespace keraunos::python {
+namespace {
+
+// A trace run through the execution pipeline with chosen executors, and its plan.
+class Program {
+ public:
+  Program(Trace t, const std::vector<std::string>& executors) : trace_(std::move(t)) {
+    aten_executor();
+    auto order = executor_registry().resolve(executors);
+    PipelineOptions po = PipelineOptions::from_env();
+    make_execution_pipeline(order, &placement_).run(trace_, po);
+    plan_ = ExecutionPlan::build(trace_);
+  }
+
+  py::list run(const py::sequence& inputs) const {
+    std::vector<c10::IValue> in;
+    for (auto x : inputs) {
+      if (THPVariable_Check(x.ptr())) in.emplace_back(THPVariable_Unpack(x.ptr()));
+      else if (py::isinstance<py::bool_>(x)) in.emplace_back(x.cast<bool>());
+      else if (py::isinstance<py::int_>(x)) in.emplace_back(x.cast<int64_t>());
+      else in.emplace_back(x.cast<double>());
+    }
+    std::vector<c10::IValue> out;
+    {
+      py::gil_scoped_release release;
+      out = plan_->run(in);
+    }
+    py::list res;
+    for (const auto& v : out) res.append(torch::jit::toPyObject(v));
+    return res;
+  }
+
+  std::string text() const { return print_trace(trace_); }
+  std::string placement() const { return placement_.table(); }
+  std::string placement_summary() const { return placement_.summary(); }
+  size_t num_calls() const { return plan_->num_calls(); }
+
+ private:
+  Trace trace_;
+  PlacementReport placement_;
+  std::unique_ptr<ExecutionPlan> plan_;
+};
+
+}  // namespace
+
+void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
+  // ATen's errors carry a C++ backtrace; Python users get the message.
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const c10::Error& e) {
+      py::set_error(PyExc_RuntimeError, e.what_without_backtrace());
+    }
+  });
+  py::class_<Program>(m, "Program")
+      .def("run", &Program::run, "Runs the plan on tensors and numbers given in the trace's input order")
+      .def_property_readonly("text", &Program::text)
+      .def_property_readonly("placement", &Program::placement)
+      .def_property_readonly("placement_summary", &Program::placement_summary)
+      .def_property_readonly("num_calls", &Program::num_calls);
+  m.def("compile_trace", [trace_of](py::handle builder, const std::vector<std::string>& executors) {
+    return std::make_unique<Program>(trace_of(builder), executors);
+  }, py::arg("builder"), py::arg("executors") = std::vector<std::string>{},
+        "Runs a TraceBuilder's trace through dce, dispatch, fusion, cse with the given executors (ATen always last) and builds its plan");
+  m.def("executors", [] {
+    aten_executor();
+    return executor_registry().names();
+  });
+}
+
+}  // namespace keraunos::python
