@@ -4,12 +4,16 @@
 #include <iostream>
 #include <sstream>
 
+#include "executors/api/dispatch.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "ops/builtins.h"
 #include "passes/pass_manager.h"
 #include "support/env.h"
+#ifdef KERAUNOS_OPT_WITH_ATEN
+#include "executors/torch/aten_executor.h"
+#endif
 
 namespace {
 
@@ -65,6 +69,10 @@ int main(int argc, char** argv) {
   const std::string where = file == "-" ? "<stdin>" : file;
   try {
     const auto& symbols = ops::register_builtins();
+    register_executor_passes();
+#ifdef KERAUNOS_OPT_WITH_ATEN
+    aten_executor();
+#endif
     Trace t = parse_trace(buf.str(), symbols);
     verify_or_throw(t, "as parsed");
     PassManager pm = make_pipeline(passes);
