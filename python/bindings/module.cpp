@@ -23,5 +23,6 @@ PYBIND11_MODULE(_C, m) {
   keraunos::python::bind_trace(m);
 #ifdef KERAUNOS_PYTHON_RUNTIME
   keraunos::python::bind_runtime(m, keraunos::python::trace_of_builder);
+  keraunos::python::bind_function(m);
 #endif
 }

@@ -83,3 +83,110 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
 }
 
 }  // namespace keraunos::python
+
+// ---------------------------------------------------------------------------------------------
+// The front end's compiled function: a CompiledFunction whose tracing calls back into Python.
+#include "runtime/compiled_function.h"
+#include "trace_builder.h"
+
+namespace keraunos::python {
+namespace {
+
+c10::IValue to_ivalue(const py::handle& x) {
+  if (THPVariable_Check(x.ptr())) return THPVariable_Unpack(x.ptr());
+  if (x.is_none()) return c10::IValue();
+  if (py::isinstance<py::bool_>(x)) return x.cast<bool>();
+  if (py::isinstance<py::int_>(x)) return x.cast<int64_t>();
+  if (py::isinstance<py::float_>(x)) return x.cast<double>();
+  if (py::isinstance<py::str>(x)) return x.cast<std::string>();
+  throw TypeError(str("keraunos: cannot pass a ", std::string(py::str(py::type::of(x).attr("__name__"))),
+                      " to a compiled function (expected tensors, numbers, strings or None)"));
+}
+
+class PyFunction {
+ public:
+  PyFunction(py::function trace_cb, CompileOptions opts)
+      : fn_(
+            [cb = std::move(trace_cb)](Recorder& r, const std::vector<Value>& inputs) {
+              TraceBuilder tb(r.trace(), r);
+              py::list ins;
+              for (const auto& v : inputs) ins.append(tb.from_value(v));
+              py::object res = cb(py::cast(&tb, py::return_value_policy::reference), ins);
+              std::vector<Value> outs;
+              for (auto o : res) outs.push_back(tb.to_value(o));
+              return outs;
+            },
+            std::move(opts)) {}
+
+  // Returns (outputs, entry id): the id names the cache entry, for the front end's output structure.
+  py::tuple call(const py::list& leaves) {
+    std::vector<c10::IValue> in;
+    in.reserve(leaves.size());
+    for (auto x : leaves) in.push_back(to_ivalue(x));
+    std::vector<c10::IValue> out = fn_(in);
+    py::list res;
+    for (const auto& v : out) res.append(torch::jit::toPyObject(v));
+    return py::make_tuple(res, reinterpret_cast<uintptr_t>(fn_.last_entry()));
+  }
+
+  py::dict cache_info() const {
+    const CacheInfo& i = fn_.cache_info();
+    py::dict d;
+    d["hits"] = i.hits;
+    d["misses"] = i.misses;
+    d["plans"] = i.plans;
+    d["trace_ms"] = i.trace_ms;
+    d["passes_ms"] = i.passes_ms;
+    d["plan_ms"] = i.plan_ms;
+    d["pass_ms"] = i.pass_ms;
+    return d;
+  }
+
+  std::vector<std::pair<std::string, std::string>> last_traces() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (const CacheEntry* e = fn_.last_entry())
+      for (const auto& [name, t] : e->traces) out.emplace_back(name, print_trace(t));
+    return out;
+  }
+
+  py::object placement() const {
+    const CacheEntry* e = fn_.last_entry();
+    if (!e) return py::none();
+    py::list rows;
+    for (const auto& p : e->placement.entries) {
+      py::list declined;
+      for (const auto& [ex, why] : p.declined) declined.append(py::make_tuple(ex, why));
+      rows.append(py::make_tuple(p.op, p.executor, p.fused, declined, p.text));
+    }
+    return py::make_tuple(rows, e->placement.table(), e->placement.summary());
+  }
+
+ private:
+  CompiledFunction fn_;
+};
+
+}  // namespace
+
+void bind_function(py::module_& m) {
+  py::class_<PyFunction>(m, "Function")
+      .def(py::init([](py::function cb, std::vector<std::string> executors, std::string cache, bool dynamic, std::string partition,
+                       bool keep_traces) {
+             aten_executor();
+             CompileOptions o;
+             o.executors = std::move(executors);
+             o.cache = cache == "symbolic values" ? CacheMode::SymbolicValues : cache == "no caching" ? CacheMode::NoCaching : CacheMode::ConstantValues;
+             o.shapes = dynamic ? ShapeMode::Symbolic : ShapeMode::Static;
+             if (partition == "dataflow") o.partition = PartitionMode::Dataflow;
+             else if (partition == "consecutive") o.partition = PartitionMode::Consecutive;
+             o.keep_traces = keep_traces;
+             return std::make_unique<PyFunction>(std::move(cb), std::move(o));
+           }),
+           py::arg("trace_fn"), py::arg("executors") = std::vector<std::string>{}, py::arg("cache") = "constant values",
+           py::arg("dynamic") = false, py::arg("partition") = "", py::arg("keep_traces") = true)
+      .def("__call__", &PyFunction::call)
+      .def("cache_info", &PyFunction::cache_info)
+      .def("last_traces", &PyFunction::last_traces)
+      .def("placement", &PyFunction::placement);
+}
+
+}  // namespace keraunos::python

@@ -107,7 +107,7 @@ void dispatch(Trace& t, const std::vector<const Executor*>& executors, Placement
         Recorder r(t);
         b.subsymbols = r.decompose(b);
       }
-      if (b.subsymbols.empty() || b.sym->is_prim) {
+      if (b.sym->is_prim || (b.subsymbols.empty() && !b.outputs.empty())) {
         std::string msg = str("no executor can run ", b.sym->id, " (`", first_line(t, b), "`):");
         for (const auto& [name, why] : pl.declined) msg += "\n  " + name + ": " + why;
         if (pl.declined.empty()) msg += "\n  (no executors were given)";

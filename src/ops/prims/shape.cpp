@@ -78,12 +78,14 @@ void register_shape_prims(SymbolTable& table) {
     return one(like(a, std::move(shape)));
   }));
 
+  // slice(a, start, end, strides): a symbolic dimension can only be kept whole (start 0, end the
+  // same symbol, stride 1); constant dimensions are bounds-checked.
   table.add(prim("prims.slice",
                  {P("a", ParamKind::Tensor), P("start_indices", ParamKind::Ints), P("end_indices", ParamKind::Ints),
                   P("strides", ParamKind::OptInts, Value::none())},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
-                   auto st = m[1].as_ints(), en = m[2].as_ints();
+                   Shape st = dims_from_value(m.trace(), m[1]), en = dims_from_value(m.trace(), m[2]);
                    std::vector<int64_t> sd = m[3].is_none() ? std::vector<int64_t>(st.size(), 1) : m[3].as_ints();
                    KERAUNOS_TYPE_CHECK(static_cast<int64_t>(st.size()) == a.rank() && en.size() == st.size() && sd.size() == st.size(),
                                        m.op(), ": start, end and strides need one entry per dimension of ",
@@ -92,10 +94,16 @@ void register_shape_prims(SymbolTable& table) {
                    for (size_t i = 0; i < st.size(); ++i) {
                      const Dim& d = a.shape[i];
                      KERAUNOS_TYPE_CHECK(sd[i] > 0, m.op(), ": strides must be positive, got ", sd[i]);
-                     KERAUNOS_TYPE_CHECK(st[i] >= 0 && st[i] <= en[i] && (d.is_symbolic() || en[i] <= d.size), m.op(),
-                                         ": slice [", st[i], ":", en[i], "] is out of bounds for dimension ", i, " of ",
-                                         type_str(m.trace(), a));
-                     shape.push_back(Dim::constant((en[i] - st[i] + sd[i] - 1) / sd[i]));
+                     if (d.is_symbolic() || st[i].is_symbolic() || en[i].is_symbolic()) {
+                       bool whole = st[i] == Dim::constant(0) && en[i] == d && sd[i] == 1;
+                       KERAUNOS_TYPE_CHECK(whole, m.op(), ": dimension ", i, " of ", type_str(m.trace(), a),
+                                           " is symbolic; it can only be kept whole (start 0, end ", dim_str(m.trace(), d), ", stride 1)");
+                       shape.push_back(d);
+                       continue;
+                     }
+                     KERAUNOS_TYPE_CHECK(st[i].size >= 0 && st[i].size <= en[i].size && en[i].size <= d.size, m.op(), ": slice [",
+                                         st[i].size, ":", en[i].size, "] is out of bounds for dimension ", i, " of ", type_str(m.trace(), a));
+                     shape.push_back(Dim::constant((en[i].size - st[i].size + sd[i] - 1) / sd[i]));
                    }
                    return one(like(a, std::move(shape)));
                  }));
@@ -155,7 +163,11 @@ void register_shape_prims(SymbolTable& table) {
                      auto cfg = m[2].as_tuple()[static_cast<size_t>(i)].as_ints();
                      KERAUNOS_TYPE_CHECK(cfg.size() == 3 && cfg[2] >= 0, m.op(), ": each padding entry is (low, high, interior>=0)");
                      const Dim& d = a.shape[static_cast<size_t>(i)];
-                     KERAUNOS_TYPE_CHECK(d.is_constant(), m.op(), ": symbolic sizes are not supported");
+                     if (d.is_symbolic() && cfg[0] == 0 && cfg[1] == 0 && cfg[2] == 0) {
+                       shape.push_back(d);  // an unpadded symbolic dimension stays as it is
+                       continue;
+                     }
+                     KERAUNOS_TYPE_CHECK(d.is_constant(), m.op(), ": padding a symbolic dimension is not supported (dimension ", i, ")");
                      int64_t n = d.size + cfg[0] + cfg[1] + (d.size > 0 ? (d.size - 1) * cfg[2] : 0);
                      KERAUNOS_TYPE_CHECK(n >= 0, m.op(), ": padding makes dimension ", i, " negative");
                      shape.push_back(Dim::constant(n));

@@ -99,7 +99,17 @@ def _uniform_philox(shape, seed, offset, minval=0.0, maxval=1.0, device="cpu", d
 
 
 def _take_along_axis(a, index, dim):
-    return torch.take_along_dim(a, index, dim)
+    return torch.take_along_dim(a, index.long(), dim)
+
+
+def _convert(a, dt):
+    if not isinstance(a, torch.Tensor):
+        return a
+    if a.is_complex() and dt == torch.bool:
+        return a != 0
+    if a.is_complex() and not dt.is_complex:
+        return a.real.to(dt)
+    return a.to(dt)
 
 
 def _index_put(a, indices, values, accumulate=False):
@@ -107,8 +117,7 @@ def _index_put(a, indices, values, accumulate=False):
 
 
 PRIMS = {
-    "convert_element_type": lambda a, dt: (a.real if a.is_complex() and not _dtype(dt).is_complex else a).to(_dtype(dt))
-    if isinstance(a, torch.Tensor) else a,
+    "convert_element_type": lambda a, dt: _convert(a, _dtype(dt)),
     "div": _div,
     "lerp": _weak(torch.lerp),
     "where": lambda c, a, b: torch.where(c, a, b),
@@ -141,8 +150,8 @@ PRIMS = {
     "linear": lambda a, w, b=None: torch.nn.functional.linear(a, w, b),
     "embedding": lambda idx, w: torch.nn.functional.embedding(idx, w),
     "embedding_backward": lambda g, idx, n, pad=-1, scale=False: torch.ops.aten.embedding_backward(g, idx, n, pad, scale, False),
-    "take": lambda a, index, dim: torch.index_select(a, dim, index.reshape(-1)).reshape(
-        a.shape[:dim] + tuple(index.shape) + a.shape[dim + 1:]) if a.dim() else a.clone(),
+    # index_select semantics: a 0-d index selects one entry and keeps the dim (size 1).
+    "take": lambda a, index, dim: torch.index_select(a, dim, index.reshape(-1)) if a.dim() else a.clone(),
     "gather": lambda a, dim, index: torch.gather(a, dim, index),
     "take_along_axis": _take_along_axis,
     "scatter": lambda a, dim, index, src: torch.scatter(a, dim, index, src),
