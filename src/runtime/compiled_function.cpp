@@ -17,7 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-enum Tag : int64_t { kTensorTag = 1, kIntTag = 2, kFloatTag = 3, kBoolTag = 4, kNoneTag = 5 };
+enum Tag : int64_t { kTensorTag = 1, kIntTag = 2, kFloatTag = 3, kBoolTag = 4, kNoneTag = 5, kStrTag = 6 };
 
 // Appends one tensor's signature: dtype, device, rank, requires_grad, contiguity, then sizes (or
 // their symbolic class: -1 for a size-1 dim, else the index of the first dim with the same size).
@@ -61,6 +61,16 @@ void value_key(std::vector<int64_t>& key, const c10::IValue& v, CacheMode cache,
     }
   } else if (v.isNone()) {
     key.push_back(kNoneTag);
+  } else if (v.isString()) {
+    // Strings (and whatever the front end describes as one, e.g. a dtype) specialize by value.
+    const std::string& sv = v.toStringRef();
+    key.push_back(kStrTag);
+    key.push_back(static_cast<int64_t>(sv.size()));
+    for (size_t i = 0; i < sv.size(); i += 8) {
+      int64_t w = 0;
+      std::memcpy(&w, sv.data() + i, std::min<size_t>(8, sv.size() - i));
+      key.push_back(w);
+    }
   } else {
     throw Error(str("keraunos: unsupported input of type ", v.tagKind(), " (expected tensors, numbers or None)"));
   }
@@ -129,6 +139,8 @@ const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t h
       in_values.push_back(Value::proxy(p));
     } else if (v.isNone()) {
       in_values.push_back(Value::none());
+    } else if (v.isString()) {
+      in_values.push_back(Value::string(v.toStringRef()));
     } else {
       bool by_value = opts_.cache != CacheMode::SymbolicValues || v.isBool();
       if (by_value) {
@@ -178,7 +190,7 @@ std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IVa
   std::vector<c10::IValue> plan_inputs;
   plan_inputs.reserve(inputs.size());
   for (const auto& v : inputs)
-    if (v.isTensor() || (!v.isNone() && !v.isBool() && opts_.cache == CacheMode::SymbolicValues)) plan_inputs.push_back(v);
+    if (v.isTensor() || ((v.isInt() || v.isDouble()) && opts_.cache == CacheMode::SymbolicValues)) plan_inputs.push_back(v);
   return e.plan->run(plan_inputs);
 }
 

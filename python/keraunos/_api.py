@@ -1,0 +1,126 @@
+"""The user-facing functions: jit, explain and the inspection helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+import torch.utils._pytree as pytree
+
+from keraunos import _C
+from keraunos._jit import JitFunction
+from keraunos._ops import table
+from keraunos._tracer import _DTYPE_NAMES, TensorProxy, Tracer
+
+
+def jit(fn_or_module, executors=None, cache="constant values", fusion=None, dynamic=False, **options):
+    """Compiles a function or an nn.Module; returns a callable with the same signature.
+
+    executors: names in priority order (keraunos.executors() lists them); None: the defaults.
+    cache: "constant values" (numbers specialize the plan), "symbolic values" (numbers by type) or
+        "no caching".
+    fusion: None (each fusion executor's own), "dataflow" or "consecutive" partitioning.
+    dynamic: sizes by symbolic class in the cache key, so a new batch size reuses the plan.
+    """
+    unknown = set(options) - {"keep_traces"}
+    if unknown:
+        raise TypeError(f"keraunos.jit: unknown options {sorted(unknown)}")
+    return JitFunction(fn_or_module, executors=executors, cache=cache, fusion=fusion, dynamic=dynamic,
+                       keep_traces=options.get("keep_traces", True))
+
+
+def _jf(f) -> JitFunction:
+    if not isinstance(f, JitFunction):
+        raise TypeError("expected a function returned by keraunos.jit")
+    return f
+
+
+@dataclasses.dataclass
+class Traces:
+    """The trace after each pass for the last call's signature; printing shows the last one."""
+    items: list
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def names(self):
+        return [n for n, _ in self.items]
+
+    def __str__(self):
+        return self.items[-1][1] if self.items else ""
+
+
+def last_traces(f) -> Traces:
+    """[(pass name, trace text), ...]: "initial", then the trace after each pass."""
+    return Traces(list(_jf(f)._c.last_traces()))
+
+
+@dataclasses.dataclass
+class Placement:
+    rows: list      # (op, executor, fused, [(executor, reason)], text)
+    table: str
+    summary: str
+
+    def counts(self):
+        c = {}
+        for op, ex, *_ in self.rows:
+            if ex != "decomposed":
+                c[ex] = c.get(ex, 0) + 1
+        return c
+
+    def __str__(self):
+        return self.table
+
+
+def placement(f) -> Placement | None:
+    """The placement report of the last call's signature: op -> executor, and the others' reasons."""
+    p = _jf(f)._c.placement()
+    return None if p is None else Placement(list(p[0]), p[1], p[2])
+
+
+def cache_info(f) -> dict:
+    """{hits, misses, plans, trace_ms, passes_ms, plan_ms, pass_ms: {pass: ms}}"""
+    return dict(_jf(f)._c.cache_info())
+
+
+@dataclasses.dataclass
+class Explanation:
+    unsupported: list  # [(torch function, "file:line: source")]
+    ops: int           # torch-level ops recorded
+
+    def __str__(self):
+        if not self.unsupported:
+            return f"keraunos supports every op of this program ({self.ops} ops)"
+        lines = [f"{len(self.unsupported)} unsupported op call(s):"]
+        lines += [f"  {name}  at {where}" for name, where in self.unsupported]
+        return "\n".join(lines)
+
+
+def explain(fn, *args, **kwargs) -> Explanation:
+    """Traces fn(*args, **kwargs) without raising on unsupported ops; lists each with its location."""
+    tb = _C.TraceBuilder()
+    tracer = Tracer(tb, table(), explain=True)
+    _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
+
+    def to_proxy(x):
+        if isinstance(x, torch.Tensor):
+            p = tracer.proxy(tb.add_input_tensor(list(x.shape), _DTYPE_NAMES[x.dtype], str(x.device), x.requires_grad))
+            p.is_input = True
+            return p
+        return x
+
+    args, kwargs = pytree.tree_map(to_proxy, (args, kwargs))
+    with tracer.active():
+        if isinstance(fn, torch.nn.Module):
+            jf = JitFunction(fn)
+            state = [to_proxy(m._parameters[n] if is_p else m._buffers[n]) for m, n, is_p, _ in jf._slots]
+            jf._call_module_with(state, args, kwargs)
+        else:
+            fn(*args, **kwargs)
+    return Explanation(tracer.unsupported, tb.num_bsyms())

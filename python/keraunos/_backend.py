@@ -1,0 +1,20 @@
+"""torch.compile(model, backend="keraunos"): Dynamo hands over FX graphs; keraunos traces each
+graph module (its code calls torch functions, Tensor methods and operators, which the tracer
+records) and compiles it. Graph breaks are Dynamo's business, as with any backend."""
+
+from __future__ import annotations
+
+import torch
+
+from keraunos._jit import JitFunction
+
+
+def keraunos_backend(gm: torch.fx.GraphModule, example_inputs, **options):
+    jf = JitFunction(gm.forward, executors=options.get("executors"), cache=options.get("cache", "constant values"),
+                     fusion=options.get("fusion"), dynamic=options.get("dynamic", False))
+
+    def run(*args):
+        return jf(*args)
+
+    run._keraunos = jf  # keraunos.last_traces(run._keraunos) for inspection
+    return run

@@ -1,0 +1,207 @@
+"""keraunos.jit: the compiled callable. Flattens inputs (and a module's parameters and buffers),
+computes the call context that decides the plan (default dtype, autocast, grad mode, module modes),
+and calls the C++ compiled function, which looks the signature up in one step and traces on a miss."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+import torch
+import torch.utils._pytree as pytree
+
+from keraunos import _C
+from keraunos._ops import table
+from keraunos._tracer import _DTYPE_NAMES, TensorProxy, Tracer, UnsupportedOpError
+
+# Bumped whenever any module's train()/eval() is called, so a jitted module notices mode changes
+# without walking its submodules on every call.
+_MODE_EPOCH = [0]
+_orig_train = torch.nn.Module.train
+
+
+def _train(self, mode: bool = True):
+    _MODE_EPOCH[0] += 1
+    return _orig_train(self, mode)
+
+
+torch.nn.Module.train = _train  # eval() calls train(False)
+
+
+def _leaf_for_key(x):
+    """What the C++ side sees of a non-tensor leaf: numbers and None as they are, anything else by
+    a string that specializes the plan on its value."""
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    if isinstance(x, torch.dtype):
+        return "dtype:" + str(x)
+    if isinstance(x, torch.device):
+        return "device:" + str(x)
+    return f"obj:{type(x).__qualname__}:{x!r}"
+
+
+class JitFunction:
+    def __init__(self, fn, executors=None, cache="constant values", fusion=None, dynamic=False, keep_traces=True):
+        if cache not in ("constant values", "symbolic values", "no caching"):
+            raise ValueError(f"keraunos.jit: cache must be 'constant values', 'symbolic values' or 'no caching', got {cache!r}")
+        if fusion not in (None, "dataflow", "consecutive"):
+            raise ValueError(f"keraunos.jit: fusion must be None, 'dataflow' or 'consecutive', got {fusion!r}")
+        self.fn = fn
+        self.module = fn if isinstance(fn, torch.nn.Module) else None
+        if self.module is not None:
+            # (owner module, attribute name, is_parameter) for every parameter and buffer, read on each call.
+            self._slots = []
+            seen = set()
+            for mname, m in self.module.named_modules(remove_duplicate=False):
+                for pname in list(m._parameters.keys()):
+                    p = m._parameters[pname]
+                    if p is not None:
+                        self._slots.append((m, pname, True, id(p) in seen))
+                        seen.add(id(p))
+                for bname in list(m._buffers.keys()):
+                    if m._buffers[bname] is not None:
+                        self._slots.append((m, bname, False, False))
+            self._modules = list(self.module.modules())
+        self._c = _C.Function(self._trace, list(executors or []), cache, dynamic, fusion or "", keep_traces)
+        self._out_specs: dict[int, Any] = {}
+        self._pending = None
+        self._epoch = None
+        self._modes = None
+        functools.update_wrapper(self, fn if not isinstance(fn, torch.nn.Module) else fn.forward, updated=())
+
+    # -- the call path -------------------------------------------------------------------------
+    def _context(self) -> str:
+        """Everything besides the inputs that changes what the program computes."""
+        if self.module is not None and self._epoch != _MODE_EPOCH[0]:
+            self._epoch = _MODE_EPOCH[0]
+            self._modes = "".join("t" if m.training else "e" for m in self._modules)
+        ac = ""
+        if torch.is_autocast_enabled("cpu"):
+            ac += f"cpu:{torch.get_autocast_dtype('cpu')}"
+        if torch.cuda.is_available() and torch.is_autocast_enabled("cuda"):
+            ac += f"cuda:{torch.get_autocast_dtype('cuda')}"
+        return f"{torch.get_default_dtype()}|{ac}|{self._modes or ''}"
+
+    def __call__(self, *args, **kwargs):
+        leaves, spec = pytree.tree_flatten((args, kwargs))
+        state = []
+        if self.module is not None:
+            for m, name, is_param, _ in self._slots:
+                state.append(m._parameters[name] if is_param else m._buffers[name])
+        key_leaves = [self._context()] + [x if isinstance(x, torch.Tensor) else _leaf_for_key(x) for x in leaves] + state
+        needs_grad = torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in key_leaves[1:])
+        self._pending = (leaves, spec)
+        if needs_grad:
+            return _with_autograd(self, key_leaves, leaves, spec)
+        outs, out_spec = self._run(key_leaves)
+        return pytree.tree_unflatten(outs, out_spec)
+
+    def _run(self, key_leaves):
+        outs, entry = self._c(key_leaves)
+        out_spec = self._out_specs.get(entry)
+        if out_spec is None:  # first call of a new plan: _trace left its output structure
+            out_spec = self._out_specs[entry] = self._last_spec
+        return outs, out_spec
+
+    # -- tracing (called by C++ on a cache miss) ------------------------------------------------
+    def _trace(self, tb, in_values):
+        leaves, spec = self._pending
+        tracer = Tracer(tb, table())
+        for dev in ("cpu", "cuda"):
+            if (dev == "cpu" or torch.cuda.is_available()) and torch.is_autocast_enabled(dev):
+                tracer.autocast = torch.get_autocast_dtype(dev)
+        _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
+        # in_values: [context, *leaves, *state] as proxies (tensors) or literals.
+        vals = list(in_values[1:])
+        user = []
+        for x, v in zip(leaves, vals[:len(leaves)]):
+            if isinstance(x, torch.Tensor):
+                p = tracer.proxy(v)
+                p.is_input = True
+                user.append(p)
+            else:
+                user.append(x)  # the plan is specialized on this value
+        state = []
+        for v in vals[len(leaves):]:
+            p = tracer.proxy(v)
+            p.is_input = True
+            state.append(p)
+        args, kwargs = pytree.tree_unflatten(user, spec)
+        with tracer.active():
+            if self.module is not None:
+                out = self._call_module_with(state, args, kwargs)
+            else:
+                out = self.fn(*args, **kwargs)
+        flat, out_spec = pytree.tree_flatten(out)
+        outs = []
+        for o in flat:
+            if isinstance(o, TensorProxy):
+                outs.append(o.ref)
+            elif o is None or isinstance(o, (bool, int, float, str)):
+                outs.append(o)
+            elif isinstance(o, torch.Tensor):
+                raise UnsupportedOpError("keraunos: the function returned a tensor that is not computed from its inputs "
+                                         "(a captured constant); return values computed from the inputs")
+            else:
+                raise UnsupportedOpError(f"keraunos: cannot return a {type(o).__name__} from a compiled function")
+        # The cache entry's id is only known when the call returns; _run picks the spec up.
+        self._last_spec = out_spec
+        return outs
+
+    def _call_module_with(self, state, args, kwargs):
+        saved = []
+        try:
+            for (m, name, is_param, _), p in zip(self._slots, state):
+                d = m._parameters if is_param else m._buffers
+                saved.append((d, name, d[name]))
+                d[name] = p
+            return self.module(*args, **kwargs)
+        finally:
+            for d, name, old in reversed(saved):
+                d[name] = old
+
+
+def _with_autograd(jf: JitFunction, key_leaves, leaves, spec):
+    tensors = [x for x in key_leaves[1:] if isinstance(x, torch.Tensor)]
+    box = {"pending": (leaves, spec)}
+    tensor_outs = _Compiled.apply(jf, key_leaves, box, *tensors)
+    outs = list(box["outs"])
+    for pos, t in zip(box["tensor_positions"], tensor_outs):
+        outs[pos] = t
+    return pytree.tree_unflatten(outs, box["spec"])
+
+
+class _Compiled(torch.autograd.Function):
+    """Forward: the compiled plan. Backward: PyTorch autograd over an eager re-run of the function
+    on the saved inputs. keraunos does not differentiate traces yet; this keeps training correct
+    (gradients are eager PyTorch's) while the forward runs compiled."""
+
+    @staticmethod
+    def forward(ctx, jf, key_leaves, box, *tensors):
+        with torch.no_grad():
+            outs, spec = jf._run(key_leaves)
+        box["spec"], box["outs"] = spec, outs
+        box["tensor_positions"] = [i for i, o in enumerate(outs) if isinstance(o, torch.Tensor)]
+        ctx.jf, ctx.pending = jf, box["pending"]
+        ctx.save_for_backward(*tensors)
+        return tuple(outs[i] for i in box["tensor_positions"])
+
+    @staticmethod
+    def backward(ctx, *grads):
+        jf = ctx.jf
+        inputs = [t.detach().requires_grad_(t.requires_grad) for t in ctx.saved_tensors]
+        leaves, spec = ctx.pending
+        it = iter(inputs)
+        user = [next(it) if isinstance(x, torch.Tensor) else x for x in leaves]
+        state = list(it)
+        args, kwargs = pytree.tree_unflatten(user, spec)
+        with torch.enable_grad():
+            out = jf._call_module_with(state, args, kwargs) if jf.module is not None else jf.fn(*args, **kwargs)
+        flat = [o for o in pytree.tree_leaves(out) if isinstance(o, torch.Tensor)]
+        pairs = [(o, g) for o, g in zip(flat, grads) if g is not None and o.requires_grad]
+        needed = [i for i in inputs if i.requires_grad]
+        got = (torch.autograd.grad([o for o, _ in pairs], needed, [g for _, g in pairs], allow_unused=True)
+               if pairs and needed else [None] * len(needed))
+        it = iter(got)
+        return (None, None, None, *[next(it) if i.requires_grad else None for i in inputs])

@@ -1,0 +1,298 @@
+"""The table from Python callables (torch functions, Tensor methods, operators) to keraunos symbol
+ids, with the argument adapters torch's Python signatures need (varargs sizes, reversed operators,
+Tensor.to's overloads, indexing keys, in-place methods)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from keraunos import _C
+
+# Ops that return views in eager PyTorch: their outputs share the input's alias group.
+VIEW_OPS = {
+    "torch.reshape", "torch.Tensor.view", "torch.transpose", "torch.permute", "torch.t", "torch.Tensor.expand",
+    "torch.Tensor.expand_as", "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.unflatten", "torch.narrow",
+    "torch.select", "torch.Tensor.__getitem__", "torch.split", "torch.chunk", "torch.unbind", "torch.movedim",
+    "torch.swapaxes", "torch.Tensor.contiguous", "torch.broadcast_to", "torch.tensor_split", "torch.real", "torch.imag",
+}
+
+# torch.autocast's op lists (the subset keraunos has): run in the autocast dtype, or in float32.
+AUTOCAST_LOWER = {
+    "torch.nn.functional.linear", "torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm",
+    "torch.nn.functional.scaled_dot_product_attention", "torch.einsum", "torch.outer", "torch.dot",
+}
+AUTOCAST_FP32 = {
+    "torch.softmax", "torch.log_softmax", "torch.nn.functional.layer_norm", "torch.nn.functional.group_norm",
+    "torch.nn.functional.rms_norm", "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
+    "torch.nn.functional.mse_loss", "torch.nn.functional.l1_loss", "torch.nn.functional.binary_cross_entropy_with_logits",
+    "torch.nn.functional.kl_div", "torch.logsumexp", "torch.exp", "torch.log", "torch.pow", "torch.sum", "torch.prod",
+    "torch.cumsum", "torch.nn.functional.softplus", "torch.norm", "torch.linalg.vector_norm", "torch.nn.functional.normalize",
+}
+
+# Operators: dunder -> (symbol id, operands reversed)
+DUNDERS = {
+    "__add__": ("torch.add", False), "__radd__": ("torch.add", True), "__iadd__": ("torch.add", False),
+    "__sub__": ("torch.sub", False), "__rsub__": ("torch.sub", True), "__isub__": ("torch.sub", False),
+    "__mul__": ("torch.mul", False), "__rmul__": ("torch.mul", True), "__imul__": ("torch.mul", False),
+    "__truediv__": ("torch.div", False), "__rtruediv__": ("torch.div", True), "__itruediv__": ("torch.div", False),
+    "__floordiv__": ("torch.floor_divide", False), "__rfloordiv__": ("torch.floor_divide", True),
+    "__mod__": ("torch.remainder", False), "__rmod__": ("torch.remainder", True),
+    "__pow__": ("torch.pow", False), "__rpow__": ("torch.pow", True),
+    "__matmul__": ("torch.matmul", False), "__rmatmul__": ("torch.matmul", True),
+    "__neg__": ("torch.neg", False), "__pos__": ("torch.positive", False), "__abs__": ("torch.abs", False),
+    "__invert__": ("torch.bitwise_not", False),
+    "__and__": ("torch.bitwise_and", False), "__rand__": ("torch.bitwise_and", True),
+    "__or__": ("torch.bitwise_or", False), "__ror__": ("torch.bitwise_or", True),
+    "__xor__": ("torch.bitwise_xor", False), "__rxor__": ("torch.bitwise_xor", True),
+    "__lshift__": ("torch.bitwise_left_shift", False), "__rshift__": ("torch.bitwise_right_shift", False),
+    "__eq__": ("torch.eq", False), "__ne__": ("torch.ne", False), "__lt__": ("torch.lt", False),
+    "__le__": ("torch.le", False), "__gt__": ("torch.gt", False), "__ge__": ("torch.ge", False),
+}
+INPLACE_DUNDERS = {"__iadd__", "__isub__", "__imul__", "__itruediv__"}
+
+# Python names that are aliases of a symbol under another name.
+ALIASES = {
+    "torch.nn.functional.softmax": "torch.softmax", "torch.Tensor.softmax": "torch.softmax",
+    "torch.nn.functional.log_softmax": "torch.log_softmax", "torch.Tensor.log_softmax": "torch.log_softmax",
+    "torch.nn.functional.relu": "torch.relu", "torch.nn.functional.sigmoid": "torch.sigmoid",
+    "torch.nn.functional.tanh": "torch.tanh", "torch.Tensor.reshape": "torch.reshape", "torch.Tensor.view": "torch.Tensor.view",
+    "torch.Tensor.transpose": "torch.transpose", "torch.Tensor.permute": "torch.permute", "torch.Tensor.t": "torch.t",
+    "torch.Tensor.unsqueeze": "torch.unsqueeze", "torch.Tensor.squeeze": "torch.squeeze", "torch.Tensor.flatten": "torch.flatten",
+    "torch.Tensor.repeat": "torch.Tensor.repeat", "torch.multiply": "torch.mul", "torch.subtract": "torch.sub",
+    "torch.divide": "torch.div", "torch.concat": "torch.cat", "torch.concatenate": "torch.cat", "torch.absolute": "torch.abs",
+    "torch.greater": "torch.gt", "torch.greater_equal": "torch.ge", "torch.less": "torch.lt", "torch.less_equal": "torch.le",
+    "torch.not_equal": "torch.ne", "torch.negative": "torch.neg", "torch.special.erf": "torch.erf",
+    "torch.special.expm1": "torch.expm1", "torch.nn.functional.silu": "torch.nn.functional.silu",
+    "torch.Tensor.type_as": "torch.Tensor.type_as", "torch.Tensor.masked_fill": "torch.masked_fill",
+}
+
+# Signature quirks: ops whose Python form takes varargs sizes (x.view(2, 3), torch.zeros(2, 3)).
+VARARG_SIZE = {"torch.Tensor.view": 1, "torch.reshape": 1, "torch.Tensor.expand": 1, "torch.permute": 1,
+               "torch.Tensor.repeat": 1, "torch.zeros": 0, "torch.ones": 0, "torch.empty": 0, "torch.rand": 0,
+               "torch.randn": 0}
+# Python-only parameters torch's wrappers take that the symbols do not.
+DROP_KWARGS = {"_stacklevel", "out", "memory_format_unused"}
+
+
+def _python_object(path: str):
+    obj = None
+    parts = path.split(".")
+    if parts[0] != "torch":
+        return None
+    obj = torch
+    for p in parts[1:]:
+        obj = getattr(obj, p, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _pack_sizes(op_id: str, args: tuple) -> tuple:
+    pos = VARARG_SIZE.get(op_id)
+    if pos is None or len(args) <= pos:
+        return args
+    rest = args[pos:]
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in rest):
+        return args[:pos] + (tuple(rest),)
+    return args
+
+
+class OpTable:
+    def __init__(self):
+        self.ids = {sid for sid, is_prim, _ in _C.symbols() if not is_prim and sid.startswith("torch.")}
+        self.by_func: dict = {}
+        for sid in sorted(self.ids):
+            obj = _python_object(sid)
+            if obj is not None:
+                self.by_func.setdefault(obj, sid)
+            # torch.X functions are also Tensor methods.
+            last = sid.rsplit(".", 1)[1]
+            if sid.count(".") == 1 and hasattr(torch.Tensor, last):
+                self.by_func.setdefault(getattr(torch.Tensor, last), sid)
+            if sid.startswith("torch.nn.functional.") and hasattr(torch.Tensor, last):
+                self.by_func.setdefault(getattr(torch.Tensor, last), sid)
+        for alias, sid in ALIASES.items():
+            obj = _python_object(alias)
+            if obj is not None and sid in self.ids:
+                self.by_func[obj] = sid
+        self.cache: dict = {}
+
+    def lookup(self, func, prop=None):
+        key = (func, prop)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        entry = self._build(func, prop)
+        if entry is not None:
+            self.cache[key] = entry
+        return entry
+
+    def _build(self, func, prop):
+        name = getattr(func, "__name__", "")
+        if prop in ("T", "mT"):
+            return lambda tr, args, kwargs: _call(tr, "torch.permute" if prop == "T" else "torch.transpose",
+                                                  (args[0], tuple(reversed(range(args[0].ndim)))) if prop == "T"
+                                                  else (args[0], -2, -1), {})
+        if prop in ("real", "imag"):
+            return lambda tr, args, kwargs: _call(tr, f"torch.{prop}", args, {})
+        if name in DUNDERS and getattr(torch.Tensor, name, None) is func:
+            sid, rev = DUNDERS[name]
+            if sid not in self.ids:
+                return None
+            inplace = name in INPLACE_DUNDERS
+
+            def dunder(tr, args, kwargs, sid=sid, rev=rev, inplace=inplace):
+                a = (args[1], args[0]) if rev else args
+                out = _call(tr, sid, a, {})
+                return _rebind(tr, args[0], out) if inplace else out
+
+            return dunder
+        if name == "__getitem__" and "torch.Tensor.__getitem__" in self.ids:
+            return lambda tr, args, kwargs: _call(tr, "torch.Tensor.__getitem__", (args[0], _index_key(args[1])), {})
+        if name == "__setitem__":
+            return None
+        if name == "to" and func is torch.Tensor.to:
+            return _to
+        if func in (torch.tensor, torch.as_tensor, torch.scalar_tensor):
+            return _tensor_literal
+        sid = self.by_func.get(func)
+        if sid is None and name.endswith("_") and not name.endswith("__"):
+            base = getattr(torch.Tensor, name[:-1], None)
+            base_sid = self.by_func.get(base)
+            if base_sid is not None:
+                return lambda tr, args, kwargs, s=base_sid: _rebind(tr, args[0], _call(tr, s, args, kwargs))
+            return None
+        if sid is None:
+            return None
+        return lambda tr, args, kwargs, s=sid: _call(tr, s, args, kwargs)
+
+
+def _index_key(key):
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, list):
+            from keraunos._tracer import UnsupportedOpError, user_location
+            raise UnsupportedOpError(f"keraunos does not support indexing with a Python list at {user_location()}; "
+                                     "index with a tensor instead")
+        out.append(k)
+    return tuple(out)
+
+
+def _autocast(tr, sid, args):
+    dev_dtype = tr.autocast
+    if dev_dtype is None:
+        return args
+    target = dev_dtype if sid in AUTOCAST_LOWER else (torch.float32 if sid in AUTOCAST_FP32 else None)
+    if target is None:
+        return args
+    from keraunos._tracer import TensorProxy
+
+    def cast(x):
+        if isinstance(x, TensorProxy) and x.dtype.is_floating_point and x.dtype != target and x.dtype != torch.float64:
+            return tr.record("prims.convert_element_type", (x, target), {})[0]
+        if isinstance(x, (list, tuple)):
+            return type(x)(cast(e) for e in x)
+        return x
+
+    return tuple(cast(a) for a in args)
+
+
+def _call(tr, sid, args, kwargs):
+    from keraunos._tracer import TensorProxy
+    args = _pack_sizes(sid, tuple(args))
+    kwargs = {k: v for k, v in kwargs.items() if k not in DROP_KWARGS}
+    if "size" in kwargs and sid in VARARG_SIZE and isinstance(kwargs["size"], int):
+        kwargs["size"] = (kwargs["size"],)
+    inplace = kwargs.get("inplace") is True
+    args = _autocast(tr, sid, args)
+    alias_src = args[0] if sid in VIEW_OPS and args and isinstance(args[0], TensorProxy) else None
+    outs = tr.record(sid, args, kwargs, alias_of=alias_src)
+    if inplace and args and isinstance(args[0], TensorProxy) and len(outs) == 1:
+        return _rebind(tr, args[0], outs[0])
+    if len(outs) == 1:
+        return outs[0]
+    if not outs:
+        return None
+    rt = _RETURN_TYPES.get(sid)
+    return rt(tuple(outs)) if rt is not None else tuple(outs)
+
+
+_RETURN_TYPES = {
+    "torch.max": torch.return_types.max, "torch.min": torch.return_types.min, "torch.topk": torch.return_types.topk,
+    "torch.sort": torch.return_types.sort,
+}
+
+
+def _rebind(tr, target, out):
+    """An in-place update: the proxy object now stands for the new value (functionalization)."""
+    from keraunos._tracer import TensorProxy, UnsupportedOpError, user_location
+    if not isinstance(target, TensorProxy):
+        return out
+    if target.is_input:
+        raise UnsupportedOpError(f"keraunos does not support updating an input or a parameter in place at {user_location()}")
+    if len(target.alias) > 1:
+        raise UnsupportedOpError(
+            f"keraunos does not support updating in place a tensor that has views (the views would not see the update) at {user_location()}")
+    if out.dtype != target.dtype:
+        out = tr.record("prims.convert_element_type", (out, target.dtype), {})[0]
+    target.ref = out.ref
+    target.shape = out.shape
+    return target
+
+
+def _to(tr, args, kwargs):
+    """Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..., device=...)."""
+    from keraunos._tracer import TensorProxy
+    self, rest = args[0], list(args[1:])
+    device = kwargs.get("device")
+    dtype = kwargs.get("dtype")
+    for r in rest:
+        if isinstance(r, torch.dtype):
+            dtype = r
+        elif isinstance(r, (torch.device, str)):
+            device = torch.device(r)
+        elif isinstance(r, TensorProxy):
+            dtype, device = r.dtype, r.device
+    kw = {}
+    if device is not None:
+        kw["device"] = torch.device(device)
+    if dtype is not None:
+        kw["dtype"] = dtype
+    if "copy" in kwargs:
+        kw["copy"] = kwargs["copy"]
+    return _call(tr, "torch.Tensor.to", (self,), kw)
+
+
+def _tensor_literal(tr, args, kwargs):
+    """torch.tensor(3.0) inside a traced program: a 0-d constant, recorded as prims.full."""
+    from keraunos._tracer import TensorProxy, UnsupportedOpError, user_location
+    data = args[0] if args else kwargs.get("data")
+    if isinstance(data, TensorProxy):
+        return _call(tr, "torch.clone", (data,), {})
+    if not isinstance(data, (bool, int, float)):
+        raise UnsupportedOpError(f"keraunos supports torch.tensor only for a Python number inside a traced program "
+                                 f"(got {type(data).__name__}) at {user_location()}; pass the tensor as an input")
+    dtype = kwargs.get("dtype") or (torch.bool if isinstance(data, bool) else torch.int64 if isinstance(data, int)
+                                    else torch.get_default_dtype())
+    device = torch.device(kwargs.get("device") or "cpu")
+    return tr.record("prims.full", ((), data), {"device": device, "dtype": dtype})[0]
+
+
+_TABLE = None
+
+
+def table() -> OpTable:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = OpTable()
+    return _TABLE
+
+
+def resolve(func):
+    return table().lookup(func)
