@@ -64,6 +64,9 @@ class JitFunction:
                         self._slots.append((m, bname, False, False))
             self._modules = list(self.module.modules())
         self._c = _C.Function(self._trace, list(executors or []), cache, dynamic, fusion or "", keep_traces)
+        self._cuda = torch.cuda.is_available()
+        self._ctx_cache: dict = {}
+        self._leaf_spec = pytree.tree_flatten(0)[1]
         self._out_specs: dict[int, Any] = {}
         self._pending = None
         self._epoch = None
@@ -72,29 +75,39 @@ class JitFunction:
 
     # -- the call path -------------------------------------------------------------------------
     def _context(self) -> str:
-        """Everything besides the inputs that changes what the program computes."""
+        """Everything besides the inputs that changes what the program computes, as one string."""
         if self.module is not None and self._epoch != _MODE_EPOCH[0]:
             self._epoch = _MODE_EPOCH[0]
             self._modes = "".join("t" if m.training else "e" for m in self._modules)
-        ac = ""
-        if torch.is_autocast_enabled("cpu"):
-            ac += f"cpu:{torch.get_autocast_dtype('cpu')}"
-        if torch.cuda.is_available() and torch.is_autocast_enabled("cuda"):
-            ac += f"cuda:{torch.get_autocast_dtype('cuda')}"
-        return f"{torch.get_default_dtype()}|{ac}|{self._modes or ''}"
+        ac_cpu = torch.is_autocast_enabled("cpu")
+        ac_cuda = self._cuda and torch.is_autocast_enabled("cuda")
+        k = (torch.get_default_dtype(), ac_cpu, ac_cuda, self._modes)
+        ctx = self._ctx_cache.get(k)
+        if ctx is None:
+            ac = f"cpu:{torch.get_autocast_dtype('cpu')}" if ac_cpu else ""
+            if ac_cuda:
+                ac += f"cuda:{torch.get_autocast_dtype('cuda')}"
+            if ac_cpu or ac_cuda:  # the autocast dtype can change without the flag: do not cache
+                return f"{k[0]}|{ac}|{self._modes or ''}"
+            ctx = self._ctx_cache[k] = f"{k[0]}||{self._modes or ''}"
+        return ctx
 
     def __call__(self, *args, **kwargs):
-        leaves, spec = pytree.tree_flatten((args, kwargs))
-        state = []
+        if not kwargs and all(type(a) is torch.Tensor for a in args):
+            leaves, spec = list(args), None  # the common case, without pytree
+        else:
+            leaves, spec = pytree.tree_flatten((args, kwargs))
+        key_leaves = [self._context()]
+        key_leaves += [x if isinstance(x, torch.Tensor) else _leaf_for_key(x) for x in leaves]
         if self.module is not None:
             for m, name, is_param, _ in self._slots:
-                state.append(m._parameters[name] if is_param else m._buffers[name])
-        key_leaves = [self._context()] + [x if isinstance(x, torch.Tensor) else _leaf_for_key(x) for x in leaves] + state
-        needs_grad = torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in key_leaves[1:])
+                key_leaves.append(m._parameters[name] if is_param else m._buffers[name])
         self._pending = (leaves, spec)
-        if needs_grad:
+        if torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in key_leaves):
             return _with_autograd(self, key_leaves, leaves, spec)
         outs, out_spec = self._run(key_leaves)
+        if out_spec is self._leaf_spec:
+            return outs[0]
         return pytree.tree_unflatten(outs, out_spec)
 
     def _run(self, key_leaves):
@@ -127,7 +140,7 @@ class JitFunction:
             p = tracer.proxy(v)
             p.is_input = True
             state.append(p)
-        args, kwargs = pytree.tree_unflatten(user, spec)
+        args, kwargs = (tuple(user), {}) if spec is None else pytree.tree_unflatten(user, spec)
         with tracer.active():
             if self.module is not None:
                 out = self._call_module_with(state, args, kwargs)
@@ -169,6 +182,8 @@ def _with_autograd(jf: JitFunction, key_leaves, leaves, spec):
     outs = list(box["outs"])
     for pos, t in zip(box["tensor_positions"], tensor_outs):
         outs[pos] = t
+    if box["spec"] is jf._leaf_spec:
+        return outs[0]
     return pytree.tree_unflatten(outs, box["spec"])
 
 
@@ -195,7 +210,7 @@ class _Compiled(torch.autograd.Function):
         it = iter(inputs)
         user = [next(it) if isinstance(x, torch.Tensor) else x for x in leaves]
         state = list(it)
-        args, kwargs = pytree.tree_unflatten(user, spec)
+        args, kwargs = (tuple(user), {}) if spec is None else pytree.tree_unflatten(user, spec)
         with torch.enable_grad():
             out = jf._call_module_with(state, args, kwargs) if jf.module is not None else jf.fn(*args, **kwargs)
         flat = [o for o in pytree.tree_leaves(out) if isinstance(o, torch.Tensor)]

@@ -112,7 +112,8 @@ std::vector<c10::IValue> ExecutionPlan::run(const std::vector<c10::IValue>& inpu
       case Output::Kind::Tensor: out.emplace_back(f.tensors[static_cast<size_t>(o.slot)]); break;
       case Output::Kind::Number: {
         const c10::Scalar& s = f.numbers[static_cast<size_t>(o.slot)];
-        out.emplace_back(s.isIntegral(false) ? c10::IValue(s.toLong()) : s.isBoolean() ? c10::IValue(s.toBool()) : c10::IValue(s.toDouble()));
+        if (s.isComplex()) out.emplace_back(s.toComplexDouble());
+        else out.emplace_back(s.isIntegral(false) ? c10::IValue(s.toLong()) : s.isBoolean() ? c10::IValue(s.toBool()) : c10::IValue(s.toDouble()));
         break;
       }
       case Output::Kind::Literal: out.push_back(o.literal); break;

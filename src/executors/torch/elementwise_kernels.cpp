@@ -132,6 +132,10 @@ void k_convert_element_type(const K& k, ExecFrame& f) {
     return;
   }
   const at::Tensor& a = k.T(f, 0);
+  if (a.is_complex() && dt == at::kBool) {
+    k.out(f, 0, at::ne(a, 0));  // nonzero, as torch converts complex to bool
+    return;
+  }
   k.out(f, 0, a.is_complex() && !at::isComplexType(dt) ? at::real(a).to(dt) : a.to(dt));
 }
 

@@ -49,7 +49,11 @@ void k_uniform_philox(const K& k, ExecFrame& f) {
   } else {
     float* p = out.data_ptr<float>();
     auto flo = static_cast<float>(lo), fspan = static_cast<float>(hi - lo);
-    for (int64_t i = 0; i < n; ++i) p[i] = flo + fspan * philox::to_unit_float(philox::bits(seed, offset, static_cast<uint64_t>(i)));
+    // float16/bfloat16 sample on their own grid (11 / 8 bits), so rounding never reaches maxval.
+    int bits = dt == at::kHalf ? 11 : dt == at::kBFloat16 ? 8 : 24;
+    float scale = 1.0f / static_cast<float>(1u << bits);
+    for (int64_t i = 0; i < n; ++i)
+      p[i] = flo + fspan * static_cast<float>(philox::bits(seed, offset, static_cast<uint64_t>(i)) >> (32 - bits)) * scale;
   }
   k.out(f, 0, out.to(at::TensorOptions().dtype(dt).device(k.Dev(5))));
 }

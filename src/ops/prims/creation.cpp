@@ -60,8 +60,9 @@ void register_creation_prims(SymbolTable& table) {
                        return one(TensorType{checked_shape(m, m[0]), dt, m[5].as_device(), false});
                      },
                      kTagRandom));
-  // Reads the device generator's (seed, offset) and advances its offset by `numel` draws: the one
-  // stateful step, so random ops themselves stay pure functions of (seed, offset).
+  // Reads the device generator's (seed, offset) and reserves room for `numel` samples: the one
+  // stateful step, so random ops themselves stay pure functions of (seed, offset). Offsets count
+  // 32-bit Philox words; a float64 sample uses two, so each call reserves 2 * numel words.
   table.add(creation("prims.rng_seed_offset", {P("numel", ParamKind::Int), KW("device", ParamKind::Device, Value::device(Device::cpu()))},
                      [](const MetaArgs&) {
                        return std::vector<ProxyType>{ProxyType::of(NumberType{NumberKind::Int, {}, {}}),

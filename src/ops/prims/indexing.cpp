@@ -163,6 +163,8 @@ void register_indexing_prims(SymbolTable& table) {
                   P("sorted", ParamKind::Bool)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
+                   KERAUNOS_TYPE_CHECK(!is_bool(a.dtype) && !is_complex(a.dtype), m.op(), ": expected a real numeric tensor, got ",
+                                       type_str(m.trace(), a));
                    int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
                    Dim k = dim_from_value(m.trace(), m[1]);
                    TensorType v = same_as(a);
@@ -181,6 +183,7 @@ void register_indexing_prims(SymbolTable& table) {
   table.add(prim("prims.sort", {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
+                   KERAUNOS_TYPE_CHECK(!is_complex(a.dtype), m.op(), ": complex tensors are not ordered, got ", type_str(m.trace(), a));
                    canonical_dim(m.op(), m[1].as_int(), a.rank());
                    TensorType v = same_as(a);
                    TensorType i = v;

@@ -7,6 +7,15 @@
 namespace keraunos::ops {
 namespace {
 
+// Max/min-like reductions have no identity: reducing an empty dimension is an error, as in torch.
+void check_nonempty(const MetaArgs& m, const TensorType& a, const std::vector<int64_t>& dims) {
+  for (int64_t d : dims) {
+    const Dim& n = a.shape[static_cast<size_t>(d)];
+    KERAUNOS_TYPE_CHECK(!(n.is_constant() && n.size == 0), m.op(), ": cannot reduce over the empty dimension ", d, " of ",
+                        type_str(m.trace(), a), " (the operation has no identity)");
+  }
+}
+
 TensorType reduced(const MetaArgs& m, const TensorType& a, const std::vector<int64_t>& dims) {
   TensorType out = a;
   out.requires_grad = false;
@@ -37,7 +46,11 @@ void register_reduction_prims(SymbolTable& table) {
                           if (minmax)
                             KERAUNOS_TYPE_CHECK(!is_complex(a.dtype), m.op(), ": complex tensors are not ordered, got ",
                                                 type_str(m.trace(), a));
+                          else
+                            KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported (convert them first), got ",
+                                                type_str(m.trace(), a));
                           auto dims = canonical_dims(m.op(), m[1].as_ints(), a.rank());
+                          if (minmax) check_nonempty(m, a, dims);
                           return one(reduced(m, a, dims));
                         }));
   }
@@ -71,6 +84,7 @@ void register_reduction_prims(SymbolTable& table) {
                             out.shape.clear();
                           } else {
                             int64_t d = canonical_dim(m.op(), m[1].as_int(), a.rank());
+                            if (a.rank() > 0) check_nonempty(m, a, {d});
                             out = reduced(m, out, {d});
                           }
                           return one(out);

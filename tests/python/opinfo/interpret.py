@@ -93,9 +93,18 @@ def _iota(length, start=0, step=1, device="cpu", dtype=torch.int64):
     return torch.arange(start, start + step * length, step, dtype=_dtype(dtype), device=_device(device))[:length]
 
 
+_GRID_BITS = {torch.float16: 11, torch.bfloat16: 8}
+
+
 def _uniform_philox(shape, seed, offset, minval=0.0, maxval=1.0, device="cpu", dtype=torch.float32):
+    # Not the Philox stream (values are not compared), but the same contract: [minval, maxval),
+    # and for float16/bfloat16 samples on the dtype's grid so rounding never reaches maxval.
+    dt = _dtype(dtype)
     g = torch.Generator().manual_seed(int(seed) * 1000003 + int(offset))
-    return (torch.rand(tuple(shape), generator=g, dtype=torch.float64) * (maxval - minval) + minval).to(_dtype(dtype))
+    u = torch.rand(tuple(shape), generator=g, dtype=torch.float64)
+    if dt in _GRID_BITS:
+        u = torch.floor(u * 2 ** _GRID_BITS[dt]) / 2 ** _GRID_BITS[dt]
+    return (u * (maxval - minval) + minval).to(dt)
 
 
 def _take_along_axis(a, index, dim):
@@ -130,8 +139,9 @@ PRIMS = {
     "pad": _pad,
     "flip": lambda a, dims: torch.flip(a, tuple(dims)),
     "shallow_copy": lambda a: a.clone(),
-    "sum": lambda a, dims: torch.sum(a, dim=tuple(dims)) if len(dims) else a.clone(),
-    "prod": _reduce(torch.prod),
+    # Prims keep the input dtype (torch would accumulate integers in int64).
+    "sum": lambda a, dims: (torch.sum(a, dim=tuple(dims)) if len(dims) else a.clone()).to(a.dtype),
+    "prod": lambda a, dims: _reduce(torch.prod)(a, dims).to(a.dtype),
     "amax": lambda a, dims: torch.amax(a, dim=tuple(dims)) if len(dims) else a.clone(),
     "amin": lambda a, dims: torch.amin(a, dim=tuple(dims)) if len(dims) else a.clone(),
     "var": _var,
@@ -159,8 +169,8 @@ PRIMS = {
     "index_add": lambda a, dim, index, src: torch.index_add(a, dim, index, src),
     "index_copy": lambda a, dim, index, src: torch.index_copy(a, dim, index, src),
     "index_put": _index_put,
-    "cumsum": lambda a, dim: torch.cumsum(a, dim),
-    "cumprod": lambda a, dim: torch.cumprod(a, dim),
+    "cumsum": lambda a, dim: torch.cumsum(a, dim).to(a.dtype),
+    "cumprod": lambda a, dim: torch.cumprod(a, dim).to(a.dtype),
     "topk": lambda a, k, dim, largest, sorted: tuple(torch.topk(a, k, dim, largest, sorted)),
     "sort": lambda a, dim, descending, stable: tuple(torch.sort(a, dim=dim, descending=descending, stable=stable)),
 }
