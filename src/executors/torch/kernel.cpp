@@ -56,6 +56,8 @@ c10::Scalar AtenKernel::S(ExecFrame& f, size_t i) const {
 
 std::vector<int64_t> AtenKernel::Ints(ExecFrame& f, size_t i) const {
   const Arg& a = args_[i];
+  if (a.kind == Arg::Kind::Literal && a.lit.is_int()) return {a.lit.as_int()};
+  if (a.kind == Arg::Kind::Number) return {f.numbers[static_cast<size_t>(a.slot)].toLong()};
   if (a.all_literal) return a.ints;
   std::vector<int64_t> out = a.ints;
   for (size_t k = 0; k < out.size(); ++k)

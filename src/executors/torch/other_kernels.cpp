@@ -87,7 +87,9 @@ void k_print(const K& k, ExecFrame& f) {
 void k_device_put(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).to(k.Dev(1))); }
 
 void k_matmul(const K& k, ExecFrame& f) { k.out(f, 0, at::matmul(k.T(f, 0), k.T(f, 1))); }
-void k_linear(const K& k, ExecFrame& f) { k.out(f, 0, at::linear(k.T(f, 0), k.T(f, 1), k.OptT(f, 2))); }
+void k_linear(const K& k, ExecFrame& f) {
+  k.out(f, 0, at::linear(k.T(f, 0), k.T(f, 1), k.is_none(2) ? std::nullopt : std::optional<at::Tensor>(k.T(f, 2))));
+}
 void k_embedding(const K& k, ExecFrame& f) { k.out(f, 0, at::embedding(k.T(f, 1), k.T(f, 0))); }
 void k_embedding_backward(const K& k, ExecFrame& f) {
   k.out(f, 0, at::embedding_backward(k.T(f, 0), k.T(f, 1), k.Int(f, 2), k.Int(f, 3), k.B(4), false));
