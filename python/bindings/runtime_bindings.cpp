@@ -2,6 +2,9 @@
 #include <torch/csrc/autograd/python_variable.h>
 #include <torch/csrc/jit/python/pybind_utils.h>
 #include <torch/csrc/utils/pybind.h>
+#include <pybind11/stl.h>
+
+#include <map>
 
 #include "bindings.h"
 #include "executors/api/dispatch.h"
@@ -80,6 +83,15 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
     aten_executor();
     return executor_registry().names();
   });
+  m.def("claims", [] {
+    aten_executor();
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& name : executor_registry().names()) {
+      const Executor& ex = executor_registry().get(name);
+      if (!ex.is_fusion()) out[name] = static_cast<const OperatorExecutor&>(ex).claimed_ids();
+    }
+    return out;
+  }, "executor name -> symbol ids its operator implementations claim");
 }
 
 }  // namespace keraunos::python

@@ -23,15 +23,44 @@ __all__ = ["jit", "explain", "last_traces", "placement", "cache_info", "Unsuppor
 __version__ = "0.1.0"
 
 
-def _register_backend():
-    try:
-        from torch._dynamo import register_backend
-        from torch._dynamo.backends.registry import _BACKENDS
-    except Exception:  # torch without dynamo
-        return
-    if "keraunos" not in _BACKENDS:
+def _register_backend_now():
+    from torch._dynamo import register_backend
+    from torch._dynamo.backends.registry import _COMPILER_FNS
+
+    if "keraunos" not in _COMPILER_FNS:
         from keraunos._backend import keraunos_backend
         register_backend(name="keraunos")(keraunos_backend)
+
+
+def _register_backend():
+    """Registers backend="keraunos" with Dynamo without importing Dynamo (which costs most of a
+    second): now if it is already loaded, else right after torch.compile first imports it."""
+    import importlib.abc
+    import importlib.machinery
+    import sys
+
+    if "torch._dynamo" in sys.modules:
+        _register_backend_now()
+        return
+
+    class _AfterDynamoImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "torch._dynamo":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None:
+                return spec
+            exec_module = spec.loader.exec_module
+
+            def exec_then_register(module):
+                exec_module(module)
+                _register_backend_now()
+
+            spec.loader.exec_module = exec_then_register
+            return spec
+
+    sys.meta_path.insert(0, _AfterDynamoImport())
 
 
 _register_backend()
