@@ -120,12 +120,17 @@ class PyFunction {
   PyFunction(py::function trace_cb, CompileOptions opts)
       : fn_(
             [cb = std::move(trace_cb)](Recorder& r, const std::vector<Value>& inputs) {
-              TraceBuilder tb(r.trace(), r);
+              // Python may keep the builder (and proxies) after tracing: it is detached when done.
+              auto tb = std::make_shared<TraceBuilder>(r.trace(), r);
+              struct Detach {
+                std::shared_ptr<TraceBuilder> tb;
+                ~Detach() { tb->detach(); }
+              } detach{tb};
               py::list ins;
-              for (const auto& v : inputs) ins.append(tb.from_value(v));
-              py::object res = cb(py::cast(&tb, py::return_value_policy::reference), ins);
+              for (const auto& v : inputs) ins.append(tb->from_value(v));
+              py::object res = cb(py::cast(tb), ins);
               std::vector<Value> outs;
-              for (auto o : res) outs.push_back(tb.to_value(o));
+              for (auto o : res) outs.push_back(tb->to_value(o));
               return outs;
             },
             std::move(opts)) {}

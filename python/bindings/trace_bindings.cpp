@@ -26,8 +26,8 @@ namespace {
 TraceBuilder::TraceBuilder()
     : owned_trace_(std::make_unique<Trace>()),
       owned_rec_(std::make_unique<Recorder>(*owned_trace_)),
-      trace_(*owned_trace_),
-      rec_(*owned_rec_) {
+      trace_(owned_trace_.get()),
+      rec_(owned_rec_.get()) {
   ops::register_builtins();
 }
 
@@ -53,7 +53,7 @@ void bind_trace(py::module_& m) {
         return DeviceArg{*d};
       }))
       .def("__str__", [](const DeviceArg& d) { return d.d.to_string(); });
-  py::class_<TraceBuilder>(m, "TraceBuilder")
+  py::class_<TraceBuilder, std::shared_ptr<TraceBuilder>>(m, "TraceBuilder")
       .def(py::init<>())
       .def("add_input_tensor", &TraceBuilder::add_input_tensor, py::arg("shape"), py::arg("dtype"), py::arg("device") = "cpu",
            py::arg("requires_grad") = false, py::arg("name") = "")

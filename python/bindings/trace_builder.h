@@ -15,6 +15,7 @@
 #include "ir/printer.h"
 #include "ir/trace.h"
 #include "ir/verifier.h"
+#include "support/error.h"
 
 namespace keraunos::python {
 
@@ -37,7 +38,12 @@ class TraceBuilder {
  public:
   TraceBuilder();
   // Records into a trace owned elsewhere (a compiled function's trace being recorded).
-  TraceBuilder(Trace& trace, Recorder& rec) : trace_(trace), rec_(rec) {}
+  TraceBuilder(Trace& trace, Recorder& rec) : trace_(&trace), rec_(&rec) {}
+  // The trace it records into is gone (the compiled function finished tracing): later use raises.
+  void detach() {
+    trace_ = nullptr;
+    rec_ = nullptr;
+  }
   TraceBuilder(const TraceBuilder&) = delete;
   TraceBuilder& operator=(const TraceBuilder&) = delete;
 
@@ -55,20 +61,20 @@ class TraceBuilder {
     tt.dtype = *dt;
     tt.device = *dev;
     tt.requires_grad = requires_grad;
-    ProxyId id = trace_.new_tensor(std::move(tt), name);
-    trace_.inputs.push_back(id);
+    ProxyId id = tr().new_tensor(std::move(tt), name);
+    tr().inputs.push_back(id);
     return {id};
   }
 
   ProxyRef add_input_number(const std::string& kind, const std::string& name) {
     NumberType n;
     n.kind = kind == "int" ? NumberKind::Int : kind == "float" ? NumberKind::Float : kind == "bool" ? NumberKind::Bool : NumberKind::Complex;
-    ProxyId id = trace_.new_number(n, name);
-    trace_.inputs.push_back(id);
+    ProxyId id = tr().new_number(n, name);
+    tr().inputs.push_back(id);
     return {id};
   }
 
-  ProxyRef size_symbol(const std::string& name) { return {trace_.new_size_symbol(name)}; }
+  ProxyRef size_symbol(const std::string& name) { return {tr().new_size_symbol(name)}; }
 
   py::list call(const std::string& id, const py::sequence& args, const py::dict& kwargs) {
     const Symbol& sym = global_symbols().get(id);
@@ -76,34 +82,34 @@ class TraceBuilder {
     for (auto x : args) a.push_back(to_value(x));
     std::vector<std::pair<std::string, Value>> kw;
     for (auto [k, v] : kwargs) kw.emplace_back(k.cast<std::string>(), to_value(v));
-    auto outs = rec_.call(sym, std::move(a), std::move(kw));
+    auto outs = rec().call(sym, std::move(a), std::move(kw));
     py::list result;
     for (const auto& o : outs) result.append(ProxyRef{o.as_proxy()});
     return result;
   }
 
   void set_outputs(const py::sequence& outs) {
-    trace_.outputs.clear();
-    for (auto o : outs) trace_.outputs.push_back(to_value(o));
+    tr().outputs.clear();
+    for (auto o : outs) tr().outputs.push_back(to_value(o));
   }
 
   // (shape, dtype, device, requires_grad) for tensors; (kind,) for numbers. Symbolic dims are names.
   py::tuple type_of(const ProxyRef& r) const {
-    const auto& ty = trace_.type(r.id);
+    const auto& ty = tr().type(r.id);
     if (!ty.is_tensor) {
       const char* k = ty.number.kind == NumberKind::Int ? "int" : ty.number.kind == NumberKind::Float ? "float" : ty.number.kind == NumberKind::Bool ? "bool" : "complex";
       return py::make_tuple(k);
     }
     py::list shape;
     for (const auto& d : ty.tensor.shape) {
-      if (d.is_symbolic()) shape.append(trace_.name_of(d.sym));
+      if (d.is_symbolic()) shape.append(ProxyRef{d.sym});  // a size symbol: an int proxy
       else shape.append(d.size);
     }
     return py::make_tuple(py::tuple(shape), std::string(torch_name(ty.tensor.dtype)), ty.tensor.device.to_string(),
                           ty.tensor.requires_grad);
   }
 
-  std::string name_of(const ProxyRef& r) const { return trace_.name_of(r.id); }
+  std::string name_of(const ProxyRef& r) const { return tr().name_of(r.id); }
 
   // The trace flattened to prims: [(symbol id, [args], [output proxies])], decompositions expanded
   // recursively. Keyword-only parameters are positional here, in parameter order.
@@ -121,22 +127,22 @@ class TraceBuilder {
       }
       for (const auto& s : b.subsymbols) visit(s);
     };
-    for (const auto& b : trace_.bsyms) visit(b);
+    for (const auto& b : tr().bsyms) visit(b);
     return out;
   }
 
   py::list outputs() const {
     py::list out;
-    for (const auto& v : trace_.outputs) out.append(from_value(v));
+    for (const auto& v : tr().outputs) out.append(from_value(v));
     return out;
   }
-  std::string print(int depth) const { return print_trace(trace_, {depth}); }
-  std::vector<std::string> verify() { return verify_trace(trace_); }
-  size_t num_bsyms() const { return trace_.bsyms.size(); }
-  const Trace& trace() const { return trace_; }
+  std::string print(int depth) const { return print_trace(tr(), {depth}); }
+  std::vector<std::string> verify() { return verify_trace(tr()); }
+  size_t num_bsyms() const { return tr().bsyms.size(); }
+  const Trace& trace() const { return tr(); }
   std::vector<ProxyRef> inputs() const {
     std::vector<ProxyRef> out;
-    for (ProxyId i : trace_.inputs) out.push_back({i});
+    for (ProxyId i : tr().inputs) out.push_back({i});
     return out;
   }
 
@@ -179,8 +185,16 @@ class TraceBuilder {
 
   std::unique_ptr<Trace> owned_trace_;
   std::unique_ptr<Recorder> owned_rec_;
-  Trace& trace_;
-  Recorder& rec_;
+  Trace* trace_;
+  Recorder* rec_;
+  Trace& tr() const {
+    KERAUNOS_CHECK(trace_ != nullptr, "keraunos: this proxy belongs to a trace that has finished recording");
+    return *trace_;
+  }
+  Recorder& rec() const {
+    KERAUNOS_CHECK(rec_ != nullptr, "keraunos: this proxy belongs to a trace that has finished recording");
+    return *rec_;
+  }
 };
 
 

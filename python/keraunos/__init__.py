@@ -14,12 +14,12 @@
 import torch  # noqa: F401  (the extension links libtorch; torch must load first)
 
 from keraunos import _C  # noqa: F401
-from keraunos._api import cache_info, explain, jit, last_traces, placement
+from keraunos._api import cache_info, executors, explain, jit, last_traces, placement
 from keraunos._tracer import UnsupportedOpError
 
 KeraunosError = _C.KeraunosError
 
-__all__ = ["jit", "explain", "last_traces", "placement", "cache_info", "UnsupportedOpError", "KeraunosError"]
+__all__ = ["jit", "executors", "explain", "last_traces", "placement", "cache_info", "UnsupportedOpError", "KeraunosError"]
 __version__ = "0.1.0"
 
 

@@ -25,8 +25,20 @@ def jit(fn_or_module, executors=None, cache="constant values", fusion=None, dyna
     unknown = set(options) - {"keep_traces"}
     if unknown:
         raise TypeError(f"keraunos.jit: unknown options {sorted(unknown)}")
+    if executors is not None:
+        if isinstance(executors, str) or not all(isinstance(e, str) for e in executors):
+            raise TypeError(f"keraunos.jit: executors must be a list of executor names, got {executors!r}")
+        known = _C.executors()
+        bad = [e for e in executors if e not in known]
+        if bad:
+            raise ValueError(f"keraunos.jit: unknown executor(s) {bad} (registered: {known})")
     return JitFunction(fn_or_module, executors=executors, cache=cache, fusion=fusion, dynamic=dynamic,
                        keep_traces=options.get("keep_traces", True))
+
+
+def executors() -> list:
+    """The registered executors' names (the defaults and the always-executors among them)."""
+    return list(_C.executors())
 
 
 def _jf(f) -> JitFunction:

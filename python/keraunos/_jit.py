@@ -13,20 +13,29 @@ import torch.utils._pytree as pytree
 
 from keraunos import _C
 from keraunos._ops import table
-from keraunos._tracer import _DTYPE_NAMES, TensorProxy, Tracer, UnsupportedOpError
+from keraunos._tracer import _DTYPE_NAMES, NumberProxy, TensorProxy, Tracer, UnsupportedOpError
 
-# Bumped whenever any module's train()/eval() is called, so a jitted module notices mode changes
-# without walking its submodules on every call.
-_MODE_EPOCH = [0]
-_orig_train = torch.nn.Module.train
-
-
-def _train(self, mode: bool = True):
-    _MODE_EPOCH[0] += 1
-    return _orig_train(self, mode)
+# Bumped whenever any module's structure or mode may change (a submodule, parameter or buffer
+# assigned, `training` set — train()/eval() set it too), so a jitted module re-reads its layout only
+# then, not on every call.
+_MODULE_EPOCH = [0]
+_orig_setattr = torch.nn.Module.__setattr__
+_orig_delattr = torch.nn.Module.__delattr__
 
 
-torch.nn.Module.train = _train  # eval() calls train(False)
+def _setattr(self, name, value):
+    if name == "training" or isinstance(value, (torch.nn.Module, torch.nn.Parameter)) or name in self.__dict__.get("_buffers", ()):
+        _MODULE_EPOCH[0] += 1
+    _orig_setattr(self, name, value)
+
+
+def _delattr(self, name):
+    _MODULE_EPOCH[0] += 1
+    _orig_delattr(self, name)
+
+
+torch.nn.Module.__setattr__ = _setattr
+torch.nn.Module.__delattr__ = _delattr
 
 
 def _leaf_for_key(x):
@@ -47,38 +56,50 @@ class JitFunction:
             raise ValueError(f"keraunos.jit: cache must be 'constant values', 'symbolic values' or 'no caching', got {cache!r}")
         if fusion not in (None, "dataflow", "consecutive"):
             raise ValueError(f"keraunos.jit: fusion must be None, 'dataflow' or 'consecutive', got {fusion!r}")
+        if not callable(fn):
+            raise TypeError(f"keraunos.jit: expected a function or an nn.Module, got {type(fn).__name__}")
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
+        self._epoch = None
         if self.module is not None:
-            # (owner module, attribute name, is_parameter) for every parameter and buffer, read on each call.
-            self._slots = []
-            seen = set()
-            for mname, m in self.module.named_modules(remove_duplicate=False):
-                for pname in list(m._parameters.keys()):
-                    p = m._parameters[pname]
-                    if p is not None:
-                        self._slots.append((m, pname, True, id(p) in seen))
-                        seen.add(id(p))
-                for bname in list(m._buffers.keys()):
-                    if m._buffers[bname] is not None:
-                        self._slots.append((m, bname, False, False))
-            self._modules = list(self.module.modules())
+            self._refresh_layout()
         self._c = _C.Function(self._trace, list(executors or []), cache, dynamic, fusion or "", keep_traces)
         self._cuda = torch.cuda.is_available()
         self._ctx_cache: dict = {}
         self._leaf_spec = pytree.tree_flatten(0)[1]
         self._out_specs: dict[int, Any] = {}
         self._pending = None
-        self._epoch = None
-        self._modes = None
+        self._modes = getattr(self, "_modes", None)
         functools.update_wrapper(self, fn if not isinstance(fn, torch.nn.Module) else fn.forward, updated=())
+
+    def _refresh_layout(self):
+        """(owner module, attribute, is_parameter) for every parameter and buffer, and the modules'
+        modes; re-read only when some module's structure or mode may have changed."""
+        self._epoch = _MODULE_EPOCH[0]
+        self._slots = []
+        for _, m in self.module.named_modules(remove_duplicate=False):
+            for pname, p in m._parameters.items():
+                if p is not None:
+                    self._slots.append((m, pname, True, False))
+            for bname, b in m._buffers.items():
+                if b is not None:
+                    self._slots.append((m, bname, False, False))
+        self._modules = list(self.module.modules())
+        # The module layout is part of the plan's key: a different layout traces anew.
+        self._modes = "".join("t" if m.training else "e" for m in self._modules) + f"#{len(self._slots)}:{id(self._layout_token())}"
+
+    def _layout_token(self):
+        token = tuple((id(m), n) for m, n, _, _ in self._slots)
+        cached = getattr(self, "_tokens", None)
+        if cached is None:
+            cached = self._tokens = {}
+        return cached.setdefault(token, token)
 
     # -- the call path -------------------------------------------------------------------------
     def _context(self) -> str:
         """Everything besides the inputs that changes what the program computes, as one string."""
-        if self.module is not None and self._epoch != _MODE_EPOCH[0]:
-            self._epoch = _MODE_EPOCH[0]
-            self._modes = "".join("t" if m.training else "e" for m in self._modules)
+        if self.module is not None and self._epoch != _MODULE_EPOCH[0]:
+            self._refresh_layout()
         ac_cpu = torch.is_autocast_enabled("cpu")
         ac_cuda = self._cuda and torch.is_autocast_enabled("cuda")
         k = (torch.get_default_dtype(), ac_cpu, ac_cuda, self._modes)
@@ -122,8 +143,8 @@ class JitFunction:
         leaves, spec = self._pending
         tracer = Tracer(tb, table())
         for dev in ("cpu", "cuda"):
-            if (dev == "cpu" or torch.cuda.is_available()) and torch.is_autocast_enabled(dev):
-                tracer.autocast = torch.get_autocast_dtype(dev)
+            if (dev == "cpu" or self._cuda) and torch.is_autocast_enabled(dev):
+                tracer.autocast = (dev, torch.get_autocast_dtype(dev))
         _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
         # in_values: [context, *leaves, *state] as proxies (tensors) or literals.
         vals = list(in_values[1:])
@@ -133,6 +154,8 @@ class JitFunction:
                 p = tracer.proxy(v)
                 p.is_input = True
                 user.append(p)
+            elif isinstance(v, _C.Proxy):
+                user.append(NumberProxy(tracer, v))  # cache="symbolic values": known when the plan runs
             else:
                 user.append(x)  # the plan is specialized on this value
         state = []
@@ -149,7 +172,7 @@ class JitFunction:
         flat, out_spec = pytree.tree_flatten(out)
         outs = []
         for o in flat:
-            if isinstance(o, TensorProxy):
+            if isinstance(o, (TensorProxy, NumberProxy)):
                 outs.append(o.ref)
             elif o is None or isinstance(o, (bool, int, float, str)):
                 outs.append(o)

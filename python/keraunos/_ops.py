@@ -25,6 +25,12 @@ AUTOCAST_LOWER = {
     "torch.nn.functional.linear", "torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm",
     "torch.nn.functional.scaled_dot_product_attention", "torch.einsum", "torch.outer", "torch.dot",
 }
+# CPU autocast runs only losses and a few reductions in float32 (torch's CPU list), unlike CUDA's.
+AUTOCAST_FP32_CPU = {
+    "torch.prod", "torch.nn.functional.mse_loss", "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
+    "torch.nn.functional.binary_cross_entropy", "torch.nn.functional.l1_loss", "torch.nn.functional.smooth_l1_loss",
+    "torch.nn.functional.huber_loss", "torch.nn.functional.kl_div", "torch.nn.functional.binary_cross_entropy_with_logits",
+}
 AUTOCAST_FP32 = {
     "torch.softmax", "torch.log_softmax", "torch.nn.functional.layer_norm", "torch.nn.functional.group_norm",
     "torch.nn.functional.rms_norm", "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
@@ -120,6 +126,12 @@ class OpTable:
             if obj is not None and sid in self.ids:
                 self.by_func[obj] = sid
         self.cache: dict = {}
+        # Operators by identity (Tensor.__pow__ is a Python wrapper named "pow"; __rtruediv__ is __rdiv__).
+        self.dunders = {}
+        for name, (sid, rev) in DUNDERS.items():
+            obj = getattr(torch.Tensor, name, None)
+            if obj is not None and sid in self.ids:
+                self.dunders.setdefault(obj, (sid, rev, name in INPLACE_DUNDERS))
 
     def lookup(self, func, prop=None):
         key = (func, prop)
@@ -139,11 +151,8 @@ class OpTable:
                                                   else (args[0], -2, -1), {})
         if prop in ("real", "imag"):
             return lambda tr, args, kwargs: _call(tr, f"torch.{prop}", args, {})
-        if name in DUNDERS and getattr(torch.Tensor, name, None) is func:
-            sid, rev = DUNDERS[name]
-            if sid not in self.ids:
-                return None
-            inplace = name in INPLACE_DUNDERS
+        if func in self.dunders:
+            sid, rev, inplace = self.dunders[func]
 
             def dunder(tr, args, kwargs, sid=sid, rev=rev, inplace=inplace):
                 a = (args[1], args[0]) if rev else args
@@ -159,6 +168,10 @@ class OpTable:
             return _to
         if func in (torch.tensor, torch.as_tensor, torch.scalar_tensor):
             return _tensor_literal
+        if func is torch.einsum and "torch.einsum" in self.ids:
+            return _einsum
+        if name in ("new_zeros", "new_ones", "new_full", "new_empty") and getattr(torch.Tensor, name, None) is func:
+            return _new_tensor(name[4:])
         sid = self.by_func.get(func)
         if sid is None and name.endswith("_") and not name.endswith("__"):
             base = getattr(torch.Tensor, name[:-1], None)
@@ -185,10 +198,11 @@ def _index_key(key):
 
 
 def _autocast(tr, sid, args):
-    dev_dtype = tr.autocast
-    if dev_dtype is None:
+    if tr.autocast is None:
         return args
-    target = dev_dtype if sid in AUTOCAST_LOWER else (torch.float32 if sid in AUTOCAST_FP32 else None)
+    device_type, dev_dtype = tr.autocast
+    fp32 = AUTOCAST_FP32_CPU if device_type == "cpu" else AUTOCAST_FP32
+    target = dev_dtype if sid in AUTOCAST_LOWER else (torch.float32 if sid in fp32 else None)
     if target is None:
         return args
     from keraunos._tracer import TensorProxy
@@ -209,7 +223,8 @@ def _call(tr, sid, args, kwargs):
     kwargs = {k: v for k, v in kwargs.items() if k not in DROP_KWARGS}
     if "size" in kwargs and sid in VARARG_SIZE and isinstance(kwargs["size"], int):
         kwargs["size"] = (kwargs["size"],)
-    inplace = kwargs.get("inplace") is True
+    # `inplace=True` (F.relu(x, inplace=True)) is an in-place update: recorded functionally, then x rebound.
+    inplace = kwargs.pop("inplace", False) is True
     args = _autocast(tr, sid, args)
     alias_src = args[0] if sid in VIEW_OPS and args and isinstance(args[0], TensorProxy) else None
     outs = tr.record(sid, args, kwargs, alias_of=alias_src)
@@ -227,6 +242,30 @@ _RETURN_TYPES = {
     "torch.max": torch.return_types.max, "torch.min": torch.return_types.min, "torch.topk": torch.return_types.topk,
     "torch.sort": torch.return_types.sort,
 }
+
+
+def _einsum(tr, args, kwargs):
+    """torch.einsum(eq, a, b) and torch.einsum(eq, [a, b]) are one symbol taking a tuple of operands."""
+    eq, ops = args[0], args[1:]
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = tuple(ops[0])
+    return _call(tr, "torch.einsum", (eq, tuple(ops)), kwargs)
+
+
+def _new_tensor(kind):
+    """x.new_zeros(size) etc.: a fresh tensor with x's dtype and device unless given."""
+    def make(tr, args, kwargs):
+        self, rest = args[0], list(args[1:])
+        kw = dict(kwargs)
+        kw.setdefault("dtype", self.dtype)
+        kw.setdefault("device", self.device)
+        kw.pop("requires_grad", None)
+        if kind == "full":
+            size, fill = (rest[0], rest[1]) if len(rest) >= 2 else (kw.pop("size"), kw.pop("fill_value"))
+            return _call(tr, "torch.full", (size, fill), kw)
+        size = tuple(rest) if rest and all(isinstance(r, int) for r in rest) else (rest[0] if rest else kw.pop("size"))
+        return _call(tr, f"torch.{kind}", (size,), kw)
+    return make
 
 
 def _rebind(tr, target, out):

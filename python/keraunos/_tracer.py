@@ -44,7 +44,32 @@ def user_location() -> str:
     return "<unknown location>"
 
 
+_PUBLIC_NAMES: dict = {}
+
+
+def _public_names() -> dict:
+    """id(function) -> the name users call it by (torch.fft.fft, torch.Tensor.pow, ...)."""
+    if not _PUBLIC_NAMES:
+        import torch.nn.functional as F
+        spaces = [("torch", torch), ("torch.nn.functional", F), ("torch.fft", torch.fft), ("torch.linalg", torch.linalg),
+                  ("torch.special", torch.special), ("torch.Tensor", torch.Tensor)]
+        for prefix, mod in spaces:
+            for name in dir(mod):
+                if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
+                    continue
+                try:
+                    obj = getattr(mod, name)
+                except Exception:
+                    continue
+                if callable(obj):
+                    _PUBLIC_NAMES.setdefault(id(obj), f"{prefix}.{name}")
+    return _PUBLIC_NAMES
+
+
 def torch_name(func) -> str:
+    known = _public_names().get(id(func))
+    if known is not None:
+        return known
     mod = getattr(func, "__module__", None) or ""
     qual = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
     if mod in ("torch._C._nn", "torch._C._linalg", "torch._C._special"):
@@ -75,13 +100,18 @@ def current_tracer() -> "Tracer":
 class TensorProxy:
     """A tensor while a program is traced: shape, dtype, device and requires_grad; no data."""
 
-    __slots__ = ("ref", "shape", "dtype", "device", "requires_grad", "alias", "tracer", "is_input", "__weakref__")
+    __slots__ = ("ref", "shape", "dtype", "device", "requires_grad", "alias", "tracer", "is_input", "name", "__weakref__")
 
     def __init__(self, tracer: "Tracer", ref, alias=None):
         shape, dtype, device, requires_grad = tracer.tb.type_of(ref)
         self.ref = ref
         self.tracer = tracer
-        self.shape = torch.Size(int(d) if not isinstance(d, str) else d for d in shape)
+        self.name = tracer.tb.name_of(ref)
+        # Static sizes are ints (a torch.Size); symbolic ones (dynamic=True) are NumberProxy objects.
+        if all(isinstance(d, int) for d in shape):
+            self.shape = torch.Size(shape)
+        else:
+            self.shape = tuple(d if isinstance(d, int) else NumberProxy(tracer, d) for d in shape)
         self.dtype = _DTYPES[dtype]
         self.device = torch.device(device)
         self.requires_grad = requires_grad
@@ -146,7 +176,7 @@ class TensorProxy:
         return self.shape[0]
 
     def __repr__(self):
-        return f"<keraunos proxy {self.tracer.tb.name_of(self.ref)}: {tuple(self.shape)} {self.dtype} {self.device}>"
+        return f"<keraunos proxy {self.name}: {tuple(self.shape)} {self.dtype} {self.device}>"
 
     def __bool__(self):
         raise UnsupportedOpError(
@@ -167,16 +197,83 @@ class TensorProxy:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    # Tensor properties with a fixed answer for a traced (dense, strided, autograd-free) tensor.
+    _STATIC_PROPERTIES = {"is_nested": False, "is_sparse": False, "is_quantized": False, "is_meta": False,
+                          "is_mkldnn": False, "is_mps": False, "is_xpu": False, "is_complex_": False, "grad": None,
+                          "grad_fn": None, "names": None, "is_sparse_csr": False, "output_nr": 0}
+
+    @property
+    def data(self):
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.is_input
+
     # Everything else a Tensor has: methods route through the op table.
     def __getattr__(self, name):
+        if name in TensorProxy._STATIC_PROPERTIES:
+            return TensorProxy._STATIC_PROPERTIES[name]
         attr = getattr(torch.Tensor, name, None)
         if attr is None:
             raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        if not callable(attr) and name not in ("T", "mT", "H", "mH", "real", "imag"):
+            raise UnsupportedOpError(f"keraunos does not support reading Tensor.{name} of a traced tensor at {user_location()}")
         if name in ("T", "mT", "H", "mH", "real", "imag"):
             return current_tracer().dispatch(attr.__get__ if hasattr(attr, "__get__") else attr, (self,), {}, prop=name)
         return _BoundMethod(self, attr)
 
     __hash__ = object.__hash__
+
+
+class NumberProxy:
+    """An int or float known only when the program runs (a symbolic size, or a number input with
+    cache="symbolic values"). Arithmetic records prims; Python control flow on it is an error."""
+
+    __slots__ = ("ref", "tracer", "kind")
+
+    def __init__(self, tracer, ref):
+        self.ref = ref
+        self.tracer = tracer
+        self.kind = tracer.tb.type_of(ref)[0]
+
+    def _bin(self, prim, other, reverse=False):
+        a, b = (other, self) if reverse else (self, other)
+        out = self.tracer.tb.call(prim, [self.tracer.to_arg(a), self.tracer.to_arg(b)], {})
+        return NumberProxy(self.tracer, out[0])
+
+    def __add__(self, o): return self._bin("prims.add", o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __radd__(self, o): return self._bin("prims.add", o, True)
+    def __sub__(self, o): return self._bin("prims.sub", o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rsub__(self, o): return self._bin("prims.sub", o, True)
+    def __mul__(self, o): return self._bin("prims.mul", o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rmul__(self, o): return self._bin("prims.mul", o, True)
+    def __truediv__(self, o): return self._bin("prims.div", o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rtruediv__(self, o): return self._bin("prims.div", o, True)
+
+    def __floordiv__(self, o):
+        if self.kind == "int" and isinstance(o, int):
+            return self._bin("prims.div", o)  # sizes are non-negative: truncation is floor
+        raise UnsupportedOpError(f"keraunos: // on a symbolic number is supported for sizes divided by an int, at {user_location()}")
+
+    def __neg__(self):
+        return NumberProxy(self.tracer, self.tracer.tb.call("prims.neg", [self.ref], {})[0])
+
+    def _data_dependent(self, *_):
+        raise UnsupportedOpError(f"keraunos cannot use the value of a symbolic number in Python control flow at {user_location()}")
+
+    __bool__ = __int__ = __float__ = __index__ = _data_dependent
+    __lt__ = __le__ = __gt__ = __ge__ = _data_dependent
+
+    def __eq__(self, o):
+        if isinstance(o, NumberProxy) and o.ref == self.ref:
+            return True
+        return self._data_dependent()
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<keraunos {self.kind} {self.tracer.tb.name_of(self.ref) if self.tracer.tb else '?'}>"
 
 
 class _BoundMethod:
@@ -232,7 +329,7 @@ class Tracer:
         return TensorProxy(self, ref, alias)
 
     def to_arg(self, x):
-        if isinstance(x, TensorProxy):
+        if isinstance(x, (TensorProxy, NumberProxy)):
             return x.ref
         if isinstance(x, torch.Tensor):
             raise UnsupportedOpError(
@@ -244,6 +341,8 @@ class Tracer:
             return _C.Device(str(x) if x.type != "cuda" or x.index is not None else "cuda:0")
         if isinstance(x, torch.Size):
             return tuple(int(s) for s in x)
+        if isinstance(x, _C.Proxy):
+            return x
         if isinstance(x, (list, tuple)):
             return tuple(self.to_arg(e) for e in x)
         if x is Ellipsis:

@@ -104,3 +104,11 @@ def _convert(a, dt):
 
 
 OPS.append(OpInfo("prims.convert_element_type", _convert, _convert_samples, dtypes=ALL_DTYPES, strict_dtypes=True))
+
+
+def _print_samples(dtype):
+    yield Sample((make_tensor((2, 3), dtype),))
+
+
+# An effect with no outputs: keraunos accepts any value and returns nothing (DCE keeps it).
+OPS.append(OpInfo("prims.print", lambda a: (), _print_samples, dtypes=ALL_DTYPES, compare_values=False))
