@@ -101,8 +101,9 @@ def _pack_sizes(op_id: str, args: tuple) -> tuple:
     pos = VARARG_SIZE.get(op_id)
     if pos is None or len(args) <= pos:
         return args
+    from keraunos._tracer import NumberProxy
     rest = args[pos:]
-    if all(isinstance(a, int) and not isinstance(a, bool) for a in rest):
+    if all((isinstance(a, int) and not isinstance(a, bool)) or isinstance(a, NumberProxy) for a in rest):
         return args[:pos] + (tuple(rest),)
     return args
 

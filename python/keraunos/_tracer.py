@@ -348,7 +348,7 @@ class Tracer:
         if x is Ellipsis:
             return "..."
         if isinstance(x, slice):
-            return (x.start, x.stop, x.step)
+            return (self.to_arg(x.start), self.to_arg(x.stop), self.to_arg(x.step))
         if isinstance(x, torch.memory_format):
             return str(x)
         return x
@@ -419,7 +419,7 @@ CREATION_IDS = {"torch.arange", "torch.zeros", "torch.ones", "torch.full", "torc
 
 
 def _has_proxy(x) -> bool:
-    if isinstance(x, TensorProxy):
+    if isinstance(x, (TensorProxy, NumberProxy)):
         return True
     if isinstance(x, (list, tuple)):
         return any(_has_proxy(e) for e in x)
