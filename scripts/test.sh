@@ -20,7 +20,8 @@ fi
 
 echo "== Python tests =="
 if compgen -G "tests/python/test_*.py" >/dev/null; then
-  python3 -m pytest -q tests/python
+  # Two workers (the machine has two cores); fused kernels are cached in $KERAUNOS_CACHE_DIR.
+  PYTHONPATH=python python3 -m pytest -q -n "${PYTEST_WORKERS:-2}" -p no:cacheprovider tests/python
 else
   echo "no Python tests yet"
 fi

@@ -10,6 +10,7 @@
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
 #include "executors/torch/aten_executor.h"
+#include "keraunos/keraunos.h"
 #include "ir/printer.h"
 #include "runtime/plan.h"
 
@@ -22,7 +23,7 @@ namespace {
 class Program {
  public:
   Program(Trace t, const std::vector<std::string>& executors) : trace_(std::move(t)) {
-    aten_executor();
+    keraunos::init();
     auto order = executor_registry().resolve(executors);
     PipelineOptions po = PipelineOptions::from_env();
     make_execution_pipeline(order, &placement_).run(trace_, po);
@@ -80,11 +81,11 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
   }, py::arg("builder"), py::arg("executors") = std::vector<std::string>{},
         "Runs a TraceBuilder's trace through dce, dispatch, fusion, cse with the given executors (ATen always last) and builds its plan");
   m.def("executors", [] {
-    aten_executor();
+    keraunos::init();
     return executor_registry().names();
   });
   m.def("claims", [] {
-    aten_executor();
+    keraunos::init();
     std::map<std::string, std::vector<std::string>> out;
     for (const auto& name : executor_registry().names()) {
       const Executor& ex = executor_registry().get(name);
@@ -188,7 +189,7 @@ void bind_function(py::module_& m) {
   py::class_<PyFunction>(m, "Function")
       .def(py::init([](py::function cb, std::vector<std::string> executors, std::string cache, bool dynamic, std::string partition,
                        bool keep_traces) {
-             aten_executor();
+             keraunos::init();
              CompileOptions o;
              o.executors = std::move(executors);
              o.cache = cache == "symbolic values" ? CacheMode::SymbolicValues : cache == "no caching" ? CacheMode::NoCaching : CacheMode::ConstantValues;

@@ -2,6 +2,7 @@
 #include "keraunos/keraunos.h"
 
 #include "executors/api/registry.h"
+#include "executors/fuser/fuser_executor.h"
 #include "executors/torch/aten_executor.h"
 #include "ir/printer.h"
 #include "runtime/aten_types.h"
@@ -103,7 +104,10 @@ Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
 Tensor operator*(const Tensor& a, double b) { return ops::mul(a, b); }
 
-void init() { aten_executor(); }
+void init() {
+  aten_executor();
+  cpu_fuser();
+}
 
 Function jit(ProgramFn fn, JitOptions options) {
   init();

@@ -1,0 +1,292 @@
+// The CPU fusion executor.
+#include "executors/fuser/fuser_executor.h"
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <unordered_map>
+
+#include "executors/api/dispatch.h"
+#include "executors/api/registry.h"
+#include "executors/fuser/region.h"
+#include "executors/torch/aten_executor.h"
+#include "ir/printer.h"
+#include "jit/host_compiler.h"
+#include "passes/pass_manager.h"
+#include "runtime/aten_types.h"
+#include "runtime/frame.h"
+#include "support/env.h"
+#include "support/hash.h"
+
+namespace keraunos {
+namespace {
+
+using KernelFn = void (*)(char**, const int64_t*, const int64_t*, const double*);
+using fuser::ContiguityMask;
+
+void collect_leaves(const BoundSymbol& b, std::vector<const BoundSymbol*>& out) {
+  if (b.sym->is_prim || b.subsymbols.empty()) {
+    out.push_back(&b);
+    return;
+  }
+  for (const auto& s : b.subsymbols) collect_leaves(s, out);
+}
+
+// Runs a region's prims one by one with ATen: the fallback when its kernel cannot be compiled.
+class AtenFallback {
+ public:
+  AtenFallback(const BoundSymbol& region, const Trace& t) {
+    std::vector<const BoundSymbol*> leaves;
+    for (const auto& s : region.subsymbols) collect_leaves(s, leaves);
+    slots_.slot_of.assign(t.num_proxies(), -1);
+    auto slot = [&](ProxyId p) {
+      auto& s = slots_.slot_of[static_cast<size_t>(p)];
+      if (s < 0) s = static_cast<int32_t>(t.type(p).is_tensor ? n_tensors_++ : n_numbers_++);
+      return s;
+    };
+    for (const auto& a : region.args)
+      if (a.is_proxy()) inputs_.push_back({slot(a.as_proxy()), t.type(a.as_proxy()).is_tensor});
+    OperatorExecutor& aten = aten_executor();
+    for (const BoundSymbol* b : leaves) {
+      for (ProxyId o : b->outputs) slot(o);
+      const auto* impl = aten.impl(b->sym->id);
+      KERAUNOS_CHECK(impl && impl->op, "fuser fallback: ATen cannot run ", b->sym->id);
+      BoundSymbol copy = *b;
+      copy.sym = impl->op;
+      copy.subsymbols.clear();
+      kernels_.push_back(aten.make_kernel(copy, t, slots_));
+    }
+    for (ProxyId o : region.outputs) outputs_.push_back(slot(o));
+  }
+
+  // in/out: the outer frame's slots for the region's inputs and outputs.
+  void run(ExecFrame& outer, const std::vector<std::pair<int32_t, bool>>& in, const std::vector<int32_t>& out) const {
+    ExecFrame f;
+    f.tensors.resize(n_tensors_);
+    f.numbers.resize(n_numbers_);
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i].second) f.tensors[static_cast<size_t>(inputs_[i].first)] = outer.tensors[static_cast<size_t>(in[i].first)];
+      else f.numbers[static_cast<size_t>(inputs_[i].first)] = outer.numbers[static_cast<size_t>(in[i].first)];
+    }
+    for (const auto& k : kernels_) k->run(f);
+    for (size_t i = 0; i < out.size(); ++i) outer.tensors[static_cast<size_t>(out[i])] = f.tensors[static_cast<size_t>(outputs_[i])];
+  }
+
+ private:
+  SlotMap slots_;
+  size_t n_tensors_ = 0, n_numbers_ = 0;
+  std::vector<std::pair<int32_t, bool>> inputs_;
+  std::vector<int32_t> outputs_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;
+};
+
+std::string write_reproducer(const fuser::Region& r, const Trace& t, const std::string& source, const std::string& log) {
+  std::string dir = jit::cache_dir() + "/reproducers/" + std::to_string(hash_string(source) & 0xffffffffffULL);
+  std::string cmd = "mkdir -p '" + dir + "'";
+  if (std::system(cmd.c_str()) != 0) return "(could not create " + dir + ")";
+  std::ofstream(dir + "/region.txt") << "# the region\n" << r.text << "\n\n# the whole trace\n" << print_trace(t);
+  std::ofstream(dir + "/kernel.cpp") << source;
+  std::ofstream(dir + "/compile.txt") << log;
+  return dir;
+}
+
+class FusedKernel final : public Kernel {
+ public:
+  FusedKernel(const BoundSymbol& b, const Trace& t, const SlotMap& slots, fuser::Region region, fuser::Schedule sched)
+      : region_(std::move(region)), sched_(sched) {
+    for (ProxyId p : region_.inputs) in_slots_.push_back(slots[p]);
+    for (ProxyId p : region_.scalars) scalar_slots_.push_back(slots[p]);
+    for (const auto& a : b.args)
+      if (a.is_proxy()) all_in_.push_back({slots[a.as_proxy()], t.type(a.as_proxy()).is_tensor});
+    for (ProxyId p : region_.output_proxies) {
+      out_slots_.push_back(slots[p]);
+      out_dtypes_.push_back(to_aten(t.type(p).tensor.dtype));
+      out_device_ = to_aten(t.type(p).tensor.device);
+    }
+    for (const Dim& d : region_.sizes) size_src_.push_back(d.is_symbolic() ? SizeSrc{true, slots[d.sym]} : SizeSrc{false, d.size});
+    for (int o : region_.outputs) out_dims_.push_back(region_.nodes[static_cast<size_t>(o)].dims);
+    trace_text_ = print_trace(t);
+    // Start compiling the all-contiguous variant now: the plan builds every kernel before the first
+    // run, so independent regions compile in parallel.
+    ContiguityMask all = region_.inputs.size() >= 64 ? ~0ULL : ((1ULL << region_.inputs.size()) - 1);
+    pending_ = std::async(std::launch::async, [this, all] { return compile(all); });
+    fallback_region_ = b;
+    fallback_trace_ = &t;
+    fallback_ready_ = false;
+  }
+
+  void run(ExecFrame& f) const override {
+    if (pending_.valid()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_.valid()) {
+        ContiguityMask all = region_.inputs.size() >= 64 ? ~0ULL : ((1ULL << region_.inputs.size()) - 1);
+        variants_[all] = pending_.get();
+      }
+    }
+    ContiguityMask mask = 0;
+    for (size_t i = 0; i < in_slots_.size(); ++i)
+      if (f.tensors[static_cast<size_t>(in_slots_[i])].is_contiguous()) mask |= 1ULL << i;
+    KernelFn fn = variant(mask);
+    if (fn == nullptr) {
+      fallback_->run(f, all_in_, out_slots_);
+      return;
+    }
+    int64_t S[64];
+    for (size_t k = 0; k < size_src_.size(); ++k)
+      S[k] = size_src_[k].symbolic ? f.numbers[static_cast<size_t>(size_src_[k].value)].toLong() : size_src_[k].value;
+    std::vector<int64_t> ST;
+    std::vector<char*> P;
+    P.reserve(in_slots_.size() + out_slots_.size());
+    for (int32_t s : in_slots_) {
+      const at::Tensor& x = f.tensors[static_cast<size_t>(s)];
+      for (int64_t st : x.strides()) ST.push_back(st);
+      P.push_back(static_cast<char*>(x.data_ptr()));
+    }
+    double SC[64];
+    for (size_t k = 0; k < scalar_slots_.size(); ++k) SC[k] = f.numbers[static_cast<size_t>(scalar_slots_[k])].toDouble();
+    std::vector<at::Tensor> outs;
+    outs.reserve(out_slots_.size());
+    for (size_t o = 0; o < out_slots_.size(); ++o) {
+      std::vector<int64_t> shape;
+      for (int k : out_dims_[o]) shape.push_back(S[k]);
+      outs.push_back(at::empty(shape, at::TensorOptions().dtype(out_dtypes_[o]).device(out_device_)));
+      P.push_back(static_cast<char*>(outs.back().data_ptr()));
+    }
+    fn(P.data(), S, ST.data(), SC);
+    for (size_t o = 0; o < out_slots_.size(); ++o) f.tensors[static_cast<size_t>(out_slots_[o])] = std::move(outs[o]);
+  }
+
+ private:
+  struct SizeSrc {
+    bool symbolic;
+    int64_t value;  // the size, or the number slot holding it
+  };
+
+  KernelFn variant(ContiguityMask mask) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = variants_.find(mask);
+    if (it == variants_.end()) it = variants_.emplace(mask, compile(mask)).first;
+    if (it->second == nullptr && !fallback_) fallback_ = std::make_unique<AtenFallback>(fallback_region_, *fallback_trace_);
+    return it->second;
+  }
+
+  // Compiles one variant; on failure writes a reproducer, warns, and returns null (ATen runs it).
+  KernelFn compile(ContiguityMask mask) const {
+    std::string source = fuser::generate_cpp(region_, sched_, mask);
+    if (env_string("KERAUNOS_FUSER_INJECT_COMPILE_ERROR").value_or("") == "1") source += "\n#error injected by KERAUNOS_FUSER_INJECT_COMPILE_ERROR\n";
+    try {
+      return reinterpret_cast<KernelFn>(jit::compile_and_load(source, "keraunos_kernel").symbol);
+    } catch (const jit::CompileError& e) {
+      Trace dummy;
+      std::string dir = write_reproducer(region_, dummy, source, e.log());
+      std::ofstream(dir + "/trace.txt") << trace_text_;
+      std::cerr << "keraunos: warning: a fused kernel failed to compile; the region runs with ATen instead. Reproducer "
+                   "(trace, region, source, compiler command and output): "
+                << dir << std::endl;
+      return nullptr;
+    }
+  }
+
+  fuser::Region region_;
+  fuser::Schedule sched_;
+  std::vector<int32_t> in_slots_, scalar_slots_, out_slots_;
+  std::vector<std::pair<int32_t, bool>> all_in_;
+  std::vector<at::ScalarType> out_dtypes_;
+  c10::Device out_device_{c10::kCPU};
+  std::vector<SizeSrc> size_src_;
+  std::vector<std::vector<int>> out_dims_;
+  std::string trace_text_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<ContiguityMask, KernelFn> variants_;
+  mutable std::future<KernelFn> pending_;
+  mutable std::unique_ptr<AtenFallback> fallback_;
+  BoundSymbol fallback_region_;
+  const Trace* fallback_trace_ = nullptr;
+  bool fallback_ready_ = false;
+};
+
+class CpuFuser final : public FusionExecutor {
+ public:
+  CpuFuser() : FusionExecutor("fuser") { partition_mode = PartitionMode::Dataflow; }
+
+  Decision can_fuse(const BoundSymbol& b, const Trace& t) const override {
+    if (b.sym->is_prim) return fuser::supports_prim(t, b);
+    if (b.subsymbols.empty()) return Decision::no("a composite without its decomposition");
+    for (const auto& s : b.subsymbols) {
+      Decision d = can_fuse(s, t);
+      if (!d) return Decision::no(str("its decomposition holds ", s.sym->id, " (", d.reason, ")"));
+    }
+    return Decision::yes();
+  }
+
+  void fusion_pass(Trace& t, PassContext& ctx) const override {
+    FusionExecutor::fusion_pass(t, ctx);
+    // Regions the scheduler cannot handle, or made only of data movement (ATen makes those views
+    // for free), go back to the operator executors.
+    std::vector<BoundSymbol> out;
+    size_t returned = 0;
+    for (auto& b : t.bsyms) {
+      if (b.sym != region_symbol()) {
+        out.push_back(std::move(b));
+        continue;
+      }
+      Decision d = acceptable(t, b);
+      if (d) {
+        out.push_back(std::move(b));
+        continue;
+      }
+      ++returned;
+      ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
+      for (auto& s : b.subsymbols) out.push_back(std::move(s));
+    }
+    t.bsyms = std::move(out);
+    if (returned) {
+      std::vector<const Executor*> ops;
+      for (Executor* e : executor_registry().always()) ops.push_back(e);
+      dispatch(t, ops, nullptr);
+    }
+  }
+
+  std::unique_ptr<Kernel> compile(const BoundSymbol& region, const Trace& t, const SlotMap& slots) const override {
+    auto built = fuser::build_region(t, region);
+    KERAUNOS_CHECK(built.ok, "fuser: ", built.ok.reason);
+    auto sched = fuser::schedule_region(built.region);
+    KERAUNOS_CHECK(sched.ok, "fuser: ", sched.ok.reason);
+    return std::make_unique<FusedKernel>(region, t, slots, std::move(built.region), sched.schedule);
+  }
+
+ private:
+  Decision acceptable(const Trace& t, const BoundSymbol& region) const {
+    auto built = fuser::build_region(t, region);
+    if (!built.ok) return built.ok;
+    bool computes = false;
+    for (const auto& n : built.region.nodes)
+      computes |= n.kind == fuser::Node::Kind::Elementwise || n.kind == fuser::Node::Kind::Reduce ||
+                  (n.kind == fuser::Node::Kind::Convert);
+    if (!computes) return Decision::no("only data movement");
+    if (built.region.sizes.size() > 64 || built.region.inputs.size() > 60 || built.region.scalars.size() > 64)
+      return Decision::no("too many inputs or sizes");
+    auto sched = fuser::schedule_region(built.region);
+    return sched.ok;
+  }
+};
+
+}  // namespace
+
+FusionExecutor& cpu_fuser() {
+  static FusionExecutor* ex = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    aten_executor();
+    auto owned = std::make_shared<CpuFuser>();
+    ex = owned.get();
+    executor_registry().add(std::move(owned));
+    if (env_string("KERAUNOS_DISABLE_FUSER").value_or("") != "1") executor_registry().add_default("fuser", 0);
+  });
+  return *ex;
+}
+
+}  // namespace keraunos

@@ -1,0 +1,334 @@
+// Building the fusion IR from a region, the claim check, and the scheduler.
+#include <algorithm>
+#include <functional>
+#include <sstream>
+#include <unordered_map>
+
+#include "executors/fuser/region.h"
+#include "ir/printer.h"
+#include "support/hash.h"
+
+namespace keraunos::fuser {
+namespace {
+
+const std::map<std::string, int>& elementwise_arity() {
+  static const std::map<std::string, int> m = {
+      {"abs", 1}, {"neg", 1}, {"exp", 1}, {"exp2", 1}, {"expm1", 1}, {"log", 1}, {"log1p", 1}, {"log2", 1}, {"log10", 1},
+      {"sqrt", 1}, {"rsqrt", 1}, {"reciprocal", 1}, {"sin", 1}, {"cos", 1}, {"tan", 1}, {"asin", 1}, {"acos", 1},
+      {"atan", 1}, {"sinh", 1}, {"cosh", 1}, {"tanh", 1}, {"asinh", 1}, {"acosh", 1}, {"atanh", 1}, {"erf", 1},
+      {"erfc", 1}, {"sign", 1}, {"floor", 1}, {"ceil", 1}, {"round", 1}, {"trunc", 1}, {"isfinite", 1}, {"isnan", 1},
+      {"isinf", 1}, {"logical_not", 1}, {"bitwise_not", 1},
+      {"add", 2}, {"sub", 2}, {"mul", 2}, {"div", 2}, {"pow", 2}, {"fmod", 2}, {"remainder", 2}, {"maximum", 2},
+      {"minimum", 2}, {"eq", 2}, {"ne", 2}, {"lt", 2}, {"le", 2}, {"gt", 2}, {"ge", 2}, {"logical_and", 2},
+      {"logical_or", 2}, {"logical_xor", 2}, {"bitwise_and", 2}, {"bitwise_or", 2}, {"bitwise_xor", 2}, {"atan2", 2},
+      {"copysign", 2}, {"where", 3}, {"lerp", 3}};
+  return m;
+}
+
+// Ops that are only defined for floating operands in the generated code (integer division by zero
+// and integer powers are not worth the branches).
+bool float_only(const std::string& op) {
+  static const char* ops[] = {"exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "sin",
+                              "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+                              "erf", "erfc", "div", "pow", "fmod", "remainder", "atan2", "copysign", "lerp"};
+  for (const char* o : ops)
+    if (op == o) return true;
+  return false;
+}
+
+bool dtype_ok(DType t) { return !is_complex(t) && !is_float8(t); }
+
+std::string prim_name(const Symbol* s) { return s->id.substr(6); }
+
+}  // namespace
+
+Decision supports_prim(const Trace& t, const BoundSymbol& b) {
+  if (!b.sym->is_prim || b.sym->id.rfind("prims.", 0) != 0) return Decision::no("not a prim (decomposed first)");
+  std::string name = prim_name(b.sym);
+  for (ProxyId o : b.outputs) {
+    const auto& ty = t.type(o);
+    if (!ty.is_tensor) return Decision::no("produces a number");
+    if (!ty.tensor.device.is_cpu()) return Decision::no("not on the CPU (the CUDA back end is a later part)");
+    if (!dtype_ok(ty.tensor.dtype)) return Decision::no(str("dtype ", torch_name(ty.tensor.dtype), " is not supported"));
+    if (ty.tensor.rank() > 8) return Decision::no("rank above 8");
+  }
+  for (const auto& a : b.args) {
+    if (a.is_proxy() && t.type(a.as_proxy()).is_tensor) {
+      const auto& tt = t.type(a.as_proxy()).tensor;
+      if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
+      if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
+    }
+  }
+  auto ew = elementwise_arity().find(name);
+  if (ew != elementwise_arity().end()) {
+    if (float_only(name)) {
+      for (ProxyId o : b.outputs)
+        if (!is_floating(t.type(o).tensor.dtype)) return Decision::no(str(name, " on integers is left to ATen"));
+    }
+    return Decision::yes();
+  }
+  static const char* shape_ops[] = {"convert_element_type", "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "flip",
+                                    "sum", "prod", "amax", "amin", "var", "var_mean"};
+  for (const char* s : shape_ops)
+    if (name == s) {
+      if ((name == "sum" || name == "prod") && !is_floating(t.type(b.outputs[0]).tensor.dtype))
+        return Decision::no("integer sums keep torch's wrapping semantics in ATen");
+      return Decision::yes();
+    }
+  return Decision::no(str("no fused code for ", b.sym->id));
+}
+
+namespace {
+
+class Builder {
+ public:
+  Builder(const Trace& t, const BoundSymbol& region) : t_(t), region_(region) {}
+
+  BuildResult run() {
+    BuildResult res;
+    for (const auto& a : region_.args) {
+      if (!a.is_proxy()) continue;
+      ProxyId p = a.as_proxy();
+      if (t_.type(p).is_tensor) {
+        Node n;
+        n.kind = Node::Kind::Input;
+        n.dtype = t_.type(p).tensor.dtype;
+        n.dims = dims_of(p);
+        n.input = static_cast<int>(r_.inputs.size());
+        r_.inputs.push_back(p);
+        def_[p] = add(std::move(n));
+      } else {
+        Node n;
+        n.kind = Node::Kind::Scalar;
+        n.dtype = t_.type(p).number.kind == NumberKind::Int ? DType::Int64 : DType::Float64;
+        n.input = static_cast<int>(r_.scalars.size());
+        r_.scalars.push_back(p);
+        def_[p] = add(std::move(n));
+      }
+    }
+    std::string why;
+    std::function<bool(const BoundSymbol&)> visit = [&](const BoundSymbol& b) {
+      if (!b.sym->is_prim) {
+        for (const auto& s : b.subsymbols)
+          if (!visit(s)) return false;
+        return true;
+      }
+      return lower(b, why);
+    };
+    for (const auto& b : region_.subsymbols)
+      if (!visit(b)) {
+        res.ok = Decision::no(why);
+        return res;
+      }
+    for (ProxyId o : region_.outputs) {
+      auto it = def_.find(o);
+      if (it == def_.end()) {
+        res.ok = Decision::no("an output is not computed inside the region");
+        return res;
+      }
+      r_.outputs.push_back(it->second);
+      r_.output_proxies.push_back(o);
+    }
+    r_.text = print_bsym(t_, region_, 0, -1);
+    res.ok = Decision::yes();
+    res.region = std::move(r_);
+    return res;
+  }
+
+ private:
+  int add(Node n) {
+    r_.nodes.push_back(std::move(n));
+    return static_cast<int>(r_.nodes.size()) - 1;
+  }
+
+  int size_index(const Dim& d) {
+    for (size_t i = 0; i < r_.sizes.size(); ++i)
+      if (r_.sizes[i] == d) return static_cast<int>(i);
+    r_.sizes.push_back(d);
+    return static_cast<int>(r_.sizes.size()) - 1;
+  }
+
+  std::vector<int> dims_of(ProxyId p) {
+    std::vector<int> out;
+    for (const auto& d : t_.type(p).tensor.shape) out.push_back(size_index(d));
+    return out;
+  }
+
+  // An operand: a tensor or number proxy defined earlier, or a number literal.
+  int operand(const Value& v, DType like) {
+    if (v.is_proxy()) return def_.at(v.as_proxy());
+    Node n;
+    n.kind = Node::Kind::Literal;
+    n.dtype = like;
+    n.literal = v.as_float();
+    n.literal_is_int = v.is_int() || v.is_bool();
+    return add(std::move(n));
+  }
+
+  bool lower(const BoundSymbol& b, std::string& why) {
+    Decision d = supports_prim(t_, b);
+    if (!d) {
+      why = str(b.sym->id, ": ", d.reason);
+      return false;
+    }
+    std::string name = prim_name(b.sym);
+    const TensorType& out = t_.type(b.outputs[0]).tensor;
+    Node n;
+    n.dtype = out.dtype;
+    n.dims = dims_of(b.outputs[0]);
+    if (elementwise_arity().count(name)) {
+      n.kind = Node::Kind::Elementwise;
+      n.op = name;
+      // Numbers take the dtype of the tensor operands (the prims' weak numbers).
+      DType like = out.dtype;
+      for (const auto& a : b.args)
+        if (a.is_proxy() && t_.type(a.as_proxy()).is_tensor) like = t_.type(a.as_proxy()).tensor.dtype;
+      for (size_t i = 0; i < b.args.size(); ++i) n.in.push_back(operand(b.args[i], name == "where" && i == 0 ? DType::Bool : like));
+    } else if (name == "convert_element_type") {
+      n.kind = Node::Kind::Convert;
+      n.in.push_back(operand(b.args[0], out.dtype));
+    } else if (name == "broadcast_in_dim") {
+      n.kind = Node::Kind::Broadcast;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      n.ints = b.args[2].as_ints();
+    } else if (name == "reshape") {
+      n.kind = Node::Kind::Reshape;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+    } else if (name == "transpose") {
+      n.kind = Node::Kind::Transpose;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      n.ints = b.args[1].as_ints();
+    } else if (name == "squeeze") {
+      n.kind = Node::Kind::Squeeze;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      n.ints = b.args[1].as_ints();
+      int64_t rank = t_.type(b.args[0].as_proxy()).tensor.rank();
+      for (auto& dd : n.ints) dd = dd < 0 ? dd + rank : dd;
+    } else if (name == "slice") {
+      n.kind = Node::Kind::Slice;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      for (const auto& v : b.args[1].as_tuple()) {
+        if (!v.is_int()) {
+          why = "a slice with symbolic bounds";
+          return false;
+        }
+        n.ints.push_back(v.as_int());
+      }
+      std::vector<int64_t> st = b.args[3].is_none() ? std::vector<int64_t>(n.ints.size(), 1) : b.args[3].as_ints();
+      n.ints.insert(n.ints.end(), st.begin(), st.end());
+    } else if (name == "flip") {
+      n.kind = Node::Kind::Flip;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      int64_t rank = out.rank();
+      for (int64_t dd : b.args[1].as_ints()) n.ints.push_back(dd < 0 ? dd + rank : dd);
+    } else {  // reductions
+      int src = def_.at(b.args[0].as_proxy());
+      int64_t rank = t_.type(b.args[0].as_proxy()).tensor.rank();
+      std::vector<int64_t> dims = b.args[1].as_ints();
+      for (auto& dd : dims) dd = dd < 0 ? dd + rank : dd;
+      std::sort(dims.begin(), dims.end());
+      if (dims.empty()) {
+        why = "a reduction over no dims";
+        return false;
+      }
+      n.kind = Node::Kind::Reduce;
+      n.ints = dims;
+      n.in.push_back(src);
+      if (name == "var" || name == "var_mean") {
+        if (!b.args[2].is_int()) {
+          why = "a non-integer variance correction";
+          return false;
+        }
+        // Two passes over each row (mean, then squared deviations): the row is in cache for the
+        // second, and the result is more accurate than one-pass Welford.
+        Node mean = n;
+        mean.op = "mean";
+        mean.dtype = t_.type(b.outputs[name == "var" ? 0 : 1]).tensor.dtype;
+        int m = add(std::move(mean));
+        Node var = n;
+        var.op = "var";
+        var.in.push_back(m);
+        var.correction = b.args[2].as_int();
+        var.dtype = t_.type(b.outputs[0]).tensor.dtype;
+        def_[b.outputs[0]] = add(std::move(var));
+        if (name == "var_mean") def_[b.outputs[1]] = m;
+        return true;
+      }
+      n.op = name;
+    }
+    def_[b.outputs[0]] = add(std::move(n));
+    return true;
+  }
+
+  const Trace& t_;
+  const BoundSymbol& region_;
+  Region r_;
+  std::unordered_map<ProxyId, int> def_;
+};
+
+}  // namespace
+
+BuildResult build_region(const Trace& t, const BoundSymbol& region) { return Builder(t, region).run(); }
+
+std::string Schedule::str() const {
+  std::ostringstream os;
+  os << (kind == Kind::Pointwise ? "pointwise" : kind == Kind::InnerPersistent ? "inner_persistent" : "reduction") << "(iter=[";
+  for (size_t i = 0; i < iter_dims.size(); ++i) os << (i ? "," : "") << "S" << iter_dims[i];
+  os << "], reduced=[";
+  for (size_t i = 0; i < reduced.size(); ++i) os << (i ? "," : "") << reduced[i];
+  os << "], vector_width=" << vector_width << ", parallel_threshold=" << parallel_threshold << ")";
+  return os.str();
+}
+
+uint64_t Schedule::hash() const { return hash_string(str()); }
+
+ScheduleResult schedule_region(const Region& r) {
+  ScheduleResult res;
+  std::vector<int> reduces;
+  for (size_t i = 0; i < r.nodes.size(); ++i)
+    if (r.nodes[i].kind == Node::Kind::Reduce) reduces.push_back(static_cast<int>(i));
+  Schedule& s = res.schedule;
+  if (reduces.empty()) {
+    s.kind = Schedule::Kind::Pointwise;
+    s.iter_dims = r.nodes[r.outputs[0]].dims;
+    for (int o : r.outputs)
+      if (r.nodes[o].dims != s.iter_dims) {
+        res.ok = Decision::no("pointwise outputs of different shapes");
+        return res;
+      }
+    res.ok = Decision::yes();
+    return res;
+  }
+  // Every reduction reduces the same dims of a value of the same shape.
+  const Node& first = r.nodes[reduces[0]];
+  const std::vector<int>& full = r.nodes[first.in[0]].dims;
+  for (int ri : reduces) {
+    const Node& n = r.nodes[ri];
+    if (n.ints != first.ints || r.nodes[n.in[0]].dims != full) {
+      res.ok = Decision::no("reductions over different dims or shapes");
+      return res;
+    }
+  }
+  s.iter_dims = full;
+  for (int d = 0; d < static_cast<int>(full.size()); ++d) {
+    if (std::find(first.ints.begin(), first.ints.end(), d) != first.ints.end()) s.reduced.push_back(d);
+    else s.kept.push_back(d);
+  }
+  const std::vector<int>& red_shape = r.nodes[reduces[0]].dims;
+  bool inner = true;
+  for (size_t i = 0; i < s.reduced.size(); ++i)
+    inner &= s.reduced[i] == static_cast<int>(full.size() - s.reduced.size() + i);
+  for (int o : r.outputs) {
+    const auto& d = r.nodes[o].dims;
+    if (d == red_shape) continue;
+    if (d == full && inner) continue;
+    res.ok = Decision::no(inner ? "an output that is neither reduced nor of the reduced input's shape"
+                                : "full-size outputs next to a reduction over leading dims");
+    return res;
+  }
+  s.kind = inner ? Schedule::Kind::InnerPersistent : Schedule::Kind::Reduction;
+  res.ok = Decision::yes();
+  return res;
+}
+
+}  // namespace keraunos::fuser

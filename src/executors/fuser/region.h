@@ -1,0 +1,76 @@
+// The fusion IR: a region's prims as a DAG of tensor expressions, the scheduler that chooses how to
+// loop over it (with printable, hashable parameters), and the C++ code generator. No ATen here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/trace.h"
+#include "support/error.h"
+
+namespace keraunos::fuser {
+
+// One node of the region DAG.
+struct Node {
+  enum class Kind : uint8_t { Input, Scalar, Literal, Elementwise, Convert, Broadcast, Reshape, Transpose, Squeeze, Slice, Flip, Reduce };
+  Kind kind;
+  std::string op;             // elementwise prim name, or the reduction: sum, prod, amax, amin, mean, var
+  std::vector<int> in;        // operand nodes
+  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims
+  std::vector<int> dims;      // this node's shape: indices into Region::sizes
+  DType dtype = DType::Float32;
+  double literal = 0;         // Literal nodes
+  bool literal_is_int = false;
+  int64_t correction = 0;     // var
+  int input = -1;             // Input: position among tensor inputs; Scalar: among scalar inputs
+};
+
+struct Region {
+  std::vector<Node> nodes;
+  std::vector<Dim> sizes;            // distinct sizes the kernel takes as arguments (S[k])
+  std::vector<ProxyId> inputs;       // tensor inputs, in the region's argument order
+  std::vector<ProxyId> scalars;      // number inputs
+  std::vector<int> outputs;          // output nodes, in the region bound symbol's output order
+  std::vector<ProxyId> output_proxies;
+  std::string text;                  // the region, printed (for reproducers)
+};
+
+// Why a region cannot be handled, or a region.
+struct BuildResult {
+  Decision ok;
+  Region region;
+};
+// Builds the DAG from a region bound symbol (its subsymbols, decomposed down to prims).
+BuildResult build_region(const Trace& t, const BoundSymbol& region);
+// Whether the fuser has code for one prim (with dtypes): the claim check of the executor.
+Decision supports_prim(const Trace& t, const BoundSymbol& b);
+
+// The scheduler's choice, printable and hashable.
+struct Schedule {
+  enum class Kind : uint8_t { Pointwise, InnerPersistent, Reduction } kind = Kind::Pointwise;
+  std::vector<int> iter_dims;   // the iteration shape (sizes indices): outputs' shape, or the reduced input's
+  std::vector<int> kept;        // positions in iter_dims that are kept (reductions)
+  std::vector<int> reduced;     // positions in iter_dims that are reduced
+  int vector_width = 8;         // a hint for the inner loop (`#pragma omp simd simdlen`)
+  int64_t parallel_threshold = 32768;  // elements below which the loop runs on one thread
+  std::string str() const;
+  uint64_t hash() const;
+};
+
+struct ScheduleResult {
+  Decision ok;
+  Schedule schedule;
+};
+ScheduleResult schedule_region(const Region& r);
+
+// Which inputs are contiguous in this kernel variant (one bit per tensor input).
+using ContiguityMask = uint64_t;
+
+// C++ source of `extern "C" void keraunos_kernel(char** P, const int64_t* S, const int64_t* ST,
+// const double* SC)`: P = tensor inputs then outputs, S = sizes, ST = input strides (elements,
+// input-major), SC = number inputs. Outputs are contiguous.
+std::string generate_cpp(const Region& r, const Schedule& s, ContiguityMask contiguous);
+
+}  // namespace keraunos::fuser

@@ -1,0 +1,217 @@
+// Compiling generated C++ with the host compiler, and the kernel cache.
+#include "jit/host_compiler.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "support/env.h"
+#include "support/hash.h"
+
+namespace keraunos::jit {
+namespace {
+
+std::string run_capture(const std::string& cmd, int* status) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) {
+    *status = -1;
+    return "popen failed";
+  }
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  *status = pclose(p);
+  return out;
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+void mkdirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i < path.size(); ++i) {
+    cur += path[i];
+    if (path[i] == '/' && cur.size() > 1) ::mkdir(cur.c_str(), 0755);
+  }
+  ::mkdir(path.c_str(), 0755);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes atomically: a temporary file in the same directory, then rename.
+void write_atomic(const std::string& path, const std::string& data) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<uintptr_t>(&data));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << data;
+  }
+  ::rename(tmp.c_str(), path.c_str());
+}
+
+struct State {
+  std::mutex mu;
+  std::unordered_map<uint64_t, void*> loaded;  // key hash -> dlopen handle
+  CacheStats stats;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+}  // namespace
+
+uint64_t CacheKey::hash() const {
+  uint64_t h = hash_string(compiler);
+  h = hash_combine(h, hash_string(compiler_version));
+  for (const auto& f : flags) h = hash_combine(h, hash_string(f));
+  return hash_combine(h, source_hash);
+}
+
+std::string CacheKey::hex() const {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash()));
+  return buf;
+}
+
+std::string CacheKey::describe() const {
+  std::string flags_s;
+  for (const auto& f : flags) flags_s += (flags_s.empty() ? "" : " ") + f;
+  char src[17];
+  std::snprintf(src, sizeof src, "%016llx", static_cast<unsigned long long>(source_hash));
+  return str("compiler: ", compiler, "\ncompiler version: ", compiler_version, "\nflags: ", flags_s, "\nsource hash: ", src,
+             "\nkey: ", hex(), "\n");
+}
+
+std::string CacheKey::diff(const CacheKey& o) const {
+  std::string d;
+  if (compiler != o.compiler) d += "compiler: " + compiler + " vs " + o.compiler + "\n";
+  if (compiler_version != o.compiler_version) d += "compiler version: " + compiler_version + " vs " + o.compiler_version + "\n";
+  if (flags != o.flags) d += "flags differ\n";
+  if (source_hash != o.source_hash) d += "source differs\n";
+  return d.empty() ? "identical\n" : d;
+}
+
+std::string cache_dir() {
+  if (auto d = env_string("KERAUNOS_CACHE_DIR"); d && !d->empty()) return *d;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.cache/keraunos";
+}
+
+const std::string& compiler_path() {
+  static const std::string p = [] {
+    if (auto c = env_string("KERAUNOS_CXX"); c && !c->empty()) return *c;
+    return std::string("c++");
+  }();
+  return p;
+}
+
+const std::string& compiler_version() {
+  static const std::string v = [] {
+    int st = 0;
+    std::string out = run_capture(quote(compiler_path()) + " --version", &st);
+    return out.substr(0, out.find('\n'));
+  }();
+  return v;
+}
+
+std::vector<std::string> default_flags() {
+  return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w"};
+}
+
+CompiledModule compile_and_load(const std::string& source, const std::string& symbol) {
+  CompiledModule m;
+  m.key.compiler = compiler_path();
+  m.key.compiler_version = compiler_version();
+  m.key.flags = default_flags();
+  m.key.source_hash = hash_string(source);
+  const uint64_t h = m.key.hash();
+  State& st = state();
+  const std::string dir = cache_dir();
+  m.path = dir + "/" + m.key.hex() + ".so";
+  auto lookup = [&](void* handle) {
+    void* fn = dlsym(handle, symbol.c_str());
+    KERAUNOS_CHECK(fn != nullptr, "keraunos: ", m.path, " has no symbol ", symbol);
+    return fn;
+  };
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (auto it = st.loaded.find(h); it != st.loaded.end()) {
+      ++st.stats.memory_hits;
+      m.symbol = lookup(it->second);
+      return m;
+    }
+  }
+  // No lock while reading the disk cache or compiling: independent kernels compile in parallel.
+  // Two threads compiling the same key write different temporary files and rename atomically.
+  auto remember = [&](void* handle, bool disk) {
+    std::lock_guard<std::mutex> lock(st.mu);
+    ++(disk ? st.stats.disk_hits : st.stats.compiles);
+    st.loaded.emplace(h, handle);
+  };
+  mkdirs(dir);
+  const std::string meta_path = dir + "/" + m.key.hex() + ".meta";
+  // A disk entry is trusted only when its recorded size and hash match the file.
+  std::string so = read_file(m.path);
+  std::string meta = read_file(meta_path);
+  std::string expect = str(so.size(), " ", hash_string(so), "\n");
+  if (!so.empty() && meta.rfind(expect, 0) == 0) {
+    if (void* handle = dlopen(m.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) {
+      remember(handle, true);
+      m.from_disk = true;
+      m.symbol = lookup(handle);
+      return m;
+    }
+  }
+  if (!so.empty() || !meta.empty()) {
+    std::lock_guard<std::mutex> lock(st.mu);
+    ++st.stats.rebuilt_corrupt;
+  }
+  const std::string unique = std::to_string(::getpid()) + "." + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+  const std::string src_path = dir + "/" + m.key.hex() + "." + unique + ".cpp";
+  write_atomic(src_path, source);
+  const std::string tmp_so = m.path + ".tmp." + unique;
+  std::string cmd = quote(compiler_path());
+  for (const auto& f : m.key.flags) cmd += " " + f;
+  cmd += " " + quote(src_path) + " -o " + quote(tmp_so);
+  int status = 0;
+  std::string log = run_capture(cmd, &status);
+  if (status != 0) {
+    ::unlink(tmp_so.c_str());
+    throw CompileError(str("keraunos: compiling a generated kernel failed: ", cmd), cmd + "\n" + log);
+  }
+  ::rename(src_path.c_str(), (dir + "/" + m.key.hex() + ".cpp").c_str());
+  ::rename(tmp_so.c_str(), m.path.c_str());
+  so = read_file(m.path);
+  write_atomic(meta_path, str(so.size(), " ", hash_string(so), "\n", m.key.describe()));
+  void* handle = dlopen(m.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  KERAUNOS_CHECK(handle != nullptr, "keraunos: cannot load ", m.path, ": ", dlerror());
+  remember(handle, false);
+  m.symbol = lookup(handle);
+  return m;
+}
+
+CacheStats cache_stats() {
+  std::lock_guard<std::mutex> lock(state().mu);
+  return state().stats;
+}
+
+}  // namespace keraunos::jit

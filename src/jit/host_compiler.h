@@ -1,0 +1,58 @@
+// Compiling generated C++ into shared objects with the host compiler, and a kernel cache in memory
+// and on disk ($KERAUNOS_CACHE_DIR, default ~/.cache/keraunos). Loaded modules are never closed:
+// OpenMP runtimes crash on unload.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "support/error.h"
+
+namespace keraunos::jit {
+
+// What a cache key covers; it can print itself, and explain how two keys differ.
+struct CacheKey {
+  std::string compiler;          // path
+  std::string compiler_version;  // first line of --version
+  std::vector<std::string> flags;
+  uint64_t source_hash = 0;
+  uint64_t hash() const;
+  std::string hex() const;
+  std::string describe() const;
+  std::string diff(const CacheKey& other) const;
+};
+
+class CompileError : public Error {
+ public:
+  CompileError(const std::string& what, std::string log) : Error(what), log_(std::move(log)) {}
+  const std::string& log() const { return log_; }
+
+ private:
+  std::string log_;
+};
+
+struct CompiledModule {
+  void* symbol = nullptr;  // the requested function
+  bool from_disk = false;  // loaded from the disk cache rather than compiled now
+  CacheKey key;
+  std::string path;        // the shared object
+};
+
+std::string cache_dir();
+// The compiler and flags used for generated kernels: -O3 -march=native -fopenmp -shared -fPIC ...
+const std::string& compiler_path();
+const std::string& compiler_version();
+std::vector<std::string> default_flags();
+
+// Returns the function `symbol` from `source`, compiling it unless the memory or disk cache has it.
+// A corrupt or truncated cache entry is detected (size and hash recorded beside it) and rebuilt.
+// Throws CompileError with the compiler's output on failure.
+CompiledModule compile_and_load(const std::string& source, const std::string& symbol);
+
+struct CacheStats {
+  uint64_t memory_hits = 0, disk_hits = 0, compiles = 0, rebuilt_corrupt = 0;
+};
+CacheStats cache_stats();
+
+}  // namespace keraunos::jit
