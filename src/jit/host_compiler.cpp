@@ -17,7 +17,7 @@
 #include "support/env.h"
 #include "support/hash.h"
 
-namespace keraunos::jit {
+namespace keraunos::jit_compiler {
 namespace {
 
 std::string run_capture(const std::string& cmd, int* status) {
@@ -214,4 +214,4 @@ CacheStats cache_stats() {
   return state().stats;
 }
 
-}  // namespace keraunos::jit
+}  // namespace keraunos::jit_compiler

@@ -9,7 +9,7 @@
 
 #include "support/error.h"
 
-namespace keraunos::jit {
+namespace keraunos::jit_compiler {
 
 // What a cache key covers; it can print itself, and explain how two keys differ.
 struct CacheKey {
@@ -55,4 +55,4 @@ struct CacheStats {
 };
 CacheStats cache_stats();
 
-}  // namespace keraunos::jit
+}  // namespace keraunos::jit_compiler

@@ -29,6 +29,24 @@ static inline uint16_t kr_f_to_f16(float f) { _Float16 h = (_Float16)f; uint16_t
 static inline float kr_round_f16(float f) { return (float)(_Float16)f; }
 )";
 
+const char* kind_name(Node::Kind k) {
+  switch (k) {
+    case Node::Kind::Input: return "input";
+    case Node::Kind::Scalar: return "scalar";
+    case Node::Kind::Literal: return "literal";
+    case Node::Kind::Elementwise: return "elementwise";
+    case Node::Kind::Convert: return "convert";
+    case Node::Kind::Broadcast: return "broadcast";
+    case Node::Kind::Reshape: return "reshape";
+    case Node::Kind::Transpose: return "transpose";
+    case Node::Kind::Squeeze: return "squeeze";
+    case Node::Kind::Slice: return "slice";
+    case Node::Kind::Flip: return "flip";
+    case Node::Kind::Reduce: return "reduce";
+  }
+  return "?";
+}
+
 std::string ctype(DType t) {
   switch (t) {
     case DType::Bool: return "bool";
@@ -62,9 +80,11 @@ class Gen {
 
   std::string run() {
     std::ostringstream os;
-    os << kPrelude << "// region:\n";
-    std::istringstream text(r_.text);
-    for (std::string line; std::getline(text, line);) os << "//   " << line << "\n";
+    // The source must not mention sizes (they are arguments), so one kernel serves every shape of
+    // the same structure; the region's text with its shapes goes into reproducers instead.
+    os << kPrelude << "// nodes:";
+    for (const auto& n : r_.nodes) os << " " << (n.op.empty() ? kind_name(n.kind) : n.op);
+    os << "\n";
     os << "// schedule: " << s_.str() << "\n";
     os << "extern \"C\" void keraunos_kernel(char** P, const int64_t* S, const int64_t* ST, const double* SC) {\n";
     for (size_t k = 0; k < r_.sizes.size(); ++k) os << "  const int64_t s" << k << " = S[" << k << "];\n";

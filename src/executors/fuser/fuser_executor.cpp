@@ -84,7 +84,7 @@ class AtenFallback {
 };
 
 std::string write_reproducer(const fuser::Region& r, const Trace& t, const std::string& source, const std::string& log) {
-  std::string dir = jit::cache_dir() + "/reproducers/" + std::to_string(hash_string(source) & 0xffffffffffULL);
+  std::string dir = jit_compiler::cache_dir() + "/reproducers/" + std::to_string(hash_string(source) & 0xffffffffffULL);
   std::string cmd = "mkdir -p '" + dir + "'";
   if (std::system(cmd.c_str()) != 0) return "(could not create " + dir + ")";
   std::ofstream(dir + "/region.txt") << "# the region\n" << r.text << "\n\n# the whole trace\n" << print_trace(t);
@@ -178,8 +178,8 @@ class FusedKernel final : public Kernel {
     std::string source = fuser::generate_cpp(region_, sched_, mask);
     if (env_string("KERAUNOS_FUSER_INJECT_COMPILE_ERROR").value_or("") == "1") source += "\n#error injected by KERAUNOS_FUSER_INJECT_COMPILE_ERROR\n";
     try {
-      return reinterpret_cast<KernelFn>(jit::compile_and_load(source, "keraunos_kernel").symbol);
-    } catch (const jit::CompileError& e) {
+      return reinterpret_cast<KernelFn>(jit_compiler::compile_and_load(source, "keraunos_kernel").symbol);
+    } catch (const jit_compiler::CompileError& e) {
       Trace dummy;
       std::string dir = write_reproducer(region_, dummy, source, e.log());
       std::ofstream(dir + "/trace.txt") << trace_text_;
