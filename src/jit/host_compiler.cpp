@@ -134,7 +134,7 @@ const std::string& compiler_version() {
 }
 
 std::vector<std::string> default_flags() {
-  return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w"};
+  return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w", "-lmvec"};
 }
 
 CompiledModule compile_and_load(const std::string& source, const std::string& symbol) {
@@ -192,6 +192,8 @@ CompiledModule compile_and_load(const std::string& source, const std::string& sy
   std::string cmd = quote(compiler_path());
   for (const auto& f : m.key.flags) cmd += " " + f;
   cmd += " " + quote(src_path) + " -o " + quote(tmp_so);
+  // Libraries go after the source on the command line.
+  if (auto pos = cmd.find(" -lmvec"); pos != std::string::npos) cmd = cmd.substr(0, pos) + cmd.substr(pos + 7) + " -lmvec";
   int status = 0;
   std::string log = run_capture(cmd, &status);
   if (status != 0) {

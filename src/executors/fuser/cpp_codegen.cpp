@@ -27,6 +27,15 @@ static inline float kr_round_bf16(float f) { return kr_bf16_to_f(kr_f_to_bf16(f)
 static inline float kr_f16_to_f(uint16_t v) { _Float16 h; std::memcpy(&h, &v, 2); return (float)h; }
 static inline uint16_t kr_f_to_f16(float f) { _Float16 h = (_Float16)f; uint16_t v; std::memcpy(&v, &h, 2); return v; }
 static inline float kr_round_f16(float f) { return (float)(_Float16)f; }
+// Vector variants of libm functions (glibc's libmvec, linked with -lmvec): declaring them lets the
+// compiler vectorize loops that call them under `#pragma omp simd`.
+#define KR_SIMD(name) extern "C" float name##f(float) __attribute__((__simd__("notinbranch"))); \
+                      extern "C" double name(double) __attribute__((__simd__("notinbranch")));
+KR_SIMD(exp) KR_SIMD(exp2) KR_SIMD(expm1) KR_SIMD(log) KR_SIMD(log1p) KR_SIMD(log2) KR_SIMD(log10)
+KR_SIMD(sin) KR_SIMD(cos) KR_SIMD(tan) KR_SIMD(asin) KR_SIMD(acos) KR_SIMD(atan) KR_SIMD(sinh) KR_SIMD(cosh)
+KR_SIMD(tanh) KR_SIMD(asinh) KR_SIMD(acosh) KR_SIMD(atanh) KR_SIMD(erf) KR_SIMD(erfc)
+extern "C" float powf(float, float) __attribute__((__simd__("notinbranch")));
+extern "C" float atan2f(float, float) __attribute__((__simd__("notinbranch")));
 )";
 
 const char* kind_name(Node::Kind k) {
@@ -260,7 +269,7 @@ class Gen {
         op == "sqrt" || op == "sin" || op == "cos" || op == "tan" || op == "asin" || op == "acos" || op == "atan" ||
         op == "sinh" || op == "cosh" || op == "tanh" || op == "asinh" || op == "acosh" || op == "atanh" || op == "erf" ||
         op == "erfc")
-      return "std::" + op + "(" + a[0] + ")";
+      return (n.dtype == DType::Float64 ? op : op + "f") + "(" + a[0] + ")";  // the C names have vector variants
     if (op == "rsqrt") return "(" + T + ")1 / std::sqrt(" + a[0] + ")";
     if (op == "reciprocal") return "(" + T + ")1 / " + a[0];
     if (op == "sign") return fl ? "(" + a[0] + " > 0 ? (" + T + ")1 : (" + a[0] + " < 0 ? (" + T + ")-1 : " + a[0] + "))"
@@ -276,7 +285,7 @@ class Gen {
     if (op == "sub") return "(" + T + ")(" + a[0] + " - " + a[1] + ")";
     if (op == "mul") return n.dtype == DType::Bool ? "(" + a[0] + " && " + a[1] + ")" : "(" + T + ")(" + a[0] + " * " + a[1] + ")";
     if (op == "div") return a[0] + " / " + a[1];
-    if (op == "pow") return "std::pow(" + a[0] + ", " + a[1] + ")";
+    if (op == "pow") return std::string(n.dtype == DType::Float64 ? "pow(" : "powf(") + a[0] + ", " + a[1] + ")";
     if (op == "fmod") return "std::fmod(" + a[0] + ", " + a[1] + ")";
     if (op == "remainder") {
       std::string m = let(T, "std::fmod(" + a[0] + ", " + a[1] + ")");
@@ -300,7 +309,7 @@ class Gen {
     if (op == "bitwise_and") return "(" + T + ")(" + a[0] + " & " + a[1] + ")";
     if (op == "bitwise_or") return "(" + T + ")(" + a[0] + " | " + a[1] + ")";
     if (op == "bitwise_xor") return "(" + T + ")(" + a[0] + " ^ " + a[1] + ")";
-    if (op == "atan2") return "std::atan2(" + a[0] + ", " + a[1] + ")";
+    if (op == "atan2") return std::string(n.dtype == DType::Float64 ? "atan2(" : "atan2f(") + a[0] + ", " + a[1] + ")";
     if (op == "copysign") return "std::copysign(" + a[0] + ", " + a[1] + ")";
     if (op == "where") return "(" + a[0] + " ? " + a[1] + " : " + a[2] + ")";
     if (op == "lerp")  // torch's formula: exact at both ends
@@ -345,18 +354,22 @@ class Gen {
       return;
     }
     std::vector<int> outer(dims.begin(), dims.end() - 1);
+    // Threads split the outer dims and chunks of the inner one, so a long 1-D loop runs in parallel.
     os << "  const int64_t outer = " << product(outer) << ", inner = " << sz(dims.back()) << ";\n";
-    os << "  #pragma omp parallel for schedule(static) if (outer * inner > " << s_.parallel_threshold << ")\n";
+    os << "  const int64_t chunk = 8192, nchunks = (inner + chunk - 1) / chunk;\n";
+    os << "  #pragma omp parallel for collapse(2) schedule(static) if (outer * inner > " << s_.parallel_threshold << ")\n";
     os << "  for (int64_t o = 0; o < outer; ++o) {\n";
+    os << "  for (int64_t c = 0; c < nchunks; ++c) {\n";
     delinearize(os, "o", outer, "i", "    ");
+    os << "    const int64_t j_end = (c + 1) * chunk < inner ? (c + 1) * chunk : inner;\n";
     os << "    #pragma omp simd\n";
-    os << "    for (int64_t j = 0; j < inner; ++j) {\n";
+    os << "    for (int64_t j = c * chunk; j < j_end; ++j) {\n";
     std::vector<std::string> idx;
     for (size_t k = 0; k < outer.size(); ++k) idx.push_back("i" + std::to_string(k));
     idx.push_back("j");
     push();
     for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "o * inner + j", eval(r_.outputs[o], idx));
-    os << pop() << "    }\n  }\n";
+    os << pop() << "    }\n  }\n  }\n";
     pop();
   }
 
@@ -418,7 +431,8 @@ class Gen {
         std::string x = eval(n.in[0], full_idx);
         if (n.op == "var") {
           std::string m = eval(n.in[1], kept_idx);
-          std::string d = let("double", "(double)" + x + " - (double)" + m);
+          std::string AT = n.dtype == DType::Float64 ? "double" : "float";  // two-pass: deviations are centered
+          std::string d = let(AT, "(" + AT + ")" + x + " - (" + AT + ")" + m);
           out() << "      " << acc << " += " << d << " * " << d << ";\n";
         } else if (n.op == "amax" || n.op == "amin") {
           out() << "      " << acc << " = " << (n.op == "amax" ? "std::fmax(" : "std::fmin(") << acc << ", " << x << ");\n";

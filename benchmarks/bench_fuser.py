@@ -1,0 +1,102 @@
+"""The CPU fuser against eager PyTorch and torch.compile (Inductor, CPU), measured in the same run.
+
+    PYTHONPATH=python python3 benchmarks/bench_fuser.py [--quick]
+
+(a) a 20-op elementwise chain on 16M float32 elements; (b) softmax, layer_norm and rms_norm on
+[8192, 4096] in float32 and bfloat16. For each: median time of eager, keraunos and torch.compile, the
+ratios, and keraunos' achieved bandwidth (each input read once, each output written once) as a
+fraction of a measured copy of the same number of bytes.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+import keraunos  # noqa: E402
+
+
+def chain20(x):
+    for i in range(5):
+        x = x * 1.01
+        x = x + 0.5
+        x = torch.tanh(x) if i % 2 == 0 else torch.sigmoid(x)
+        x = x - 0.25
+    return x
+
+
+def median_ms(fn, *args, reps):
+    fn(*args)
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn(*args)
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ts)
+
+
+def copy_bandwidth(nbytes, reps):
+    src = torch.empty(nbytes // 4, dtype=torch.float32).uniform_()
+    dst = torch.empty_like(src)
+    ms = median_ms(lambda: dst.copy_(src), reps=reps)
+    return 2 * nbytes / (ms * 1e-3) / 1e9  # read + write, GB/s
+
+
+def run(name, fn, args, bytes_moved, reps, results):
+    with torch.no_grad():
+        want = fn(*args)
+        k = keraunos.jit(fn)
+        got = k(*args)
+        tol = 2e-2 if want.dtype == torch.bfloat16 else 1e-4
+        torch.testing.assert_close(got, want, rtol=tol, atol=tol)
+        counts = keraunos.placement(k).counts()
+        t_eager = median_ms(fn, *args, reps=reps)
+        t_ker = median_ms(k, *args, reps=reps)
+        t0 = time.perf_counter()
+        c = torch.compile(fn)
+        c(*args)
+        compile_s = time.perf_counter() - t0
+        t_ind = median_ms(c, *args, reps=reps)
+    gbps = bytes_moved / (t_ker * 1e-3) / 1e9
+    results.append((name, t_eager, t_ker, t_ind, gbps, counts, compile_s))
+    print(f"{name:34s} eager {t_eager:8.2f} ms | keraunos {t_ker:8.2f} ms ({t_eager / t_ker:5.2f}x eager, "
+          f"{t_ind / t_ker:5.2f}x inductor) | inductor {t_ind:8.2f} ms | keraunos {gbps:5.1f} GB/s | {counts}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions")
+    a = p.parse_args()
+    torch.manual_seed(0)
+    n = (1 << 22) if a.quick else (1 << 24)
+    rows, cols = (2048, 4096) if a.quick else (8192, 4096)
+    reps = 5 if a.quick else 15
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
+    bw = copy_bandwidth(n * 4, reps)
+    print(f"measured copy bandwidth: {bw:.1f} GB/s (read + write of {n * 4 / 1e6:.0f} MB)")
+    results = []
+    x = torch.randn(n)
+    run(f"20-op chain, {n / 1e6:.0f}M f32", chain20, (x,), 2 * n * 4, reps, results)
+    for dt in (torch.float32, torch.bfloat16):
+        m = torch.randn(rows, cols, dtype=dt)
+        w = torch.randn(cols, dtype=dt)
+        b = torch.randn(cols, dtype=dt)
+        nb = rows * cols * m.element_size()
+        short = "f32" if dt == torch.float32 else "bf16"
+        run(f"softmax [{rows},{cols}] {short}", lambda t: torch.softmax(t, -1), (m,), 2 * nb, reps, results)
+        run(f"layer_norm [{rows},{cols}] {short}", lambda t, w, b: F.layer_norm(t, (cols,), w, b), (m, w, b), 2 * nb, reps, results)
+        run(f"rms_norm [{rows},{cols}] {short}", lambda t, w: F.rms_norm(t, (cols,), w, 1e-6), (m, w), 2 * nb, reps, results)
+    print()
+    print("| case | eager ms | keraunos ms | inductor ms | vs eager | vs inductor | GB/s | of copy bw |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, te, tk, ti, g, counts, cs in results:
+        print(f"| {name} | {te:.2f} | {tk:.2f} | {ti:.2f} | {te / tk:.2f}x | {ti / tk:.2f}x | {g:.1f} | {100 * g / bw:.0f}% |")
+
+
+if __name__ == "__main__":
+    main()
