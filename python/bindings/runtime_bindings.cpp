@@ -10,6 +10,7 @@
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
 #include "executors/torch/aten_executor.h"
+#include "jit/host_compiler.h"
 #include "keraunos/keraunos.h"
 #include "ir/printer.h"
 #include "runtime/plan.h"
@@ -84,6 +85,15 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
     keraunos::init();
     return executor_registry().names();
   });
+  m.def("kernel_cache_stats", [] {
+    auto s = jit_compiler::cache_stats();
+    py::dict d;
+    d["memory_hits"] = s.memory_hits;
+    d["disk_hits"] = s.disk_hits;
+    d["compiles"] = s.compiles;
+    d["rebuilt_corrupt"] = s.rebuilt_corrupt;
+    return d;
+  }, "The fused-kernel cache: memory hits, disk hits, compiles, corrupt entries rebuilt");
   m.def("claims", [] {
     keraunos::init();
     std::map<std::string, std::vector<std::string>> out;
