@@ -85,6 +85,14 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
     keraunos::init();
     return executor_registry().names();
   });
+  m.def("fuser_can_fuse", [trace_of](py::handle builder) {
+    keraunos::init();
+    Trace t = trace_of(builder);
+    const FusionExecutor& fx = static_cast<const FusionExecutor&>(executor_registry().get("fuser"));
+    for (const auto& b : t.bsyms)
+      if (!fx.can_fuse(b, t)) return false;
+    return !t.bsyms.empty();
+  }, "Whether the CPU fuser claims every bound symbol a TraceBuilder recorded");
   m.def("kernel_cache_stats", [] {
     auto s = jit_compiler::cache_stats();
     py::dict d;
