@@ -8,7 +8,7 @@ endif()
 set(KERAUNOS_WARNINGS -Wall -Wextra -Wno-unused-parameter)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12 reports false positives for std::string concatenation at -O3 (GCC bug 105329).
-  list(APPEND KERAUNOS_WARNINGS -Wno-restrict -Wno-stringop-overflow)
+  list(APPEND KERAUNOS_WARNINGS -Wno-restrict -Wno-stringop-overflow -Wno-array-bounds -Wno-maybe-uninitialized)
 endif()
 if(KERAUNOS_WERROR)
   list(APPEND KERAUNOS_WARNINGS -Werror)
