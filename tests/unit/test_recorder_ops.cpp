@@ -98,6 +98,21 @@ TEST_F(RecorderTest, MetaErrorsNameShapesAndDtypes) {
   }
 }
 
+TEST_F(RecorderTest, MatmulInnerDimensionMismatchNamesShapes) {
+  Value a = input(f32({2, 3}), "a");
+  Value b = input(f32({4, 5}), "b");
+  try {
+    r.call1("torch.matmul", {a, b});
+    FAIL();
+  } catch (const TypeError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("torch.matmul"), std::string::npos) << m;
+    EXPECT_NE(m.find("inner dimensions do not match"), std::string::npos) << m;
+    EXPECT_NE(m.find("cpu f32[2, 3]"), std::string::npos) << m;
+    EXPECT_NE(m.find("cpu f32[4, 5]"), std::string::npos) << m;
+  }
+}
+
 TEST_F(RecorderTest, TypePromotionWithWeakScalars) {
   Value i = input(f32({2}, DType::Int32), "i");
   Value h = input(f32({2}, DType::Float16), "h");
