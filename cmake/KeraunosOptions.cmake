@@ -2,7 +2,9 @@
 
 find_program(KERAUNOS_CCACHE ccache)
 if(KERAUNOS_CCACHE)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${KERAUNOS_CCACHE})
+  # Precompiled headers need ccache's pch sloppiness, or a fresh build can fail to find the PCH.
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+      "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime" ${KERAUNOS_CCACHE})
 endif()
 
 set(KERAUNOS_WARNINGS -Wall -Wextra -Wno-unused-parameter)
