@@ -263,9 +263,10 @@ class CpuFuser final : public FusionExecutor {
     auto built = fuser::build_region(t, region);
     if (!built.ok) return built.ok;
     bool computes = false;
-    for (const auto& n : built.region.nodes)
+    const auto& nodes = built.region.nodes;
+    for (const auto& n : nodes)
       computes |= n.kind == fuser::Node::Kind::Elementwise || n.kind == fuser::Node::Kind::Reduce ||
-                  (n.kind == fuser::Node::Kind::Convert);
+                  (n.kind == fuser::Node::Kind::Convert && nodes[static_cast<size_t>(n.in[0])].dtype != n.dtype);
     if (!computes) return Decision::no("only data movement");
     if (built.region.sizes.size() > 64 || built.region.inputs.size() > 60 || built.region.scalars.size() > 64)
       return Decision::no("too many inputs or sizes");

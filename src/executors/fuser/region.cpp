@@ -67,7 +67,7 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
     }
     return Decision::yes();
   }
-  static const char* shape_ops[] = {"convert_element_type", "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "flip",
+  static const char* shape_ops[] = {"convert_element_type", "shallow_copy", "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "flip",
                                     "sum", "prod", "amax", "amin", "var", "var_mean"};
   for (const char* s : shape_ops)
     if (name == s) {
@@ -184,7 +184,7 @@ class Builder {
       for (const auto& a : b.args)
         if (a.is_proxy() && t_.type(a.as_proxy()).is_tensor) like = t_.type(a.as_proxy()).tensor.dtype;
       for (size_t i = 0; i < b.args.size(); ++i) n.in.push_back(operand(b.args[i], name == "where" && i == 0 ? DType::Bool : like));
-    } else if (name == "convert_element_type") {
+    } else if (name == "convert_element_type" || name == "shallow_copy") {  // a copy is a conversion to the same dtype
       n.kind = Node::Kind::Convert;
       n.in.push_back(operand(b.args[0], out.dtype));
     } else if (name == "broadcast_in_dim") {
