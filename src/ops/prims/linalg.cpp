@@ -59,6 +59,7 @@ void register_linalg_prims(SymbolTable& table) {
                    const auto& a = m.tensor(0);
                    const auto& w = m.tensor(1);
                    check_same_dtype_device(m, a, w);
+                   KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported, got ", type_str(m.trace(), a));
                    KERAUNOS_TYPE_CHECK(w.rank() == 1 || w.rank() == 2, m.op(), ": the weight must have rank 1 or 2, got ", type_str(m.trace(), w));
                    KERAUNOS_TYPE_CHECK(a.rank() >= 1, m.op(), ": the input needs at least one dimension");
                    KERAUNOS_TYPE_CHECK(a.shape.back() == w.shape.back(), m.op(), ": input ", type_str(m.trace(), a), " and weight ",
@@ -95,6 +96,8 @@ void register_linalg_prims(SymbolTable& table) {
                  [](const MetaArgs& m) {
                    const auto& g = m.tensor(0);
                    const auto& idx = m.tensor(1);
+                   KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
+                                       type_str(m.trace(), idx));
                    KERAUNOS_TYPE_CHECK(g.rank() == idx.rank() + 1, m.op(), ": grad ", type_str(m.trace(), g), " must have one more dimension than indices ",
                                        type_str(m.trace(), idx));
                    TensorType out = g;
