@@ -83,11 +83,12 @@ class AtenFallback {
   std::vector<std::unique_ptr<Kernel>> kernels_;
 };
 
-std::string write_reproducer(const fuser::Region& r, const Trace& t, const std::string& source, const std::string& log) {
+std::string write_reproducer(const fuser::Region& r, const std::string& trace_text, const std::string& source, const std::string& log) {
   std::string dir = jit_compiler::cache_dir() + "/reproducers/" + std::to_string(hash_string(source) & 0xffffffffffULL);
   std::string cmd = "mkdir -p '" + dir + "'";
   if (std::system(cmd.c_str()) != 0) return "(could not create " + dir + ")";
-  std::ofstream(dir + "/region.txt") << "# the region\n" << r.text << "\n\n# the whole trace\n" << print_trace(t);
+  std::ofstream(dir + "/region.txt") << "# the region\n" << r.text << "\n";
+  std::ofstream(dir + "/trace.txt") << trace_text;
   std::ofstream(dir + "/kernel.cpp") << source;
   std::ofstream(dir + "/compile.txt") << log;
   return dir;
@@ -113,9 +114,8 @@ class FusedKernel final : public Kernel {
     // run, so independent regions compile in parallel.
     ContiguityMask all = region_.inputs.size() >= 64 ? ~0ULL : ((1ULL << region_.inputs.size()) - 1);
     pending_ = std::async(std::launch::async, [this, all] { return compile(all); });
-    fallback_region_ = b;
-    fallback_trace_ = &t;
-    fallback_ready_ = false;
+    // The fallback is built now, while the trace is alive (the plan outlives it).
+    fallback_ = std::make_unique<AtenFallback>(b, t);
   }
 
   void run(ExecFrame& f) const override {
@@ -169,7 +169,6 @@ class FusedKernel final : public Kernel {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = variants_.find(mask);
     if (it == variants_.end()) it = variants_.emplace(mask, compile(mask)).first;
-    if (it->second == nullptr && !fallback_) fallback_ = std::make_unique<AtenFallback>(fallback_region_, *fallback_trace_);
     return it->second;
   }
 
@@ -180,9 +179,7 @@ class FusedKernel final : public Kernel {
     try {
       return reinterpret_cast<KernelFn>(jit_compiler::compile_and_load(source, "keraunos_kernel").symbol);
     } catch (const jit_compiler::CompileError& e) {
-      Trace dummy;
-      std::string dir = write_reproducer(region_, dummy, source, e.log());
-      std::ofstream(dir + "/trace.txt") << trace_text_;
+      std::string dir = write_reproducer(region_, trace_text_, source, e.log());
       std::cerr << "keraunos: warning: a fused kernel failed to compile; the region runs with ATen instead. Reproducer "
                    "(trace, region, source, compiler command and output): "
                 << dir << std::endl;
@@ -202,10 +199,7 @@ class FusedKernel final : public Kernel {
   mutable std::mutex mu_;
   mutable std::unordered_map<ContiguityMask, KernelFn> variants_;
   mutable std::future<KernelFn> pending_;
-  mutable std::unique_ptr<AtenFallback> fallback_;
-  BoundSymbol fallback_region_;
-  const Trace* fallback_trace_ = nullptr;
-  bool fallback_ready_ = false;
+  std::unique_ptr<AtenFallback> fallback_;
 };
 
 class CpuFuser final : public FusionExecutor {
