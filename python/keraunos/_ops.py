@@ -81,7 +81,7 @@ VARARG_SIZE = {"torch.Tensor.view": 1, "torch.reshape": 1, "torch.Tensor.expand"
                "torch.Tensor.repeat": 1, "torch.zeros": 0, "torch.ones": 0, "torch.empty": 0, "torch.rand": 0,
                "torch.randn": 0}
 # Python-only parameters torch's wrappers take that the symbols do not.
-DROP_KWARGS = {"_stacklevel", "out", "memory_format_unused"}
+DROP_KWARGS = {"_stacklevel", "out"}
 
 
 def _python_object(path: str):
@@ -332,7 +332,3 @@ def table() -> OpTable:
     if _TABLE is None:
         _TABLE = OpTable()
     return _TABLE
-
-
-def resolve(func):
-    return table().lookup(func)

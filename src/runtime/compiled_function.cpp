@@ -174,8 +174,6 @@ const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t h
   auto t2 = Clock::now();
   entry->plan = ExecutionPlan::build(t);
   info_.plan_ms += ms_since(t2);
-  // Inputs the trace did not use still occupy their position: the plan takes exactly the inputs
-  // that are proxies, in order, so unused numbers specialized as literals are dropped here.
   auto& bucket = cache_[hash];
   bucket.push_back(std::move(entry));
   info_.plans = 0;
