@@ -102,6 +102,15 @@ class Gen {
       const Node* n = input_node(static_cast<int>(in));
       for (size_t d = 0; d < n->dims.size(); ++d) os << "  const int64_t st" << in << "_" << d << " = ST[" << off++ << "];\n";
     }
+    // Typed, non-aliasing base pointers: loads and stores then vectorize without reloading P[k].
+    for (size_t in = 0; in < r_.inputs.size(); ++in) {
+      const Node* n = input_node(static_cast<int>(in));
+      os << "  const " << storage_type(n->dtype) << "* __restrict in" << in << " = (const " << storage_type(n->dtype) << "*)P[" << in << "];\n";
+    }
+    for (size_t o = 0; o < r_.outputs.size(); ++o) {
+      DType dt = r_.nodes[static_cast<size_t>(r_.outputs[o])].dtype;
+      os << "  " << storage_type(dt) << "* __restrict out" << o << " = (" << storage_type(dt) << "*)P[" << r_.inputs.size() + o << "];\n";
+    }
     os << "  (void)ST; (void)SC;\n";
     push();
     if (s_.kind == Schedule::Kind::Pointwise) pointwise(os);
@@ -179,7 +188,7 @@ class Gen {
           offset = "0";
           for (size_t d = 0; d < idx.size(); ++d) offset += " + (" + idx[d] + ") * st" + std::to_string(n.input) + "_" + std::to_string(d);
         }
-        std::string ld = "((const " + storage_type(n.dtype) + "*)P[" + std::to_string(n.input) + "])[" + offset + "]";
+        std::string ld = "in" + std::to_string(n.input) + "[" + offset + "]";
         if (n.dtype == DType::BFloat16) ld = "kr_bf16_to_f(" + ld + ")";
         if (n.dtype == DType::Float16) ld = "kr_f16_to_f(" + ld + ")";
         return let(T, ld);
@@ -320,7 +329,7 @@ class Gen {
 
   void store(int out_index, const std::string& offset, const std::string& value) {
     const Node& n = r_.nodes[static_cast<size_t>(r_.outputs[static_cast<size_t>(out_index)])];
-    std::string p = "((" + storage_type(n.dtype) + "*)P[" + std::to_string(r_.inputs.size() + static_cast<size_t>(out_index)) + "])[" + offset + "]";
+    std::string p = "out" + std::to_string(out_index) + "[" + offset + "]";
     std::string v = value;
     if (n.dtype == DType::BFloat16) v = "kr_f_to_bf16(" + value + ")";
     else if (n.dtype == DType::Float16) v = "kr_f_to_f16(" + value + ")";
