@@ -55,9 +55,15 @@ def compare(op, got, want, where, failures):
         failures.append(f"{where}: got {got}, want {want}")
 
 
-def check_op_numerics(op, failures):
+def check_numerics(op, failures, run, dtypes=None, max_samples=None):
+    """Runs `run(tb, inputs)` (a recorded op and its input tensors -> outputs) on every sample
+    PyTorch accepts and compares with the reference; the decomposition, ATen and fuser tests share it."""
     for dtype in op.dtypes or ALL_DTYPES:
-        for sample in op.samples(dtype):
+        if dtypes is not None and dtype not in dtypes:
+            continue
+        for k, sample in enumerate(op.samples(dtype)):
+            if max_samples is not None and k >= max_samples:
+                break
             if op.skip_reason(dtype, sample):
                 continue
             try:
@@ -67,12 +73,16 @@ def check_op_numerics(op, failures):
             where = f"{dtype_name(dtype)} {sample!r}"
             try:
                 tb, _ = record(op.id, sample.args, sample.kwargs)
-                got = run_trace(tb, _inputs(sample.args, sample.kwargs))
+                got = run(tb, _inputs(sample.args, sample.kwargs))
             except Exception as e:
                 failures.append(f"{where}: {type(e).__name__}: {e}")
                 continue
             for g, w in zip(got, want):
                 compare(op, g, w, where, failures)
+
+
+def check_op_numerics(op, failures):
+    check_numerics(op, failures, run_trace)
 
 
 @pytest.mark.parametrize("op", ALL_OPS, ids=lambda o: o.id)

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from keraunos import _C
-from opinfo import ALL_DTYPES, ALL_OPS, flatten_outputs
-from opinfo.tracing import dtype_name, record
-from test_ops_decomp import _inputs, compare
+from opinfo import ALL_OPS, flatten_outputs
+from opinfo.tracing import record
+from test_ops_decomp import _inputs, check_numerics, compare
 
 FUSER_DTYPES = (torch.float32, torch.bfloat16, torch.float64, torch.int32, torch.bool)
 # The table's first samples per dtype cover broadcasting, 0-d, size-1/0-size and non-contiguous
@@ -19,28 +19,8 @@ MAX_SAMPLES = 4
 
 
 def check_op_fuser(op, failures):
-    for dtype in op.dtypes or ALL_DTYPES:
-        if dtype not in FUSER_DTYPES:
-            continue
-        for k, sample in enumerate(op.samples(dtype)):
-            if k >= MAX_SAMPLES:
-                break
-            if op.skip_reason(dtype, sample):
-                continue
-            try:
-                want = flatten_outputs(op.ref(*sample.args, **sample.kwargs))
-            except Exception:
-                continue
-            where = f"{dtype_name(dtype)} {sample!r}"
-            try:
-                tb, _ = record(op.id, sample.args, sample.kwargs)
-                prog = _C.compile_trace(tb, ["fuser"])
-                got = prog.run(_inputs(sample.args, sample.kwargs))
-            except Exception as e:
-                failures.append(f"{where}: {type(e).__name__}: {e}")
-                continue
-            for g, w in zip(got, want):
-                compare(op, g, w, where, failures)
+    check_numerics(op, failures, lambda tb, inputs: _C.compile_trace(tb, ["fuser"]).run(inputs), dtypes=FUSER_DTYPES,
+                   max_samples=MAX_SAMPLES)
 
 
 @pytest.mark.parametrize("op", ALL_OPS, ids=lambda o: o.id)
