@@ -10,49 +10,12 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torch.utils._pytree as pytree
 
 import keraunos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-TOL = {
-    torch.float32: (1e-5, 1e-5),
-    torch.float64: (1e-7, 1e-7),
-    torch.float16: (2e-3, 2e-3),
-    torch.bfloat16: (2e-2, 2e-2),
-}
-
-
-def assert_same(got, want, tol=None):
-    got_leaves, got_spec = pytree.tree_flatten(got)
-    want_leaves, want_spec = pytree.tree_flatten(want)
-    assert got_spec == want_spec, f"output structure differs:\n got  {got_spec}\n want {want_spec}"
-    for i, (g, w) in enumerate(zip(got_leaves, want_leaves)):
-        if isinstance(w, torch.Tensor):
-            assert type(g) is torch.Tensor, f"output {i}: {type(g)} is not a torch.Tensor"
-            assert g.dtype == w.dtype, f"output {i}: dtype {g.dtype}, eager gives {w.dtype}"
-            assert g.shape == w.shape, f"output {i}: shape {tuple(g.shape)}, eager gives {tuple(w.shape)}"
-            rtol, atol = tol or TOL.get(w.dtype, (0, 0))
-            torch.testing.assert_close(g.detach(), w.detach(), rtol=rtol, atol=atol, equal_nan=True,
-                                       msg=lambda m: f"output {i}: {m}")
-        else:
-            assert g == w, f"output {i}: {g!r}, eager gives {w!r}"
-
-
-def call(jf, *args, **kwargs):
-    """jf(*args, **kwargs), re-raising an error without its traceback (repr() of a finished trace's proxy
-    in pytest's report crashes the process; see test_frontend_errors.py)."""
-    try:
-        return jf(*args, **kwargs)
-    except Exception as e:
-        e.__traceback__ = None
-        e.__context__ = e.__cause__ = None
-        raise e from None
-
-
-def R(*shape, dtype=torch.float32):
-    return torch.randn(*shape).to(dtype)
+from eager_compare import TOL, R, assert_same, call  # noqa: F401,E402
 
 
 # -- modules ------------------------------------------------------------------------------------------
