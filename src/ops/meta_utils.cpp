@@ -93,4 +93,23 @@ Param P(std::string name, ParamKind kind, Value default_value, bool kw_only) {
 }
 Param KW(std::string name, ParamKind kind, Value default_value) { return P(std::move(name), kind, std::move(default_value), true); }
 
+Symbol make_prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags) {
+  Symbol s;
+  s.id = std::move(id);
+  s.is_prim = true;
+  s.tags = tags;
+  s.params = std::move(params);
+  s.meta = std::move(meta);
+  return s;
+}
+
+Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t tags) {
+  Symbol s;
+  s.id = std::move(id);
+  s.tags = tags;
+  s.params = std::move(params);
+  s.decomp = std::move(decomp);
+  return s;
+}
+
 }  // namespace keraunos::ops

@@ -40,4 +40,9 @@ Param KW(std::string name, ParamKind kind, Value default_value);
 
 inline std::vector<ProxyType> one(TensorType t) { return {ProxyType::of(std::move(t))}; }
 
+// Symbols, briefly: a prim with its meta, or a composite with its decomposition. Each op family
+// wraps these with its own default tags.
+Symbol make_prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags);
+Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t tags);
+
 }  // namespace keraunos::ops

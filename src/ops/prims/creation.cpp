@@ -6,13 +6,7 @@ namespace keraunos::ops {
 namespace {
 
 Symbol creation(std::string id, std::vector<Param> params, MetaFn meta, uint32_t extra_tags = 0) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = true;
-  s.tags = kTagCreation | extra_tags;
-  s.params = std::move(params);
-  s.meta = std::move(meta);
-  return s;
+  return make_prim(std::move(id), std::move(params), std::move(meta), kTagCreation | extra_tags);
 }
 
 Shape checked_shape(const MetaArgs& m, const Value& v) {

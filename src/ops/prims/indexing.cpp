@@ -8,13 +8,7 @@ namespace keraunos::ops {
 namespace {
 
 Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagNone) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = true;
-  s.tags = tags;
-  s.params = std::move(params);
-  s.meta = std::move(meta);
-  return s;
+  return make_prim(std::move(id), std::move(params), std::move(meta), tags);
 }
 
 void check_index(const MetaArgs& m, const TensorType& idx, const char* what = "index") {

@@ -26,13 +26,7 @@ TensorType reduced(const MetaArgs& m, const TensorType& a, const std::vector<int
 }
 
 Symbol reduction(std::string id, std::vector<Param> params, MetaFn meta) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = true;
-  s.tags = kTagReduction;
-  s.params = std::move(params);
-  s.meta = std::move(meta);
-  return s;
+  return make_prim(std::move(id), std::move(params), std::move(meta), kTagReduction);
 }
 
 }  // namespace

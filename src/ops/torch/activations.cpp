@@ -15,12 +15,7 @@ namespace {
 using Args = std::vector<Value>;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
-  Symbol s;
-  s.id = std::move(id);
-  s.tags = tags;
-  s.params = std::move(params);
-  s.decomp = std::move(fn);
-  return s;
+  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
 // Low-precision inputs compute in float32 and round once at the end.

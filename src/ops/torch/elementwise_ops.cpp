@@ -86,13 +86,7 @@ constexpr TorchEw kBinary[] = {
 };
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = false;
-  s.tags = tags;
-  s.params = std::move(params);
-  s.decomp = std::move(fn);
-  return s;
+  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
 bool has_tensor(const Trace& t, const std::vector<Value>& vs) {

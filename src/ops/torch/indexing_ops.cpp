@@ -39,13 +39,7 @@ using Args = std::vector<Value>;
 using Outs = std::vector<Value>;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagNone) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = false;
-  s.tags = tags;
-  s.params = std::move(params);
-  s.decomp = std::move(fn);
-  return s;
+  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
 // ---- helpers (duplicated from shape_ops.cpp; candidates for a shared header) ----------------

@@ -19,13 +19,7 @@ namespace {
 using Args = std::vector<Value>;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagReduction) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = false;
-  s.tags = tags;
-  s.params = std::move(params);
-  s.decomp = std::move(fn);
-  return s;
+  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
 Value call(Recorder& r, std::string_view prim, std::vector<Value> args) { return prims::call(r, prim, std::move(args)); }

@@ -15,13 +15,7 @@ namespace keraunos::ops {
 namespace {
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagReduction) {
-  Symbol s;
-  s.id = std::move(id);
-  s.is_prim = false;
-  s.tags = tags;
-  s.params = std::move(params);
-  s.decomp = std::move(fn);
-  return s;
+  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
 using Kwargs = std::vector<std::pair<std::string, Value>>;
