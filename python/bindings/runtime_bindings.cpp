@@ -13,6 +13,7 @@
 #include "jit/host_compiler.h"
 #include "keraunos/keraunos.h"
 #include "ir/printer.h"
+#include "runtime/host_allocator.h"
 #include "runtime/plan.h"
 
 namespace py = pybind11;
@@ -102,6 +103,18 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
     d["rebuilt_corrupt"] = s.rebuilt_corrupt;
     return d;
   }, "The fused-kernel cache: memory hits, disk hits, compiles, corrupt entries rebuilt");
+  m.def("host_pool_stats", [] {
+    auto s = host_pool_stats();
+    py::dict d;
+    d["hits"] = s.hits;
+    d["misses"] = s.misses;
+    d["cached_bytes"] = s.cached_bytes;
+    d["live_bytes"] = s.live_bytes;
+    d["limit_bytes"] = s.limit_bytes;
+    return d;
+  }, "The host buffer pool that large kernel outputs come from");
+  m.def("release_host_pool", &release_host_pool, "Unmaps every buffer the host pool holds");
+  m.def("set_host_pool_limit", [](uint64_t bytes) { set_host_pool_limit(bytes); }, "How many bytes the host pool may hold");
   m.def("claims", [] {
     keraunos::init();
     std::map<std::string, std::vector<std::string>> out;

@@ -7,6 +7,7 @@
     keraunos.placement(fast)            # which executor runs what, and why the others said no
     keraunos.cache_info(fast)           # hits, misses, plans, compile time per phase
     keraunos.explain(model, x)          # every unsupported op, and where it is called
+    keraunos.host_pool_info()           # the pool that large kernel outputs come from
 
     torch.compile(model, backend="keraunos")
 """
@@ -14,12 +15,14 @@
 import torch  # noqa: F401  (the extension links libtorch; torch must load first)
 
 from keraunos import _C  # noqa: F401
-from keraunos._api import cache_info, executors, explain, jit, last_traces, placement
+from keraunos._api import (cache_info, empty_cache, executors, explain, host_pool_info, jit, last_traces, placement,
+                           set_host_pool_limit)
 from keraunos._tracer import UnsupportedOpError
 
 KeraunosError = _C.KeraunosError
 
-__all__ = ["jit", "executors", "explain", "last_traces", "placement", "cache_info", "UnsupportedOpError", "KeraunosError"]
+__all__ = ["jit", "executors", "explain", "last_traces", "placement", "cache_info", "host_pool_info", "set_host_pool_limit", "empty_cache",
+           "UnsupportedOpError", "KeraunosError"]
 __version__ = "0.1.0"
 
 

@@ -101,6 +101,27 @@ def cache_info(f) -> dict:
     return dict(_jf(f)._c.cache_info())
 
 
+def host_pool_info() -> dict:
+    """The pool that large fused-kernel outputs come from: {hits, misses, cached_bytes, live_bytes, limit_bytes}.
+
+    A freed output's buffer goes back to the pool and serves the next request of the same (2 MiB-rounded)
+    size without new page faults; new buffers are mapped with transparent huge pages requested.
+    """
+    return dict(_C.host_pool_stats())
+
+
+def set_host_pool_limit(mb: int) -> None:
+    """How many MiB of freed buffers the host pool may keep (default 2048, or $KERAUNOS_HOST_POOL_MB; 0: none)."""
+    if mb < 0:
+        raise ValueError(f"keraunos.set_host_pool_limit: expected a size in MiB >= 0, got {mb}")
+    _C.set_host_pool_limit(int(mb) << 20)
+
+
+def empty_cache() -> None:
+    """Returns every buffer the host pool holds to the operating system."""
+    _C.release_host_pool()
+
+
 @dataclasses.dataclass
 class Explanation:
     unsupported: list  # [(torch function, "file:line: source")]

@@ -32,6 +32,31 @@ def test_changing_the_batch_size_compiles_nothing_new():
     assert "fuser.region" in str(keraunos.last_traces(f))
 
 
+def test_large_outputs_come_back_from_the_host_pool():
+    f = keraunos.jit(lambda x: torch.softmax(x * 2, -1))
+    x = torch.randn(512, 1024)  # a 2 MiB output: the pool's side of the threshold
+    keraunos.set_host_pool_limit(64)
+    keraunos.empty_cache()
+    want = torch.softmax(x * 2, -1)
+    first = f(x)
+    ptr = first.data_ptr()
+    torch.testing.assert_close(first, want)
+    del first  # its buffer goes back to the pool ...
+    assert keraunos.host_pool_info()["cached_bytes"] == 2 << 20
+    hits = keraunos.host_pool_info()["hits"]
+    second = f(x)  # ... and the next call gets it
+    assert second.data_ptr() == ptr
+    assert keraunos.host_pool_info()["hits"] == hits + 1
+    torch.testing.assert_close(second, want)
+    second.add_(1)  # an ordinary, writable CPU tensor
+    keraunos.set_host_pool_limit(0)
+    del second
+    assert keraunos.host_pool_info()["cached_bytes"] == 0
+    keraunos.set_host_pool_limit(2048)
+    with pytest.raises(ValueError, match="set_host_pool_limit"):
+        keraunos.set_host_pool_limit(-1)
+
+
 def test_non_contiguous_inputs_get_their_own_variant():
     f = keraunos.jit(lambda x: (x * 2).exp())
     x = torch.randn(32, 48)

@@ -6,6 +6,7 @@
 #include "executors/torch/aten_executor.h"
 #include "keraunos/keraunos.h"
 #include "runtime/compiled_function.h"
+#include "runtime/host_allocator.h"
 #include "runtime/plan.h"
 
 namespace keraunos {
@@ -157,6 +158,47 @@ TEST(Runtime, PlanRunsNumbersAndLiterals) {
   EXPECT_TRUE(out[3].isNone());
   f({c10::IValue(at::ones({2})), c10::IValue(4.0)});  // numbers by type: no new plan
   EXPECT_EQ(f.cache_info().misses, 1u);
+}
+
+TEST(HostAllocator, FreedLargeBlocksComeBackWithoutNewMappings) {
+  set_host_pool_limit(uint64_t{256} << 20);
+  release_host_pool();
+  auto before = host_pool_stats();
+  void* first = nullptr;
+  {
+    at::Tensor a = host_empty({1024, 1024}, at::kFloat);  // 4 MiB: from the pool's side
+    first = a.data_ptr();
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % (2u << 20), 0u);  // huge-page aligned
+    a.fill_(1.0f);
+    EXPECT_EQ(host_pool_stats().live_bytes, before.live_bytes + (4u << 20));
+  }
+  EXPECT_EQ(host_pool_stats().cached_bytes, uint64_t{4} << 20);
+  at::Tensor b = host_empty({2048, 512}, at::kFloat);  // the same rounded size: the same block
+  EXPECT_EQ(b.data_ptr(), first);
+  auto after = host_pool_stats();
+  EXPECT_EQ(after.hits, before.hits + 1);
+  EXPECT_EQ(after.misses, before.misses + 1);
+  EXPECT_EQ(after.cached_bytes, 0u);
+  // Small tensors are not the pool's: no hit or miss is counted.
+  at::Tensor small = host_empty({16}, at::kFloat);
+  EXPECT_EQ(host_pool_stats().misses, after.misses);
+  // Resizing works as for any CPU tensor (the storage keeps the allocator).
+  b.resize_({4096, 1024});
+  b.fill_(2.0f);
+  EXPECT_EQ(b.sum().item<float>(), 2.0f * 4096 * 1024);
+}
+
+TEST(HostAllocator, TheLimitBoundsWhatThePoolKeeps) {
+  release_host_pool();
+  set_host_pool_limit(0);
+  { at::Tensor a = host_empty({1 << 20}, at::kFloat); }
+  EXPECT_EQ(host_pool_stats().cached_bytes, 0u);
+  set_host_pool_limit(uint64_t{64} << 20);
+  { at::Tensor a = host_empty({1 << 20}, at::kFloat); }
+  EXPECT_EQ(host_pool_stats().cached_bytes, uint64_t{4} << 20);
+  release_host_pool();
+  EXPECT_EQ(host_pool_stats().cached_bytes, 0u);
+  set_host_pool_limit(uint64_t{2048} << 20);
 }
 
 }  // namespace

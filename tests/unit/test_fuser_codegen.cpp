@@ -2,6 +2,7 @@
 // the host compiler and run on plain buffers against scalar references.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -43,16 +44,27 @@ struct Compiled {
   KernelFn fn;
 };
 
-Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
-  setenv("KERAUNOS_CACHE_DIR", (std::string(::testing::TempDir()) + "/keraunos-codegen-test").c_str(), 1);
+struct Generated {
+  fuser::Region region;
+  fuser::Schedule schedule;
+  std::string source;
+};
+
+Generated generate(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
   Trace t = testing::parse(text);
   auto built = fuser::build_region(t, as_region(t));
   EXPECT_TRUE(built.ok) << built.ok.reason;
   auto sched = fuser::schedule_region(built.region);
   EXPECT_TRUE(sched.ok) << sched.ok.reason;
   std::string src = fuser::generate_cpp(built.region, sched.schedule, contig);
-  auto mod = jit_compiler::compile_and_load(src, "keraunos_kernel");
-  return {built.region, sched.schedule, reinterpret_cast<KernelFn>(mod.symbol)};
+  return {built.region, sched.schedule, src};
+}
+
+Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
+  setenv("KERAUNOS_CACHE_DIR", (std::string(::testing::TempDir()) + "/keraunos-codegen-test").c_str(), 1);
+  Generated g = generate(text, contig);
+  auto mod = jit_compiler::compile_and_load(g.source, "keraunos_kernel");
+  return {g.region, g.schedule, reinterpret_cast<KernelFn>(mod.symbol)};
 }
 
 std::vector<float> randn(size_t n, unsigned seed) {
@@ -167,6 +179,96 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
     float s = 0;
     for (int r = 0; r < 9; ++r) s += y[r * 4 + c];
     EXPECT_NEAR(col[c], s, 1e-5);
+  }
+}
+
+std::string source_of(const std::string& text) { return generate(text).source; }
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
+  // The inlined float exp against libm's in double: every float in [-110, 90] at a stride, the
+  // overflow and underflow edges, and the special values.
+  std::vector<float> x;
+  for (float v = -110.0f; v < 90.0f; v += 0.0137f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 88.72f, 88.73f, -87.3f, -103.9f, -104.5f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f}) x.push_back(v);
+  const int64_t n = static_cast<int64_t>(x.size());
+  auto k = compile(str("def f(x: \"cpu f32[", n, "]\"):\n  t0 = prims.exp(x)  # t0: \"cpu f32[", n, "]\"\n  return (t0,)\n"));
+  std::vector<float> out(x.size());
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data())};
+  int64_t S[] = {n}, ST[] = {1};
+  k.fn(P, S, ST, nullptr);
+  for (size_t i = 0; i < x.size(); ++i) {
+    double want = std::exp(static_cast<double>(x[i]));
+    float wf = static_cast<float>(want);
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(out[i]));
+    } else if (std::isinf(wf)) {
+      EXPECT_EQ(out[i], wf) << "exp(" << x[i] << ")";
+    } else if (wf < 1.1754944e-38f) {  // denormal or zero: absolute error
+      EXPECT_NEAR(out[i], wf, 1e-44f) << "exp(" << x[i] << ")";
+    } else {
+      double ulp = std::nextafter(wf, INFINITY) - wf;
+      EXPECT_LE(std::fabs(out[i] - want), ulp) << "exp(" << x[i] << ") = " << out[i] << ", want " << want;
+    }
+  }
+}
+
+TEST(FuserCodegen, RowInvariantWorkLeavesTheInnerLoop) {
+  std::string src = source_of(R"(def f(x: "cpu f32[4, 64]", w: "cpu f32[64]"):
+  t0, t1 = prims.var_mean(x, (1,), correction=0)  # t0: "cpu f32[4]", t1: "cpu f32[4]"
+  t2 = prims.add(t0, 1e-05)  # t2: "cpu f32[4]"
+  t3 = prims.rsqrt(t2)  # t3: "cpu f32[4]"
+  t4 = prims.broadcast_in_dim(t1, (4, 64), (0,))  # t4: "cpu f32[4, 64]"
+  t5 = prims.sub(x, t4)  # t5: "cpu f32[4, 64]"
+  t6 = prims.broadcast_in_dim(t3, (4, 64), (0,))  # t6: "cpu f32[4, 64]"
+  t7 = prims.mul(t5, t6)  # t7: "cpu f32[4, 64]"
+  t8 = prims.broadcast_in_dim(w, (4, 64), (1,))  # t8: "cpu f32[4, 64]"
+  t9 = prims.mul(t7, t8)  # t9: "cpu f32[4, 64]"
+  return (t9,)
+)");
+  // The reciprocal square root is computed once per row, before the loop that writes the row.
+  size_t sqrt_at = src.find("std::sqrt"), last_loop = src.rfind("for (int64_t q");
+  ASSERT_NE(sqrt_at, std::string::npos);
+  EXPECT_LT(sqrt_at, last_loop) << src;
+  EXPECT_EQ(count(src, "std::sqrt"), 1u);
+}
+
+TEST(FuserCodegen, SoftmaxKeepsItsExponentialsInARowBuffer) {
+  std::string src = source_of(R"(def f(x: "cpu f32[6, 33]"):
+  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
+  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
+  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
+  t3 = prims.exp(t2)  # t3: "cpu f32[6, 33]"
+  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
+  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
+  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
+  return (t6,)
+)");
+  EXPECT_EQ(count(src, "kr_exp("), 2u) << src;  // the definition and one call: not recomputed for the output
+  EXPECT_EQ(count(src, "buf0[q] = "), 1u) << src;
+  EXPECT_EQ(count(src, "= buf0[q]"), 1u) << src;
+}
+
+TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {
+  // Values beyond float's 24-bit mantissa: the accumulator has the input's integer type.
+  auto k = compile(R"(def f(x: "cpu i64[3, 5]"):
+  t0 = prims.amax(x, (1,))  # t0: "cpu i64[3]"
+  t1 = prims.amin(x, (1,))  # t1: "cpu i64[3]"
+  return (t0, t1)
+)");
+  std::vector<int64_t> x(15), mx(3), mn(3);
+  for (int i = 0; i < 15; ++i) x[static_cast<size_t>(i)] = (int64_t{1} << 40) + (i * 7919) % 13 - 6;
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(mn.data())};
+  int64_t S[] = {3, 5}, ST[] = {5, 1};
+  k.fn(P, S, ST, nullptr);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_EQ(mx[static_cast<size_t>(r)], *std::max_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
+    EXPECT_EQ(mn[static_cast<size_t>(r)], *std::min_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
   }
 }
 

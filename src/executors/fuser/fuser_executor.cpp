@@ -18,6 +18,7 @@
 #include "passes/pass_manager.h"
 #include "runtime/aten_types.h"
 #include "runtime/frame.h"
+#include "runtime/host_allocator.h"
 #include "support/env.h"
 #include "support/hash.h"
 
@@ -105,7 +106,6 @@ class FusedKernel final : public Kernel {
     for (ProxyId p : region_.output_proxies) {
       out_slots_.push_back(slots[p]);
       out_dtypes_.push_back(to_aten(t.type(p).tensor.dtype));
-      out_device_ = to_aten(t.type(p).tensor.device);
     }
     for (const Dim& d : region_.sizes) size_src_.push_back(d.is_symbolic() ? SizeSrc{true, slots[d.sym]} : SizeSrc{false, d.size});
     for (int o : region_.outputs) out_dims_.push_back(region_.nodes[static_cast<size_t>(o)].dims);
@@ -152,7 +152,8 @@ class FusedKernel final : public Kernel {
     for (size_t o = 0; o < out_slots_.size(); ++o) {
       std::vector<int64_t> shape;
       for (int k : out_dims_[o]) shape.push_back(S[k]);
-      outs.push_back(at::empty(shape, at::TensorOptions().dtype(out_dtypes_[o]).device(out_device_)));
+      // Large outputs come from the host pool (no page faults when a call's buffers come back).
+      outs.push_back(host_empty(shape, out_dtypes_[o]));
       P.push_back(static_cast<char*>(outs.back().data_ptr()));
     }
     fn(P.data(), S, ST.data(), SC);
@@ -192,7 +193,6 @@ class FusedKernel final : public Kernel {
   std::vector<int32_t> in_slots_, scalar_slots_, out_slots_;
   std::vector<std::pair<int32_t, bool>> all_in_;
   std::vector<at::ScalarType> out_dtypes_;
-  c10::Device out_device_{c10::kCPU};
   std::vector<SizeSrc> size_src_;
   std::vector<std::vector<int>> out_dims_;
   std::string trace_text_;
