@@ -167,7 +167,7 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   t0 = prims.sum(x, (0,))  # t0: "cpu f32[4]"
   return (t0,)
 )");
-  EXPECT_EQ(k2.schedule.kind, fuser::Schedule::Kind::Reduction);
+  EXPECT_EQ(k2.schedule.kind, fuser::Schedule::Kind::OuterReduction);
   auto y = randn(36, 6);
   std::vector<float> col(4);
   char* P2[] = {reinterpret_cast<char*>(y.data()), reinterpret_cast<char*>(col.data())};
@@ -269,6 +269,60 @@ TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {
   for (int r = 0; r < 3; ++r) {
     EXPECT_EQ(mx[static_cast<size_t>(r)], *std::max_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
     EXPECT_EQ(mn[static_cast<size_t>(r)], *std::min_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
+  }
+}
+
+TEST(FuserCodegen, OuterVarMeanIsOneWelfordSweep) {
+  // Columns with a large mean and a small spread: a one-pass sum of squares would cancel away.
+  auto k = compile(R"(def f(x: "cpu f32[9001, 5]"):
+  t0, t1 = prims.var_mean(x, (0,), correction=1)  # t0: "cpu f32[5]", t1: "cpu f32[5]"
+  t2 = prims.amax(x, (0,))  # t2: "cpu f32[5]"
+  return (t0, t1, t2)
+)");
+  EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::OuterReduction);
+  EXPECT_NE(k.schedule.str().find("welford=["), std::string::npos) << k.schedule.str();
+  auto x = randn(9001 * 5, 7);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 1e4f + static_cast<float>(i % 5) + 0.01f * x[i];
+  x[17 * 5 + 3] = NAN;  // column 3: NaN through all three
+  std::vector<float> var(5), mean(5), mx(5);
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data()),
+               reinterpret_cast<char*>(mx.data())};
+  int64_t S[] = {9001, 5}, ST[] = {5, 1};
+  k.fn(P, S, ST, nullptr);
+  for (int c = 0; c < 5; ++c) {
+    if (c == 3) {
+      EXPECT_TRUE(std::isnan(var[3]) && std::isnan(mean[3]) && std::isnan(mx[3]));
+      continue;
+    }
+    double m = 0, v = 0, hi = -INFINITY;
+    for (int r = 0; r < 9001; ++r) m += x[static_cast<size_t>(r * 5 + c)], hi = std::max<double>(hi, x[static_cast<size_t>(r * 5 + c)]);
+    m /= 9001;
+    for (int r = 0; r < 9001; ++r) v += (x[static_cast<size_t>(r * 5 + c)] - m) * (x[static_cast<size_t>(r * 5 + c)] - m);
+    v /= 9000;
+    EXPECT_NEAR(mean[static_cast<size_t>(c)], m, 1e-3);
+    EXPECT_NEAR(var[static_cast<size_t>(c)], v, 1e-3 * v) << "column " << c;
+    EXPECT_EQ(mx[static_cast<size_t>(c)], static_cast<float>(hi));
+  }
+}
+
+TEST(FuserCodegen, MixedReducedAndKeptDimsUseTheGeneralReduction) {
+  auto k = compile(R"(def f(x: "cpu f32[3, 4, 5]"):
+  t0 = prims.sum(x, (0, 2))  # t0: "cpu f32[4]"
+  return (t0,)
+)");
+  EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::Reduction);
+  auto x = randn(60, 8);
+  std::vector<float> out(4);
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data())};
+  std::vector<int64_t> S;
+  for (const Dim& d : k.region.sizes) S.push_back(d.size);
+  int64_t ST[] = {20, 5, 1};
+  k.fn(P, S.data(), ST, nullptr);
+  for (int j = 0; j < 4; ++j) {
+    float want = 0;
+    for (int i = 0; i < 3; ++i)
+      for (int l = 0; l < 5; ++l) want += x[static_cast<size_t>(i * 20 + j * 5 + l)];
+    EXPECT_NEAR(out[static_cast<size_t>(j)], want, 1e-4f);
   }
 }
 

@@ -272,10 +272,15 @@ BuildResult build_region(const Trace& t, const BoundSymbol& region) { return Bui
 
 std::string Schedule::str() const {
   std::ostringstream os;
-  os << (kind == Kind::Pointwise ? "pointwise" : kind == Kind::InnerPersistent ? "inner_persistent" : "reduction") << "(iter=[";
+  static const char* names[] = {"pointwise", "inner_persistent", "outer_reduction", "reduction"};
+  os << names[static_cast<int>(kind)] << "(iter=[";
   for (size_t i = 0; i < iter_dims.size(); ++i) os << (i ? "," : "") << "S" << iter_dims[i];
   os << "], reduced=[";
   for (size_t i = 0; i < reduced.size(); ++i) os << (i ? "," : "") << reduced[i];
+  if (!welford.empty()) {
+    os << "], welford=[";
+    for (size_t i = 0; i < welford.size(); ++i) os << (i ? "," : "") << "n" << welford[i];
+  }
   os << "], vector_width=" << vector_width << ", parallel_threshold=" << parallel_threshold << ")";
   return os.str();
 }
@@ -318,15 +323,34 @@ ScheduleResult schedule_region(const Region& r) {
   bool inner = true;
   for (size_t i = 0; i < s.reduced.size(); ++i)
     inner &= s.reduced[i] == static_cast<int>(full.size() - s.reduced.size() + i);
+  auto wide = [&](const std::vector<int>& dims) {  // without its size-1 dims
+    std::vector<int> w;
+    for (int d : dims)
+      if (!(r.sizes[static_cast<size_t>(d)].is_constant() && r.sizes[static_cast<size_t>(d)].size == 1)) w.push_back(d);
+    return w;
+  };
   for (int o : r.outputs) {
     const auto& d = r.nodes[o].dims;
-    if (d == red_shape) continue;
+    if (wide(d) == wide(red_shape)) continue;  // the reduced shape, perhaps with its dims kept
     if (d == full && inner) continue;
     res.ok = Decision::no(inner ? "an output that is neither reduced nor of the reduced input's shape"
                                 : "full-size outputs next to a reduction over leading dims");
     return res;
   }
-  s.kind = inner ? Schedule::Kind::InnerPersistent : Schedule::Kind::Reduction;
+  if (inner) {
+    s.kind = Schedule::Kind::InnerPersistent;  // the row is in cache: var is a second pass over it, centered
+  } else if (s.kept.empty() || s.kept.back() != static_cast<int>(full.size()) - 1) {
+    s.kind = Schedule::Kind::Reduction;
+  } else {
+    s.kind = Schedule::Kind::OuterReduction;
+    // A variance whose mean is a reduction of the same value: one Welford sweep computes both.
+    for (int ri : reduces) {
+      const Node& n = r.nodes[static_cast<size_t>(ri)];
+      if (n.op == "var" && n.in.size() == 2 && r.nodes[static_cast<size_t>(n.in[1])].kind == Node::Kind::Reduce &&
+          r.nodes[static_cast<size_t>(n.in[1])].op == "mean" && r.nodes[static_cast<size_t>(n.in[1])].in[0] == n.in[0])
+        s.welford.push_back(ri);
+    }
+  }
   res.ok = Decision::yes();
   return res;
 }

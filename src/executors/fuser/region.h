@@ -49,10 +49,16 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b);
 
 // The scheduler's choice, printable and hashable.
 struct Schedule {
-  enum class Kind : uint8_t { Pointwise, InnerPersistent, Reduction } kind = Kind::Pointwise;
+  // Pointwise: one loop nest over the outputs. InnerPersistent: trailing dims reduced; a thread owns
+  // whole rows and loops over each row once per reduction stage (plus once for full-size outputs).
+  // OuterReduction: the last dim is kept; threads split the reduced rows, accumulate contiguous
+  // columns into private partials and combine them (var_mean by Welford, in one sweep). Reduction:
+  // any other mix of reduced and kept dims, one kept position at a time.
+  enum class Kind : uint8_t { Pointwise, InnerPersistent, OuterReduction, Reduction } kind = Kind::Pointwise;
   std::vector<int> iter_dims;   // the iteration shape (sizes indices): outputs' shape, or the reduced input's
   std::vector<int> kept;        // positions in iter_dims that are kept (reductions)
   std::vector<int> reduced;     // positions in iter_dims that are reduced
+  std::vector<int> welford;     // OuterReduction: var nodes computed with their mean in one Welford sweep
   int vector_width = 8;         // a hint for the inner loop (`#pragma omp simd simdlen`)
   int64_t parallel_threshold = 32768;  // elements below which the loop runs on one thread
   std::string str() const;
