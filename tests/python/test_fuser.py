@@ -128,3 +128,73 @@ def test_fuser_declines_with_reasons():
     torch.testing.assert_close(f(x), torch.erfinv(x.clamp(-0.5, 0.5)) * 2)
     table = str(keraunos.placement(f))
     assert "fuser: no fused code for prims.erfinv" in table, table
+
+
+def _rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+_DATA_MOVEMENT_CASES = [
+    ("cat", lambda a, b: torch.cat([a, b * 2], dim=1).sigmoid(), [(4, 5), (4, 3)]),
+    ("cat0", lambda a, b: torch.cat([a + 1, b, a], dim=0) * 3, [(2, 7), (5, 7)]),
+    ("rope", lambda x, c, s: x * c + _rotate_half(x) * s, [(2, 3, 8, 16), (8, 16), (8, 16)]),
+    ("pad", lambda x: torch.nn.functional.pad(x, (1, 2)) * 2, [(3, 5)]),
+    ("pad_crop", lambda x: torch.nn.functional.pad(x + 1, (-1, 2, 3, 0), value=0.5) * 2, [(3, 5)]),
+    ("gather", lambda x, i: torch.take_along_dim(x.exp(), i, dim=1) + 1, [(6, 9), "index"]),
+]
+
+
+@pytest.mark.parametrize("name,fn,shapes", _DATA_MOVEMENT_CASES, ids=[c[0] for c in _DATA_MOVEMENT_CASES])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_cat_pad_and_gather_fuse_with_their_consumers(name, fn, shapes, dtype, layout):
+    def make(s):
+        if s == "index":
+            return torch.randint(0, 9, (6, 4))
+        if layout == "transposed" and len(s) > 1:
+            return torch.randn(s[-1], *s[1:-1], s[0], dtype=dtype).transpose(0, -1)
+        return torch.randn(*s, dtype=dtype)
+    args = [make(s) for s in shapes]
+    f = keraunos.jit(fn)
+    tol = dict(rtol=1.6e-2, atol=1e-2) if dtype == torch.bfloat16 else {}
+    torch.testing.assert_close(f(*args), fn(*args), **tol)
+    final = keraunos.last_traces(f)[-1][1]
+    body = [line for line in final.splitlines() if not line.lstrip().startswith("#")]
+    assert any("fuser.region" in line for line in body), final
+    assert not any("aten." in line for line in body), final  # the cat / pad / gather is inside the kernel
+
+
+def test_cross_entropy_forward_runs_as_fused_kernels():
+    x = torch.randn(37, 50)
+    t = torch.randint(0, 50, (37,))
+    t[[3, 11]] = -100
+    w = torch.rand(50)
+    for kwargs in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": True}, {"ignore_index": 7}):
+        def fn(x, t, w, kw=kwargs):
+            kw = dict(kw, weight=w) if "weight" in kw else kw
+            return torch.nn.functional.cross_entropy(x, t, **kw)
+        f = keraunos.jit(fn)
+        tk = torch.where(t == -100, kwargs.get("ignore_index", -100), t)
+        torch.testing.assert_close(f(x, tk, w), fn(x, tk, w))
+        assert keraunos.placement(f).counts() == {"fuser": 1}, keraunos.placement(f)
+    # mean: the per-row pass (log-softmax and the picked class) and the mean over rows are two kernels.
+    f = keraunos.jit(lambda x, t: torch.nn.functional.cross_entropy(x, t))
+    f(x, t)
+    body = [line for line in keraunos.last_traces(f)[-1][1].splitlines() if not line.lstrip().startswith("#")]
+    assert sum("fuser.region" in line for line in body) == 2, body
+    bad = t.clone()
+    bad[5] = 50
+    with pytest.raises(RuntimeError, match=r"index is out of range in a fused gather \(prims.take_along_axis along dim 1 of size 50\)"):
+        f(x, bad)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sum(0), lambda x: torch.var_mean(x, 0), lambda x: x.std((0, 1)),
+                                lambda x: x.amax(0, keepdim=True), lambda x: torch.logsumexp(x, 0), lambda x: x.sum()],
+                         ids=["sum0", "var_mean0", "std01", "amax0_keepdim", "logsumexp0", "sum_all"])
+def test_outer_and_whole_tensor_reductions(fn):
+    x = torch.randn(4099, 3, 65) + 100  # a large mean: the variance must not cancel away
+    x[7, 1, 3] = float("nan")
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x), fn(x), equal_nan=True, rtol=1e-4, atol=1e-3)
+    assert keraunos.placement(f).counts() == {"fuser": 1}

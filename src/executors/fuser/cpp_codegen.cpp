@@ -81,6 +81,9 @@ const char* kind_name(Node::Kind k) {
     case Node::Kind::Slice: return "slice";
     case Node::Kind::Flip: return "flip";
     case Node::Kind::Reduce: return "reduce";
+    case Node::Kind::Gather: return "gather";
+    case Node::Kind::Cat: return "cat";
+    case Node::Kind::Pad: return "pad";
   }
   return "?";
 }
@@ -140,6 +143,7 @@ class Gen {
       DType dt = r_.nodes[static_cast<size_t>(r_.outputs[o])].dtype;
       os << "  " << storage_type(dt) << "* __restrict out" << o << " = (" << storage_type(dt) << "*)P[" << r_.inputs.size() + o << "];\n";
     }
+    if (r_.checks_indices) os << "  int64_t* kr_err = (int64_t*)P[" << r_.inputs.size() + r_.outputs.size() << "];\n";
     os << "  (void)ST; (void)SC;\n";
     push("  ");  // the kernel's top level: values that depend on no loop variable land here
     std::ostringstream nest;
@@ -338,6 +342,58 @@ class Gen {
           rest = let("int64_t", rest + " / " + sz(src.dims[j]));
         }
         return eval(n.in[0], in_idx);
+      }
+      case Node::Kind::Cat: {
+        // Every input is read at its clamped index and the one the index falls in is selected:
+        // branch-free, so the loop still vectorizes.
+        const size_t dim = static_cast<size_t>(n.ints[0]);
+        std::vector<std::string> offsets{"(int64_t)0"}, values;
+        for (int in : n.in) offsets.push_back(let("int64_t", offsets.back() + " + " + sz(r_.nodes[static_cast<size_t>(in)].dims[dim])));
+        for (size_t k = 0; k < n.in.size(); ++k) {
+          const Node& src = r_.nodes[static_cast<size_t>(n.in[k])];
+          std::string j = let("int64_t", idx[dim] + " - " + offsets[k]);
+          std::string c = let("int64_t", j + " < 0 ? (int64_t)0 : " + j + " > " + sz(src.dims[dim]) + " - 1 ? " + sz(src.dims[dim]) + " - 1 : " + j);
+          std::vector<std::string> in_idx = idx;
+          in_idx[dim] = c;
+          values.push_back(eval(n.in[k], in_idx));
+        }
+        std::string v = values.back();
+        for (size_t k = n.in.size() - 1; k-- > 0;) v = let(T, "(" + idx[dim] + " < " + offsets[k + 1] + ") ? " + values[k] + " : " + v);
+        return v;
+      }
+      case Node::Kind::Pad: {
+        // Output index i maps to (i - low) / (interior + 1) when that divides and is in range; the
+        // element is padding otherwise (the source is read at a clamped index either way).
+        const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
+        std::string valid = "true";
+        std::vector<std::string> in_idx;
+        for (size_t d = 0; d < idx.size(); ++d) {
+          int64_t lo = n.ints[3 * d], interior = n.ints[3 * d + 2];
+          std::string j = let("int64_t", idx[d] + " - " + std::to_string(lo));
+          if (interior > 0) {
+            valid = let("bool", valid + " && " + j + " % " + std::to_string(interior + 1) + " == 0");
+            j = let("int64_t", j + " / " + std::to_string(interior + 1));
+          }
+          std::string size = sz(src.dims[d]);
+          valid = let("bool", valid + " && " + j + " >= 0 && " + j + " < " + size);
+          in_idx.push_back(let("int64_t", j + " < 0 ? (int64_t)0 : " + j + " > " + size + " - 1 ? " + size + " - 1 : " + j));
+        }
+        std::string x = eval(n.in[0], in_idx), fill = eval(n.in[1], {});
+        return let(T, valid + " ? " + x + " : (" + T + ")" + fill);
+      }
+      case Node::Kind::Gather: {
+        const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
+        const Node& index = r_.nodes[static_cast<size_t>(n.in[1])];
+        const size_t dim = static_cast<size_t>(n.ints[0]);
+        std::vector<std::string> index_idx, src_idx;
+        for (size_t d = 0; d < idx.size(); ++d) index_idx.push_back(is_one(index.dims[d]) ? "0" : idx[d]);
+        std::string g = let("int64_t", "(int64_t)" + eval(n.in[1], index_idx));
+        // An index out of range sets the kernel's error flag (the caller raises) and reads element 0.
+        std::string bad = let("bool", g + " < 0 || " + g + " >= " + sz(src.dims[dim]));
+        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad << ") kr_err[0] = 1;\n";
+        std::string safe = let("int64_t", bad + " ? (int64_t)0 : " + g);
+        for (size_t d = 0; d < idx.size(); ++d) src_idx.push_back(d == dim ? safe : is_one(src.dims[d]) ? "0" : idx[d]);
+        return eval(n.in[0], src_idx);
       }
       case Node::Kind::Reduce: {
         if (s_.kind == Schedule::Kind::OuterReduction)  // combined values live in an array over the kept dims

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
@@ -156,7 +157,10 @@ class FusedKernel final : public Kernel {
       outs.push_back(host_empty(shape, out_dtypes_[o]));
       P.push_back(static_cast<char*>(outs.back().data_ptr()));
     }
+    int64_t index_error = 0;
+    if (region_.checks_indices) P.push_back(reinterpret_cast<char*>(&index_error));
     fn(P.data(), S, ST.data(), SC);
+    if (index_error) throw_index_error(S);
     for (size_t o = 0; o < out_slots_.size(); ++o) f.tensors[static_cast<size_t>(out_slots_[o])] = std::move(outs[o]);
   }
 
@@ -165,6 +169,18 @@ class FusedKernel final : public Kernel {
     bool symbolic;
     int64_t value;  // the size, or the number slot holding it
   };
+
+  [[noreturn]] void throw_index_error(const int64_t* S) const {
+    std::string what;
+    for (const auto& n : region_.nodes) {
+      if (n.kind != fuser::Node::Kind::Gather) continue;
+      const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
+      what += str(what.empty() ? "" : ", ", "prims.", n.op, " along dim ", n.ints[0], " of size ", S[src.dims[static_cast<size_t>(n.ints[0])]]);
+    }
+    throw Error(str("keraunos: an index is out of range in a fused gather (", what,
+                    "): every index must be in [0, size) of the gathered dim (a cross_entropy/nll_loss target must be a class "
+                    "index or ignore_index). The region:\n", region_.text));
+  }
 
   KernelFn variant(ContiguityMask mask) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -232,6 +248,11 @@ class CpuFuser final : public FusionExecutor {
         out.push_back(std::move(b));
         continue;
       }
+      if (auto segments = segment(t, b); !segments.empty()) {
+        ctx.notes.push_back(str("fuser: cut a region of ", b.subsymbols.size(), " op(s) into ", segments.size(), " (", d.reason, ")"));
+        for (auto& g : segments) out.push_back(std::move(g));
+        continue;
+      }
       ++returned;
       ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
       for (auto& s : b.subsymbols) out.push_back(std::move(s));
@@ -253,6 +274,52 @@ class CpuFuser final : public FusionExecutor {
   }
 
  private:
+  // A region the scheduler cannot take whole (a row-wise normalization followed by a reduction over
+  // the rows' results, like cross_entropy's mean) is cut into consecutive segments of its prims, each
+  // the longest run from where the previous ended that schedules and computes something. Empty when
+  // some prim fits in no segment: the region's ops then go back whole to the operator executors.
+  std::vector<BoundSymbol> segment(const Trace& t, const BoundSymbol& region) const {
+    std::vector<const BoundSymbol*> leaves;
+    for (const auto& s : region.subsymbols) collect_leaves(s, leaves);
+    std::unordered_set<ProxyId> external(region.outputs.begin(), region.outputs.end());
+    auto make = [&](size_t begin, size_t end) {
+      BoundSymbol g;
+      g.sym = region_symbol();
+      g.tags = region.tags;
+      std::unordered_set<ProxyId> inside, seen;
+      for (size_t i = begin; i < end; ++i) {
+        leaves[i]->for_each_input([&](ProxyId p) {
+          if (!inside.count(p) && seen.insert(p).second) g.args.push_back(Value::proxy(p));
+        });
+        for (ProxyId o : leaves[i]->outputs) inside.insert(o);
+        BoundSymbol m = *leaves[i];
+        m.fusion_claim = nullptr;
+        g.subsymbols.push_back(std::move(m));
+      }
+      std::unordered_set<ProxyId> later;
+      for (size_t i = end; i < leaves.size(); ++i) leaves[i]->for_each_input([&](ProxyId p) { later.insert(p); });
+      for (size_t i = begin; i < end; ++i)
+        for (ProxyId o : leaves[i]->outputs)
+          if (external.count(o) || later.count(o)) g.outputs.push_back(o);
+      return g;
+    };
+    auto schedules = [&](const BoundSymbol& g) {
+      auto built = fuser::build_region(t, g);
+      return built.ok && fuser::schedule_region(built.region).ok;
+    };
+    std::vector<BoundSymbol> segments;
+    for (size_t begin = 0; begin < leaves.size();) {
+      size_t end = begin;
+      while (end < leaves.size() && schedules(make(begin, end + 1))) ++end;
+      if (end == begin) return {};
+      BoundSymbol g = make(begin, end);
+      if (!acceptable(t, g)) return {};
+      segments.push_back(std::move(g));
+      begin = end;
+    }
+    return segments;
+  }
+
   Decision acceptable(const Trace& t, const BoundSymbol& region) const {
     auto built = fuser::build_region(t, region);
     if (!built.ok) return built.ok;

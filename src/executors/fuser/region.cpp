@@ -67,6 +67,24 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
     }
     return Decision::yes();
   }
+  if (name == "cat") {
+    for (const auto& v : b.args[0].as_tuple()) {
+      const auto& tt = t.type(v.as_proxy()).tensor;
+      if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
+      if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
+    }
+    return Decision::yes();
+  }
+  if (name == "pad") {
+    for (const auto& d : t.type(b.args[0].as_proxy()).tensor.shape)
+      if (d.is_constant() && d.size == 0) return Decision::no("padding an empty tensor is left to ATen");
+    return Decision::yes();
+  }
+  if (name == "take_along_axis" || name == "gather") {  // (a, index, dim) and (a, dim, index)
+    DType it = t.type(b.args[name == "gather" ? 2 : 1].as_proxy()).tensor.dtype;
+    if (it != DType::Int64 && it != DType::Int32) return Decision::no(str("an index of dtype ", torch_name(it)));
+    return Decision::yes();
+  }
   static const char* shape_ops[] = {"convert_element_type", "shallow_copy", "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "flip",
                                     "sum", "prod", "amax", "amin", "var", "var_mean"};
   for (const char* s : shape_ops)
@@ -216,6 +234,38 @@ class Builder {
       }
       std::vector<int64_t> st = b.args[3].is_none() ? std::vector<int64_t>(n.ints.size(), 1) : b.args[3].as_ints();
       n.ints.insert(n.ints.end(), st.begin(), st.end());
+    } else if (name == "cat") {
+      // Each output element selects among the inputs by its index along dim (empty inputs dropped).
+      n.kind = Node::Kind::Cat;
+      int64_t rank = out.rank();
+      int64_t dd = b.args[1].as_int();
+      n.ints.push_back(dd < 0 ? dd + rank : dd);
+      for (const auto& v : b.args[0].as_tuple()) {
+        const Dim& d = t_.type(v.as_proxy()).tensor.shape[static_cast<size_t>(n.ints[0])];
+        if (d.is_constant() && d.size == 0) continue;
+        n.in.push_back(def_.at(v.as_proxy()));
+      }
+      if (n.in.empty()) {
+        why = "a cat of empty tensors";
+        return false;
+      }
+    } else if (name == "pad") {
+      n.kind = Node::Kind::Pad;
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      n.in.push_back(operand(b.args[1], out.dtype));
+      for (const auto& cfg : b.args[2].as_tuple())
+        for (int64_t v : cfg.as_ints()) n.ints.push_back(v);
+    } else if (name == "take_along_axis" || name == "gather") {
+      // out[i] = a[i with dim replaced by index[i]]; a's and index's size-1 dims broadcast.
+      n.kind = Node::Kind::Gather;
+      n.op = name;
+      const bool gather = name == "gather";
+      n.in.push_back(def_.at(b.args[0].as_proxy()));
+      n.in.push_back(def_.at(b.args[gather ? 2 : 1].as_proxy()));
+      int64_t rank = out.rank();
+      int64_t dd = b.args[gather ? 1 : 2].as_int();
+      n.ints.push_back(dd < 0 ? dd + rank : dd);
+      r_.checks_indices = true;
     } else if (name == "flip") {
       n.kind = Node::Kind::Flip;
       n.in.push_back(def_.at(b.args[0].as_proxy()));

@@ -14,11 +14,11 @@ namespace keraunos::fuser {
 
 // One node of the region DAG.
 struct Node {
-  enum class Kind : uint8_t { Input, Scalar, Literal, Elementwise, Convert, Broadcast, Reshape, Transpose, Squeeze, Slice, Flip, Reduce };
+  enum class Kind : uint8_t { Input, Scalar, Literal, Elementwise, Convert, Broadcast, Reshape, Transpose, Squeeze, Slice, Flip, Reduce, Gather, Cat, Pad };
   Kind kind;
   std::string op;             // elementwise prim name, or the reduction: sum, prod, amax, amin, mean, var
   std::vector<int> in;        // operand nodes
-  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims
+  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims / gather dim / cat dim / pad (low, high, interior) per dim
   std::vector<int> dims;      // this node's shape: indices into Region::sizes
   DType dtype = DType::Float32;
   double literal = 0;         // Literal nodes
@@ -35,6 +35,9 @@ struct Region {
   std::vector<int> outputs;          // output nodes, in the region bound symbol's output order
   std::vector<ProxyId> output_proxies;
   std::string text;                  // the region, printed (for reproducers)
+  // The kernel checks indices it gathers with: it then takes one more pointer argument, an int64
+  // flag it sets when an index is out of range (and reads element 0 instead).
+  bool checks_indices = false;
 };
 
 // Why a region cannot be handled, or a region.
@@ -75,8 +78,9 @@ ScheduleResult schedule_region(const Region& r);
 using ContiguityMask = uint64_t;
 
 // C++ source of `extern "C" void keraunos_kernel(char** P, const int64_t* S, const int64_t* ST,
-// const double* SC)`: P = tensor inputs then outputs, S = sizes, ST = input strides (elements,
-// input-major), SC = number inputs. Outputs are contiguous.
+// const double* SC)`: P = tensor inputs then outputs (then the index-error flag when the region
+// checks indices), S = sizes, ST = input strides (elements, input-major), SC = number inputs.
+// Outputs are contiguous.
 std::string generate_cpp(const Region& r, const Schedule& s, ContiguityMask contiguous);
 
 }  // namespace keraunos::fuser
