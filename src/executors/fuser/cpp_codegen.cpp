@@ -475,13 +475,22 @@ class Gen {
     throw Error("fuser: no code for " + op);
   }
 
-  void store(int out_index, const std::string& offset, const std::string& value) {
-    const Node& n = r_.nodes[static_cast<size_t>(r_.outputs[static_cast<size_t>(out_index)])];
+  // Stores output `out_index` at `offset`, its value taken at `idx`. An output that is a conversion
+  // to float16/bfloat16 stores its operand rounded once, not rounded and then rounded again.
+  void store(int out_index, const std::string& offset, const std::vector<std::string>& idx) {
+    int ni = r_.outputs[static_cast<size_t>(out_index)];
+    const Node& n = r_.nodes[static_cast<size_t>(ni)];
+    const bool half = n.dtype == DType::BFloat16 || n.dtype == DType::Float16;
+    std::string value;
+    if (half && n.kind == Node::Kind::Convert && is_floating(r_.nodes[static_cast<size_t>(n.in[0])].dtype) &&
+        r_.nodes[static_cast<size_t>(n.in[0])].dtype != DType::Float64)
+      value = "(float)" + eval(n.in[0], idx);
+    else
+      value = eval(ni, idx);
     std::string p = "out" + std::to_string(out_index) + "[" + offset + "]";
-    std::string v = value;
-    if (n.dtype == DType::BFloat16) v = "kr_f_to_bf16(" + value + ")";
-    else if (n.dtype == DType::Float16) v = "kr_f_to_f16(" + value + ")";
-    out() << indent() << p << " = " << v << ";\n";
+    if (n.dtype == DType::BFloat16) value = "kr_f_to_bf16(" + value + ")";
+    else if (n.dtype == DType::Float16) value = "kr_f_to_f16(" + value + ")";
+    out() << indent() << p << " = " << value << ";\n";
   }
 
   // Index variables of the innermost scope for a linear position `lin` over `dims`: `<prefix><k>`.
@@ -505,7 +514,7 @@ class Gen {
   void pointwise(std::ostringstream& os) {
     const auto& dims = s_.iter_dims;
     if (dims.empty()) {
-      for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "0", eval(r_.outputs[o], {}));
+      for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "0", std::vector<std::string>{});
       return;
     }
     std::vector<int> outer(dims.begin(), dims.end() - 1);
@@ -523,7 +532,7 @@ class Gen {
     bind("j_end");
     push("      ");
     idx.push_back(bind("j"));
-    for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "o * inner + j", eval(r_.outputs[o], idx));
+    for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "o * inner + j", idx);
     std::string body = pop();
     out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t j = c * chunk; j < j_end; ++j) {\n" << body << indent() << "}\n";
     os << pop() << "  }\n  }\n";
@@ -686,13 +695,13 @@ class Gen {
     loop_ = max_stage;
     for (size_t o = 0; o < r_.outputs.size(); ++o)
       if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) == full_outputs.end())
-        store(static_cast<int>(o), "o", eval(r_.outputs[o], reduced_index(r_.outputs[o], kept_dims, kept_idx)));
+        store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
     if (!full_outputs.empty()) {
       push("      ");
       delinearize(bind("q"), red_dims, "q");
       for (size_t o = 0; o < r_.outputs.size(); ++o)
         if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) != full_outputs.end())
-          store(static_cast<int>(o), "o * I + q", eval(r_.outputs[o], full_idx));
+          store(static_cast<int>(o), "o * I + q", full_idx);
       std::string body = pop();
       out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t q = 0; q < I; ++q) {\n" << body << indent() << "}\n";
     }
@@ -873,7 +882,7 @@ class Gen {
     bind("o");
     std::vector<std::string> kept_idx = delinearize("o", kept_dims, "k");
     for (size_t o = 0; o < r_.outputs.size(); ++o)
-      store(static_cast<int>(o), "o", eval(r_.outputs[o], reduced_index(r_.outputs[o], kept_dims, kept_idx)));
+      store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
     std::string obody = pop();
     out() << obody << indent() << "}\n";
     os << pop() << "  }\n";
