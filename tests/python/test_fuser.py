@@ -198,3 +198,14 @@ def test_outer_and_whole_tensor_reductions(fn):
     f = keraunos.jit(fn)
     torch.testing.assert_close(f(x), fn(x), equal_nan=True, rtol=1e-4, atol=1e-3)
     assert keraunos.placement(f).counts() == {"fuser": 1}
+
+
+@pytest.mark.parametrize("fn", [lambda x: torch.softmax(x, -1), lambda x: x.amax(-1), lambda x: torch.var_mean(x, -1),
+                                lambda x: torch.log_softmax(x, -1), lambda x: x.sum()],
+                         ids=["softmax", "amax", "var_mean", "log_softmax", "sum_all"])
+def test_few_long_rows_are_split_across_threads(fn):
+    # Fewer rows than threads and rows over 64Ki elements: each row's blocks are shared out.
+    x = torch.randn(1, 1 << 17).expand(2, -1).contiguous() * 3
+    x[1, 77] = float("nan")
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x), fn(x), equal_nan=True, rtol=1e-4, atol=1e-5)

@@ -608,7 +608,10 @@ class Gen {
     if (s_.kind == Schedule::Kind::InnerPersistent) plan_row_buffers(max_stage, reduces, full_outputs);
 
     out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
-    os << "  #pragma omp parallel if (O * I > " << s_.parallel_threshold << ")\n  {\n";
+    // Few long rows (a whole-tensor sum): threads split each row's blocks instead of taking rows.
+    const bool persistent = s_.kind == Schedule::Kind::InnerPersistent;
+    if (persistent) out() << "  const bool split = O < omp_get_max_threads() && I >= 65536;\n";
+    os << "  #pragma omp parallel if (O * I > " << s_.parallel_threshold << (persistent ? " && !split" : "") << ")\n  {\n";
     for (const auto& [ni, b] : buffers_) {
       std::string T = ctype(r_.nodes[static_cast<size_t>(ni)].dtype);
       os << "  " << T << "* __restrict " << b.name << " = (" << T << "*)std::malloc(sizeof(" << T << ") * (I > 0 ? I : 1));\n";
@@ -666,17 +669,28 @@ class Gen {
       std::string body = pop();
       // Blocks of the row: sums within a block across SIMD lanes in the accumulator's type, the
       // blocks' sums in double, so a long row (a whole-tensor sum) keeps its precision.
-      std::string resets, totals;
+      std::string resets, totals, split_clauses;
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
-        if (!sum_like(n)) continue;
         std::string id = std::to_string(ri);
+        if (!sum_like(n)) {
+          split_clauses += std::string(" reduction(") + (n.op == "amax" ? "max" : "min") + ":acc" + id + ")";
+          if (is_floating(n.dtype)) split_clauses += " reduction(|:nan" + id + ")";
+          continue;
+        }
         resets += indent() + "  acc" + id + " = " + (n.op == "prod" ? "1" : "0") + ";\n";
         totals += indent() + "  tot" + id + (n.op == "prod" ? " *= " : " += ") + "acc" + id + ";\n";
+        split_clauses += std::string(" private(acc") + id + ") reduction(" + (n.op == "prod" ? "*" : "+") + ":tot" + id + ")";
       }
-      out() << indent() << "for (int64_t qb = 0; qb < I; qb += 4096) {\n" << indent() << "  const int64_t qe = qb + 4096 < I ? qb + 4096 : I;\n"
-            << resets << indent() << "  #pragma omp simd" << clauses << "\n" << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n" << body
-            << indent() << "  }\n" << totals << indent() << "}\n";
+      std::ostringstream loop;
+      loop << indent() << "for (int64_t qb = 0; qb < I; qb += 4096) {\n" << indent() << "  const int64_t qe = qb + 4096 < I ? qb + 4096 : I;\n"
+           << resets << indent() << "  #pragma omp simd" << clauses << "\n" << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n" << body
+           << indent() << "  }\n" << totals << indent() << "}\n";
+      if (persistent)  // the same loop twice: a parallel region per row would cost more than a short row
+        out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for schedule(static)" << split_clauses << "\n"
+              << loop.str() << indent() << "} else {\n" << loop.str() << indent() << "}\n";
+      else
+        out() << loop.str();
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string acc = (sum_like(n) ? "tot" : "acc") + std::to_string(ri);
@@ -703,7 +717,12 @@ class Gen {
         if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) != full_outputs.end())
           store(static_cast<int>(o), "o * I + q", full_idx);
       std::string body = pop();
-      out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t q = 0; q < I; ++q) {\n" << body << indent() << "}\n";
+      std::string loop = indent() + "for (int64_t q = 0; q < I; ++q) {\n" + body + indent() + "}\n";
+      if (persistent)
+        out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for simd schedule(static)\n" << loop << indent()
+              << "} else {\n" << indent() << "#pragma omp simd\n" << loop << indent() << "}\n";
+      else
+        out() << indent() << "#pragma omp simd\n" << loop;
     }
     os << pop() << "  }\n";
     for (const auto& [ni, b] : buffers_) os << "  std::free(" << b.name << ");\n";
