@@ -6,8 +6,8 @@
 cross-entropy forward on [8192, 4096] in float32 and bfloat16; (c) reductions over the leading dim
 (sum, var_mean). For each: median time of eager, keraunos and torch.compile per call (each call
 allocates its outputs, as a user's call does), the ratios, keraunos' achieved bandwidth (each input
-read once, each output written once) as a fraction of a copy of the same number of bytes measured
-just before, and keraunos with its host pool turned off (every output freshly mapped; huge pages
+read once, each output written once) as a fraction of a copy of the same number of bytes timed in
+the same rounds, and keraunos with its host pool turned off (every output freshly mapped; huge pages
 still requested) -- the pool's share of the gain.
 """
 
@@ -43,11 +43,17 @@ def median_ms(fn, *args, reps):
     return statistics.median(ts)
 
 
-def copy_bandwidth(nbytes, reps):
-    src = torch.empty(nbytes // 4, dtype=torch.float32).uniform_()
-    dst = torch.empty_like(src)
-    ms = median_ms(lambda: dst.copy_(src), reps=reps)
-    return 2 * nbytes / (ms * 1e-3) / 1e9  # read + write, GB/s
+def interleaved_ms(fns, reps):
+    """Medians of calls to each fn, one call of each per round: a shared machine's drift hits them alike."""
+    for f in fns:
+        f()
+    ts = [[] for _ in fns]
+    for _ in range(reps):
+        for f, t in zip(fns, ts):
+            t0 = time.perf_counter()
+            f()
+            t.append((time.perf_counter() - t0) * 1e3)
+    return [statistics.median(t) for t in ts]
 
 
 def run(name, fn, args, bytes_moved, reps, results):
@@ -58,8 +64,11 @@ def run(name, fn, args, bytes_moved, reps, results):
         tol = 2e-2 if torch.as_tensor(want[0] if isinstance(want, tuple) else want).dtype == torch.bfloat16 else 1e-4
         torch.testing.assert_close(got, want, rtol=tol, atol=tol)
         counts = keraunos.placement(k).counts()
-        t_eager = median_ms(fn, *args, reps=reps)
-        t_ker = median_ms(k, *args, reps=reps)
+        # The copy moves the kernel's bytes (half read, half written), timed in the same rounds.
+        src = torch.empty(bytes_moved // 8, dtype=torch.float32).uniform_()
+        dst = torch.empty_like(src)
+        t_eager, t_ker, t_copy = interleaved_ms([lambda: fn(*args), lambda: k(*args), lambda: dst.copy_(src)], reps)
+        del src, dst
         keraunos.set_host_pool_limit(0)
         t_nopool = median_ms(k, *args, reps=reps)
         keraunos.set_host_pool_limit(2048)
@@ -68,7 +77,7 @@ def run(name, fn, args, bytes_moved, reps, results):
         c(*args)
         compile_s = time.perf_counter() - t0
         t_ind = median_ms(c, *args, reps=reps)
-    bw = copy_bandwidth(bytes_moved // 2, reps)
+    bw = bytes_moved / (t_copy * 1e-3) / 1e9
     gbps = bytes_moved / (t_ker * 1e-3) / 1e9
     results.append((name, t_eager, t_ker, t_ind, gbps, bw, t_nopool))
     print(f"{name:34s} eager {t_eager:8.2f} ms | keraunos {t_ker:8.2f} ms ({t_eager / t_ker:5.2f}x eager, "
