@@ -1,8 +1,8 @@
 """Every op through the CPU fuser (with ATen behind it for what the fuser does not claim): ops the
 fuser claims run as generated kernels, alone and inside the multi-op regions their decompositions
 form, and must match PyTorch on fresh random inputs. Samples cover broadcasting, non-contiguous
-inputs, 0-d, size-1 and 0-size dims. Dtypes: the fuser's main ones (float32, bfloat16, float64,
-int32, bool), to keep the number of distinct kernels (each a host-compiler run) modest."""
+inputs, 0-d, size-1 and 0-size dims. Dtypes: every one the fuser claims (all but complex and
+float8)."""
 
 import pytest
 import torch
@@ -12,7 +12,8 @@ from opinfo import ALL_OPS, flatten_outputs
 from opinfo.tracing import record
 from test_ops_decomp import _inputs, check_numerics, compare
 
-FUSER_DTYPES = (torch.float32, torch.bfloat16, torch.float64, torch.int32, torch.bool)
+FUSER_DTYPES = (torch.float32, torch.bfloat16, torch.float16, torch.float64, torch.int64, torch.int32, torch.int16, torch.int8,
+                torch.uint8, torch.bool)
 # The table's first samples per dtype cover broadcasting, 0-d, size-1/0-size and non-contiguous
 # inputs for most ops; each distinct region is a host-compiler run, so keep it to these.
 MAX_SAMPLES = 4
