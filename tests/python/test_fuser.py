@@ -209,3 +209,39 @@ def test_few_long_rows_are_split_across_threads(fn):
     x[1, 77] = float("nan")
     f = keraunos.jit(fn)
     torch.testing.assert_close(f(x), fn(x), equal_nan=True, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sum(0), lambda x: x.mean(0), lambda x: torch.var_mean(x, 0),
+                                lambda x: (x * 2).amax(0) + x.sum(0)],
+                         ids=["sum0", "mean0", "var_mean0", "amax0_plus_sum0"])
+def test_reductions_to_a_single_column(fn):
+    # The kept dim has size 1 (a Linear(out_features=1) bias gradient): the combined values are read
+    # after the combine, not hoisted above it.
+    x = torch.randn(100000, 1)
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x), fn(x), rtol=1e-4, atol=1e-4)
+
+
+def test_a_value_reused_at_another_index_is_not_read_from_an_unwritten_row_buffer():
+    def fn(x):
+        e = x.exp()
+        return e / e.flip(-1).sum(-1, keepdim=True)
+    x = torch.randn(8, 300)
+    torch.testing.assert_close(keraunos.jit(fn)(x), fn(x))
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_variance_with_a_correction_above_the_count(dim):
+    x = torch.randn(1, 8) if dim == 0 else torch.randn(8, 1)
+    fn = lambda x: x.var(dim, correction=2)  # noqa: E731  torch divides by max(0, N - correction)
+    torch.testing.assert_close(keraunos.jit(fn)(x), fn(x), equal_nan=True)
+
+
+def test_gathering_from_an_empty_dim_raises():
+    fn = lambda x, i: torch.take_along_dim(x * 2, i, dim=1) + 1  # noqa: E731
+    x = torch.randn(3, 0)
+    i = torch.zeros(3, 2, dtype=torch.long)
+    with pytest.raises(RuntimeError):
+        fn(x, i)
+    with pytest.raises(RuntimeError, match="out of range"):
+        keraunos.jit(fn)(x, i)

@@ -86,7 +86,8 @@ TEST(FuserCodegen, PointwiseWithBroadcast) {
   EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::Pointwise);
   auto x = randn(32, 1), b = randn(8, 2);
   std::vector<float> out(32);
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(b.data()), reinterpret_cast<char*>(out.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(b.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
   std::vector<int64_t> S;
   for (const Dim& d : k.region.sizes) S.push_back(d.size);
   int64_t ST[] = {8, 1, 1};
@@ -103,7 +104,8 @@ TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
 )", 0);
   auto base = randn(15, 3);  // storage of a [5, 3] tensor
   std::vector<float> out(15);
-  char* P[] = {reinterpret_cast<char*>(base.data()), reinterpret_cast<char*>(out.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(base.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
   std::vector<int64_t> S;
   for (const Dim& d : k.region.sizes) S.push_back(d.size);
   int64_t ST[] = {1, 3};
@@ -128,7 +130,8 @@ TEST(FuserCodegen, SoftmaxIsInnerPersistent) {
   auto x = randn(6 * 33, 4);
   x[5] = NAN;  // a NaN in row 0 propagates through amax
   std::vector<float> out(6 * 33), mx(6);
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(mx.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(&status)};
   std::vector<int64_t> S;
   for (const Dim& d : k.region.sizes) S.push_back(d.size);
   int64_t ST[] = {33, 1};
@@ -150,7 +153,8 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
 )");
   auto x = randn(70, 5);
   std::vector<float> var(7), mean(7);
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data()), reinterpret_cast<char*>(&status)};
   std::vector<int64_t> S;
   for (const Dim& d : k.region.sizes) S.push_back(d.size);
   int64_t ST[] = {10, 1};
@@ -170,7 +174,8 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   EXPECT_EQ(k2.schedule.kind, fuser::Schedule::Kind::OuterReduction);
   auto y = randn(36, 6);
   std::vector<float> col(4);
-  char* P2[] = {reinterpret_cast<char*>(y.data()), reinterpret_cast<char*>(col.data())};
+  int64_t status2 = 0;  // the kernel's status word, after the outputs
+  char* P2[] = {reinterpret_cast<char*>(y.data()), reinterpret_cast<char*>(col.data()), reinterpret_cast<char*>(&status2)};
   std::vector<int64_t> S2;
   for (const Dim& d : k2.region.sizes) S2.push_back(d.size);
   int64_t ST2[] = {4, 1};
@@ -199,7 +204,8 @@ TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
   const int64_t n = static_cast<int64_t>(x.size());
   auto k = compile(str("def f(x: \"cpu f32[", n, "]\"):\n  t0 = prims.exp(x)  # t0: \"cpu f32[", n, "]\"\n  return (t0,)\n"));
   std::vector<float> out(x.size());
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
   int64_t S[] = {n}, ST[] = {1};
   k.fn(P, S, ST, nullptr);
   for (size_t i = 0; i < x.size(); ++i) {
@@ -265,7 +271,8 @@ TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {
 )");
   std::vector<int64_t> x(15), mx(3), mn(3);
   for (int i = 0; i < 15; ++i) x[static_cast<size_t>(i)] = (int64_t{1} << 40) + (i * 7919) % 13 - 6;
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(mn.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(mn.data()), reinterpret_cast<char*>(&status)};
   int64_t S[] = {3, 5}, ST[] = {5, 1};
   k.fn(P, S, ST, nullptr);
   for (int r = 0; r < 3; ++r) {
@@ -287,8 +294,9 @@ TEST(FuserCodegen, OuterVarMeanIsOneWelfordSweep) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = 1e4f + static_cast<float>(i % 5) + 0.01f * x[i];
   x[17 * 5 + 3] = NAN;  // column 3: NaN through all three
   std::vector<float> var(5), mean(5), mx(5);
+  int64_t status = 0;  // the kernel's status word, after the outputs
   char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data()),
-               reinterpret_cast<char*>(mx.data())};
+               reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(&status)};
   int64_t S[] = {9001, 5}, ST[] = {5, 1};
   k.fn(P, S, ST, nullptr);
   for (int c = 0; c < 5; ++c) {
@@ -315,7 +323,8 @@ TEST(FuserCodegen, MixedReducedAndKeptDimsUseTheGeneralReduction) {
   EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::Reduction);
   auto x = randn(60, 8);
   std::vector<float> out(4);
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data())};
+  int64_t status = 0;  // the kernel's status word, after the outputs
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
   std::vector<int64_t> S;
   for (const Dim& d : k.region.sizes) S.push_back(d.size);
   int64_t ST[] = {20, 5, 1};

@@ -143,7 +143,8 @@ class Gen {
       DType dt = r_.nodes[static_cast<size_t>(r_.outputs[o])].dtype;
       os << "  " << storage_type(dt) << "* __restrict out" << o << " = (" << storage_type(dt) << "*)P[" << r_.inputs.size() + o << "];\n";
     }
-    if (r_.checks_indices) os << "  int64_t* kr_err = (int64_t*)P[" << r_.inputs.size() + r_.outputs.size() << "];\n";
+    // The status word after the outputs: 1 = an index out of range, 2 = out of memory for scratch.
+    os << "  int64_t* kr_err = (int64_t*)P[" << r_.inputs.size() + r_.outputs.size() << "];\n  (void)kr_err;\n";
     os << "  (void)ST; (void)SC;\n";
     push("  ");  // the kernel's top level: values that depend on no loop variable land here
     std::ostringstream nest;
@@ -250,12 +251,14 @@ class Gen {
       if (auto m = it->memo.find(key); m != it->memo.end()) return m->second;
     std::string v;
     auto buf = buffers_.find(ni);
-    if (buf != buffers_.end() && idx == full_idx_ && loop_ > buf->second.first_loop) {
+    if (buf != buffers_.end() && idx == full_idx_ && loop_ > buf->second.first_loop && buf->second.written) {
       v = let(ctype(r_.nodes[static_cast<size_t>(ni)].dtype), buf->second.name + "[q]");
     } else {
       v = compute(ni, idx);
-      if (buf != buffers_.end() && idx == full_idx_ && loop_ == buf->second.first_loop)
+      if (buf != buffers_.end() && idx == full_idx_ && loop_ == buf->second.first_loop) {
         out() << indent() << buf->second.name << "[q] = " << v << ";\n";
+        buf->second.written = true;  // only at the row's own index (not at a flipped or gathered one)
+      }
     }
     scopes_[level_of(v)].memo[key] = v;
     return v;
@@ -390,7 +393,7 @@ class Gen {
         std::string g = let("int64_t", "(int64_t)" + eval(n.in[1], index_idx));
         // An index out of range sets the kernel's error flag (the caller raises) and reads element 0.
         std::string bad = let("bool", g + " < 0 || " + g + " >= " + sz(src.dims[dim]));
-        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad << ") kr_err[0] = 1;\n";
+        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad << ") __atomic_store_n(kr_err, 1, __ATOMIC_RELAXED);\n";
         std::string safe = let("int64_t", bad + " ? (int64_t)0 : " + g);
         for (size_t d = 0; d < idx.size(); ++d) src_idx.push_back(d == dim ? safe : is_one(src.dims[d]) ? "0" : idx[d]);
         return eval(n.in[0], src_idx);
@@ -586,7 +589,7 @@ class Gen {
         if (auto it = costly.find(i); it != costly.end() && it->second && !buffers_.count(i)) c = true;
       costly[ni] = c;
       if (c && loops.size() >= 2 && buffers_.size() < 4 && n.kind != Node::Kind::Input)
-        buffers_[ni] = {"buf" + std::to_string(buffers_.size()), *loops.begin()};
+        buffers_[ni] = {"buf" + std::to_string(buffers_.size()), *loops.begin(), false};
     }
   }
 
@@ -611,10 +614,23 @@ class Gen {
     // Few long rows (a whole-tensor sum): threads split each row's blocks instead of taking rows.
     const bool persistent = s_.kind == Schedule::Kind::InnerPersistent;
     if (persistent) out() << "  const bool split = O < omp_get_max_threads() && I >= 65536;\n";
+    // Row buffers: one allocation (checked) with a slab of 64-byte-rounded buffers per thread.
+    std::string slab = "(int64_t)0";
+    std::vector<std::string> buf_offsets;
+    for (const auto& [ni, b] : buffers_) {
+      buf_offsets.push_back(slab);
+      slab += " + (int64_t)((sizeof(" + ctype(r_.nodes[static_cast<size_t>(ni)].dtype) + ") * (I > 0 ? I : 1) + 63) / 64 * 64)";
+    }
+    if (!buffers_.empty()) {
+      out() << "  const int64_t slab = " << slab << ";\n";
+      out() << "  char* kr_rows = (char*)std::malloc((size_t)(slab * omp_get_max_threads()));\n";
+      out() << "  if (!kr_rows) { kr_err[0] = 2; return; }\n";
+    }
     os << "  #pragma omp parallel if (O * I > " << s_.parallel_threshold << (persistent ? " && !split" : "") << ")\n  {\n";
+    size_t bi = 0;
     for (const auto& [ni, b] : buffers_) {
       std::string T = ctype(r_.nodes[static_cast<size_t>(ni)].dtype);
-      os << "  " << T << "* __restrict " << b.name << " = (" << T << "*)std::malloc(sizeof(" << T << ") * (I > 0 ? I : 1));\n";
+      os << "  " << T << "* __restrict " << b.name << " = (" << T << "*)(kr_rows + slab * omp_get_thread_num() + " << buf_offsets[bi++] << ");\n";
     }
     os << "  #pragma omp for schedule(static)\n";
     os << "  for (int64_t o = 0; o < O; ++o) {\n";
@@ -697,7 +713,7 @@ class Gen {
         std::string val = acc;
         // An empty reduction has no mean or variance (NaN, as torch gives).
         if (n.op == "mean") val = "(I == 0 ? (double)NAN : " + acc + " / (double)I)";
-        if (n.op == "var") val = "(I == 0 ? (double)NAN : " + acc + " / (double)(I - " + std::to_string(n.correction) + "))";
+        if (n.op == "var") val = "(I == 0 ? (double)NAN : " + acc + " / (double)(" + dof(n) + "))";
         if ((n.op == "amax" || n.op == "amin") && is_floating(n.dtype)) val = "(nan" + std::to_string(ri) + " ? NAN : " + acc + ")";
         std::string T = ctype(n.dtype);
         std::string v = bind("red" + std::to_string(ri));
@@ -725,8 +741,8 @@ class Gen {
         out() << indent() << "#pragma omp simd\n" << loop;
     }
     os << pop() << "  }\n";
-    for (const auto& [ni, b] : buffers_) os << "  std::free(" << b.name << ");\n";
     os << "  }\n";
+    if (!buffers_.empty()) os << "  std::free(kr_rows);\n";
   }
 
   // The index of a reduced-shape output (the kept dims, with size-1 dims in other places when the
@@ -768,13 +784,19 @@ class Gen {
 
     out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
     out() << "  const int64_t OI = " << sz(kept_dims.back()) << ", OO = OI > 0 ? O / OI : 0;\n";
-    out() << "  const int T = O * I > " << s_.parallel_threshold << " ? omp_get_max_threads() : 1;\n";
+    // Threads take at least 64 rows each: partials cost T * O accumulators.
+    out() << "  const int64_t T_rows = I / 64 > 1 ? I / 64 : 1;\n";
+    out() << "  const int T = O * I > " << s_.parallel_threshold << " ? (int)(omp_get_max_threads() < T_rows ? omp_get_max_threads() : T_rows) : 1;\n";
+    std::string all_ok = "true", free_all;
     for (int ri : reduces) {
       const Node& n = r_.nodes[static_cast<size_t>(ri)];
       std::string AT = outer_acc_type(n), RT = ctype(n.dtype), id = std::to_string(ri);
       out() << "  " << RT << "* __restrict red" << id << " = (" << RT << "*)std::malloc(sizeof(" << RT << ") * (O > 0 ? O : 1));\n";
       out() << "  " << AT << "* __restrict part" << id << " = (" << AT << "*)std::malloc(sizeof(" << AT << ") * T * (O > 0 ? O : 1));\n";
+      all_ok += " && red" + id + " && part" + id;
+      free_all += "std::free(red" + id + "); std::free(part" + id + "); ";
     }
+    out() << "  if (!(" << all_ok << ")) { " << free_all << "kr_err[0] = 2; return; }\n";
     os << "  #pragma omp parallel num_threads(T)\n  {\n";
     push("  ");  // one thread
     out() << indent() << "const int nt = omp_get_num_threads(), t = omp_get_thread_num();\n";
@@ -795,17 +817,17 @@ class Gen {
         bind("a" + id);
         welford |= welford_of_mean.count(ri) > 0;
       }
-      out() << indent() << "for (int64_t oo = 0; oo < OO; ++oo) {\n";
-      push(indent() + "  ");
+      // Each loop's header is written after its body: a statement hoisted out of the body lands
+      // before the loop, in the scope that defines its names.
+      const std::string thread_indent = indent();
+      push(thread_indent + "  ");
       bind("oo");
       std::vector<std::string> kidx = delinearize("oo", outer_kept, "k");
-      out() << indent() << "for (int64_t jt = 0; jt < OI; jt += 8192) {\n";
-      push(indent() + "  ");
+      push(thread_indent + "    ");
       bind("jt");
       out() << indent() << "const int64_t j_end = jt + 8192 < OI ? jt + 8192 : OI;\n";
       bind("j_end");
-      out() << indent() << "for (int64_t q = q_begin; q < q_end; ++q) {\n";
-      push(indent() + "  ");
+      push(thread_indent + "      ");
       std::vector<std::string> qidx = delinearize(bind("q"), red_dims, "q");
       if (welford) out() << indent() << "const double " << bind("rn") << " = 1.0 / (double)(q - q_begin + 1);\n";
       push(indent() + "  ");
@@ -845,11 +867,11 @@ class Gen {
       std::string jbody = pop();
       out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t j = jt; j < j_end; ++j) {\n" << jbody << indent() << "}\n";
       std::string qbody = pop();
-      out() << qbody << indent() << "}\n";
+      out() << indent() << "for (int64_t q = q_begin; q < q_end; ++q) {\n" << qbody << indent() << "}\n";
       std::string tbody = pop();
-      out() << tbody << indent() << "}\n";
+      out() << indent() << "for (int64_t jt = 0; jt < OI; jt += 8192) {\n" << tbody << indent() << "}\n";
       std::string obody = pop();
-      out() << obody << indent() << "}\n";
+      out() << indent() << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
       // Combine the threads' partials per column, in thread order (deterministic for a thread count).
       out() << indent() << "#pragma omp barrier\n" << indent() << "#pragma omp for schedule(static)\n";
       out() << indent() << "for (int64_t o = 0; o < O; ++o) {\n";
@@ -872,8 +894,8 @@ class Gen {
           out() << in3 << "cnt = tot;\n";
           out() << in2 << "}\n";
           out() << in2 << "red" << id << "[o] = (" << RT << ")(I == 0 ? (" << AT << ")NAN : m);\n";
-          out() << in2 << "red" << vid << "[o] = (" << ctype(r_.nodes[static_cast<size_t>(w->second)].dtype) << ")(I == 0 ? (double)NAN : (double)m2 / (double)(I - "
-                << r_.nodes[static_cast<size_t>(w->second)].correction << "));\n";
+          out() << in2 << "red" << vid << "[o] = (" << ctype(r_.nodes[static_cast<size_t>(w->second)].dtype)
+                << ")(I == 0 ? (double)NAN : (double)m2 / (double)(" << dof(r_.nodes[static_cast<size_t>(w->second)]) << "));\n";
           continue;
         }
         out() << in2 << "{\n" << in3 << AT << " acc = part" << id << "[o];\n";
@@ -890,10 +912,12 @@ class Gen {
         out() << in3 << "}\n";
         std::string val = "acc";
         if (n.op == "mean") val = "(I == 0 ? (double)NAN : acc / (double)I)";
-        if (n.op == "var") val = "(I == 0 ? (double)NAN : acc / (double)(I - " + std::to_string(n.correction) + "))";
+        if (n.op == "var") val = "(I == 0 ? (double)NAN : acc / (double)(" + dof(n) + "))";
         out() << in3 << "red" << id << "[o] = (" << RT << ")" << val << ";\n" << in2 << "}\n";
       }
       out() << indent() << "}\n";
+      // From here on (after the loop's barrier) a stage's combined values can be read.
+      for (int ri : here) bind("red" + std::to_string(ri));
     }
     // The outputs, per kept position.
     out() << indent() << "#pragma omp for schedule(static)\n" << indent() << "for (int64_t o = 0; o < O; ++o) {\n";
@@ -914,8 +938,15 @@ class Gen {
     if (is_floating(n.dtype) && n.op != "amax" && n.op != "amin") return "double";
     return acc_type(n);
   }
+  // The divisor of a variance: torch's max(0, N - correction).
+  static std::string dof(const Node& n) {
+    std::string c = std::to_string(n.correction);
+    return "I - " + c + " > 0 ? I - " + c + " : (int64_t)0";
+  }
   static bool sum_like(const Node& n) { return n.op == "sum" || n.op == "mean" || n.op == "var" || n.op == "prod"; }
   static std::string acc_type(const Node& n) {
+    KERAUNOS_CHECK(is_floating(n.dtype) || n.op == "amax" || n.op == "amin",
+                   "fuser: an integer ", n.op, " reached the code generator (the claim check leaves those to ATen)");
     if (n.dtype == DType::Float64) return "double";
     if (n.op == "amax" || n.op == "amin") return n.dtype == DType::Bool ? "int" : ctype(n.dtype);
     return "float";
@@ -938,7 +969,8 @@ class Gen {
   std::map<int, int> stage_;
   struct RowBuffer {
     std::string name;
-    int first_loop;  // the loop that writes it; later loops read it
+    int first_loop;        // the loop that writes it; later loops read it
+    bool written = false;  // whether that loop wrote it (at the row's index)
   };
   std::map<int, RowBuffer> buffers_;
   std::vector<std::string> full_idx_;

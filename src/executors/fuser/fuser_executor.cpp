@@ -157,10 +157,12 @@ class FusedKernel final : public Kernel {
       outs.push_back(host_empty(shape, out_dtypes_[o]));
       P.push_back(static_cast<char*>(outs.back().data_ptr()));
     }
-    int64_t index_error = 0;
-    if (region_.checks_indices) P.push_back(reinterpret_cast<char*>(&index_error));
+    if (region_.checks_indices) check_gather_sources(S);
+    int64_t status = 0;  // the kernel's status word: 1 = an index out of range, 2 = out of scratch memory
+    P.push_back(reinterpret_cast<char*>(&status));
     fn(P.data(), S, ST.data(), SC);
-    if (index_error) throw_index_error(S);
+    if (status == 1) throw_index_error(S);
+    if (status == 2) throw Error(str("keraunos: out of memory for a fused kernel's scratch buffers. The region:\n", region_.text));
     for (size_t o = 0; o < out_slots_.size(); ++o) f.tensors[static_cast<size_t>(out_slots_[o])] = std::move(outs[o]);
   }
 
@@ -169,6 +171,17 @@ class FusedKernel final : public Kernel {
     bool symbolic;
     int64_t value;  // the size, or the number slot holding it
   };
+
+  // A gather from an empty dim has no element to read: raise before the kernel would.
+  void check_gather_sources(const int64_t* S) const {
+    for (const auto& n : region_.nodes) {
+      if (n.kind != fuser::Node::Kind::Gather) continue;
+      const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
+      int64_t numel = 1;
+      for (int d : n.dims) numel *= S[d];
+      if (numel > 0 && S[src.dims[static_cast<size_t>(n.ints[0])]] == 0) throw_index_error(S);
+    }
+  }
 
   [[noreturn]] void throw_index_error(const int64_t* S) const {
     std::string what;

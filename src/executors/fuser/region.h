@@ -35,8 +35,8 @@ struct Region {
   std::vector<int> outputs;          // output nodes, in the region bound symbol's output order
   std::vector<ProxyId> output_proxies;
   std::string text;                  // the region, printed (for reproducers)
-  // The kernel checks indices it gathers with: it then takes one more pointer argument, an int64
-  // flag it sets when an index is out of range (and reads element 0 instead).
+  // The region gathers: its kernel checks the indices (an index out of range sets the status word
+  // and reads element 0 instead), and the caller checks that no gathered dim is empty.
   bool checks_indices = false;
 };
 
@@ -78,9 +78,9 @@ ScheduleResult schedule_region(const Region& r);
 using ContiguityMask = uint64_t;
 
 // C++ source of `extern "C" void keraunos_kernel(char** P, const int64_t* S, const int64_t* ST,
-// const double* SC)`: P = tensor inputs then outputs (then the index-error flag when the region
-// checks indices), S = sizes, ST = input strides (elements, input-major), SC = number inputs.
-// Outputs are contiguous.
+// const double* SC)`: P = tensor inputs, then outputs, then an int64 status word the kernel sets
+// (1: an index out of range, 2: out of memory for scratch), S = sizes, ST = input strides
+// (elements, input-major), SC = number inputs. Outputs are contiguous.
 std::string generate_cpp(const Region& r, const Schedule& s, ContiguityMask contiguous);
 
 }  // namespace keraunos::fuser
