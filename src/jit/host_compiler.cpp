@@ -83,6 +83,7 @@ uint64_t CacheKey::hash() const {
   uint64_t h = hash_string(compiler);
   h = hash_combine(h, hash_string(compiler_version));
   for (const auto& f : flags) h = hash_combine(h, hash_string(f));
+  h = hash_combine(h, hash_string(target));
   return hash_combine(h, source_hash);
 }
 
@@ -97,8 +98,8 @@ std::string CacheKey::describe() const {
   for (const auto& f : flags) flags_s += (flags_s.empty() ? "" : " ") + f;
   char src[17];
   std::snprintf(src, sizeof src, "%016llx", static_cast<unsigned long long>(source_hash));
-  return str("compiler: ", compiler, "\ncompiler version: ", compiler_version, "\nflags: ", flags_s, "\nsource hash: ", src,
-             "\nkey: ", hex(), "\n");
+  return str("compiler: ", compiler, "\ncompiler version: ", compiler_version, "\nflags: ", flags_s, "\ntarget: ", target,
+             "\nsource hash: ", src, "\nkey: ", hex(), "\n");
 }
 
 std::string CacheKey::diff(const CacheKey& o) const {
@@ -106,6 +107,7 @@ std::string CacheKey::diff(const CacheKey& o) const {
   if (compiler != o.compiler) d += "compiler: " + compiler + " vs " + o.compiler + "\n";
   if (compiler_version != o.compiler_version) d += "compiler version: " + compiler_version + " vs " + o.compiler_version + "\n";
   if (flags != o.flags) d += "flags differ\n";
+  if (target != o.target) d += "target differs (another CPU)\n";
   if (source_hash != o.source_hash) d += "source differs\n";
   return d.empty() ? "identical\n" : d;
 }
@@ -133,6 +135,26 @@ const std::string& compiler_version() {
   return v;
 }
 
+// The compiler's expansion of -march=native: the -march/-mtune it picked and every -m feature flag
+// (read once per process from the driver's `-###` output; empty if the compiler does not say).
+const std::string& native_target() {
+  static const std::string t = [] {
+    int st = 0;
+    std::string out = run_capture(quote(compiler_path()) + " -march=native -### -x c++ -c /dev/null -o /dev/null", &st);
+    std::string flags;
+    for (size_t i = 0; i < out.size();) {
+      size_t j = out.find_first_of(" \n", i);
+      if (j == std::string::npos) j = out.size();
+      std::string tok = out.substr(i, j - i);
+      if (!tok.empty() && tok.front() == '"') tok = tok.substr(1, tok.size() >= 2 ? tok.size() - 2 : 0);
+      if (tok.rfind("-m", 0) == 0) flags += (flags.empty() ? "" : " ") + tok;
+      i = j + 1;
+    }
+    return flags;
+  }();
+  return t;
+}
+
 std::vector<std::string> default_flags() {
   return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w", "-lmvec"};
 }
@@ -142,6 +164,7 @@ CompiledModule compile_and_load(const std::string& source, const std::string& sy
   m.key.compiler = compiler_path();
   m.key.compiler_version = compiler_version();
   m.key.flags = default_flags();
+  m.key.target = native_target();
   m.key.source_hash = hash_string(source);
   const uint64_t h = m.key.hash();
   State& st = state();

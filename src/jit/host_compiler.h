@@ -17,6 +17,10 @@ struct CacheKey {
   std::string compiler_version;  // first line of --version
   std::vector<std::string> flags;
   uint64_t source_hash = 0;
+  // What the flags mean on this machine: `-march=native` expanded by the compiler (the target and
+  // its -m feature flags), so a cache shared between machines (an NFS home) never loads a kernel
+  // built for instructions this CPU lacks.
+  std::string target;
   uint64_t hash() const;
   std::string hex() const;
   std::string describe() const;
@@ -43,6 +47,8 @@ std::string cache_dir();
 // The compiler and flags used for generated kernels: -O3 -march=native -fopenmp -shared -fPIC ...
 const std::string& compiler_path();
 const std::string& compiler_version();
+// What -march=native means here (the compiler's expansion), part of every cache key.
+const std::string& native_target();
 std::vector<std::string> default_flags();
 
 // Returns the function `symbol` from `source`, compiling it unless the memory or disk cache has it.

@@ -356,11 +356,19 @@ TEST(FuserCodegen, SchedulerSaysWhyNot) {
 }
 
 TEST(FuserCodegen, CacheKeyExplainsItself) {
-  jit_compiler::CacheKey a{"c++", "g++ 12", {"-O3"}, 1}, b = a;
+  jit_compiler::CacheKey a{"c++", "g++ 12", {"-O3"}, 1, ""}, b = a;
   b.source_hash = 2;
   EXPECT_NE(a.hash(), b.hash());
   EXPECT_EQ(a.diff(b), "source differs\n");
   EXPECT_NE(a.describe().find("compiler version: g++ 12"), std::string::npos);
+  // The same source, compiler and flags on another CPU is another kernel.
+  jit_compiler::CacheKey c = a;
+  c.target = "-march=znver4 -mavx512f";
+  EXPECT_NE(a.hash(), c.hash());
+  EXPECT_EQ(a.diff(c), "target differs (another CPU)\n");
+  EXPECT_NE(c.describe().find("target: -march=znver4"), std::string::npos);
+  // Here, the compiler's expansion of -march=native names an architecture.
+  EXPECT_NE(jit_compiler::native_target().find("-march="), std::string::npos) << jit_compiler::native_target();
 }
 
 }  // namespace
