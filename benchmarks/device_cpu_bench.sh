@@ -9,6 +9,10 @@ OUT=${OUT:-/tmp/keraunos-out}
 mkdir -p "$OUT"
 lscpu > "$OUT/lscpu.txt" 2>&1 || true
 py=$(command -v python3)
+# The GPU hosts' image sets CXX to a GCC that links libstdc++ statically into shared objects; a
+# private libstdc++ inside keraunos._C beside torch's shared one crashes on the first ostream use.
+# The distribution's compiler links it dynamically.
+export CXX=/usr/bin/g++ CC=/usr/bin/gcc
 cmake -S . -B build-dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DKERAUNOS_BUILD_TESTS=OFF -DKERAUNOS_BUILD_BENCHMARKS=OFF \
   -DKERAUNOS_BUILD_EXAMPLES=OFF -DPython_EXECUTABLE="$py" -DPython3_EXECUTABLE="$py" > "$OUT/build.log" 2>&1
 ninja -C build-dev >> "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
