@@ -237,11 +237,14 @@ TEST(FuserCodegen, RowInvariantWorkLeavesTheInnerLoop) {
   t9 = prims.mul(t7, t8)  # t9: "cpu f32[4, 64]"
   return (t9,)
 )");
-  // The reciprocal square root is computed once per row, before the loop that writes the row.
-  size_t sqrt_at = src.find("std::sqrt"), last_loop = src.rfind("for (int64_t q");
-  ASSERT_NE(sqrt_at, std::string::npos);
-  EXPECT_LT(sqrt_at, last_loop) << src;
-  EXPECT_EQ(count(src, "std::sqrt"), 1u);
+  // The reciprocal square root is computed once per row, before the loop that writes the row (a
+  // plain loop, or the generic body `kr_out` of the explicit-vector path).
+  const std::string kernel = src.substr(src.find("void keraunos_kernel("));
+  size_t sqrt_at = std::min(kernel.find("std::sqrt("), kernel.find("kr_sqrt("));
+  size_t last_loop = kernel.find("auto kr_out") != std::string::npos ? kernel.find("auto kr_out") : kernel.rfind("for (int64_t q");
+  ASSERT_NE(sqrt_at, std::string::npos) << kernel;
+  EXPECT_LT(sqrt_at, last_loop) << kernel;
+  EXPECT_EQ(count(kernel, "sqrt("), 1u) << kernel;
 }
 
 TEST(FuserCodegen, SoftmaxKeepsItsExponentialsInARowBuffer) {
@@ -255,11 +258,63 @@ TEST(FuserCodegen, SoftmaxKeepsItsExponentialsInARowBuffer) {
   t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
   return (t6,)
 )");
-  // Each loop is emitted twice (threads over rows, or over blocks of a few long rows). The sum's
-  // loop computes the exponentials and keeps them; the output loop reads them back.
-  EXPECT_EQ(count(src, "buf0[q] = "), 2u) << src;
-  EXPECT_EQ(count(src, "= buf0[q]"), 2u) << src;
-  EXPECT_EQ(count(src, "kr_exp("), 1u + 2u) << src;  // the definition, and the sum's loop: not the output's
+  // The sum's loop computes the exponentials and keeps them; the output loop reads them back and
+  // calls no exp. (Loops may be printed twice: threads over rows, or over a few long rows' blocks.)
+  const std::string kernel = src.substr(src.find("void keraunos_kernel("));
+  const size_t writes = count(kernel, "buf0[q] = ") + count(kernel, "kr_st(buf0 + q, ");
+  const size_t reads = count(kernel, "= buf0[q]") + count(kernel, "kr_ld<F>(buf0 + q)");
+  EXPECT_GE(writes, 1u) << kernel;
+  EXPECT_GE(reads, 1u) << kernel;
+  EXPECT_EQ(count(kernel, "kr_exp("), writes) << kernel;
+}
+
+TEST(FuserCodegen, RowLoopsRunOnVectorLanesWithAScalarTail) {
+  // exp(x - max) kept as a full-size output: the row loops are generic bodies (16 lanes, then the
+  // tail of 37 = 2 * 16 + 5), and the vector exp is as accurate as the scalar one.
+  const std::string text = R"(def f(x: "cpu f32[5, 37]"):
+  t0 = prims.amax(x, (1,))  # t0: "cpu f32[5]"
+  t1 = prims.broadcast_in_dim(t0, (5, 37), (0,))  # t1: "cpu f32[5, 37]"
+  t2 = prims.sub(x, t1)  # t2: "cpu f32[5, 37]"
+  t3 = prims.exp(t2)  # t3: "cpu f32[5, 37]"
+  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[5]"
+  return (t3, t4)
+)";
+  EXPECT_NE(generate(text).source.find("auto kr_body = [=]"), std::string::npos);
+  auto k = compile(text);
+  auto x = randn(5 * 37, 11);
+  for (size_t i = 0; i < x.size(); ++i) x[i] *= 30.0f;  // exp(x - max) down into the denormals
+  x[2 * 37 + 20] = NAN;                               // row 2: NaN everywhere, through the max
+  std::vector<float> e(5 * 37), sums(5);
+  int64_t status = 0;
+  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(e.data()), reinterpret_cast<char*>(sums.data()),
+               reinterpret_cast<char*>(&status)};
+  int64_t S[] = {5, 37}, ST[] = {37, 1};
+  k.fn(P, S, ST, nullptr);
+  for (int r = 0; r < 5; ++r) {
+    float m = -INFINITY;
+    for (int c = 0; c < 37; ++c) m = std::max(m, x[static_cast<size_t>(r * 37 + c)]);
+    double total = 0;
+    for (int c = 0; c < 37; ++c) {
+      const size_t i = static_cast<size_t>(r * 37 + c);
+      if (r == 2) {
+        EXPECT_TRUE(std::isnan(e[i]));
+        continue;
+      }
+      const double want = std::exp(static_cast<double>(x[i] - m));
+      total += want;
+      const float wf = static_cast<float>(want);
+      if (wf < 1.1754944e-38f) EXPECT_NEAR(e[i], wf, 1e-44f) << "row " << r << " col " << c;
+      else EXPECT_LE(std::fabs(e[i] - want), std::nextafter(wf, INFINITY) - wf) << "row " << r << " col " << c;
+    }
+    if (r == 2) EXPECT_TRUE(std::isnan(sums[2]));
+    else EXPECT_NEAR(sums[static_cast<size_t>(r)], total, 1e-5 * total);
+  }
+  // Index maps keep the scalar path (their indices are per lane).
+  EXPECT_EQ(generate(R"(def f(x: "cpu f32[5, 37]"):
+  t0 = prims.flip(x, (1,))  # t0: "cpu f32[5, 37]"
+  t1 = prims.sum(t0, (1,))  # t1: "cpu f32[5]"
+  return (t1,)
+)").source.find("auto kr_body"), std::string::npos);
 }
 
 TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {

@@ -67,6 +67,97 @@ extern "C" float powf(float, float) __attribute__((__simd__("notinbranch")));
 extern "C" float atan2f(float, float) __attribute__((__simd__("notinbranch")));
 )";
 
+const char* kVectorPrelude = R"(// -- explicit vectors for row loops: one body instantiated for kr_vf (16 lanes) and for float ---------
+// GCC vector types lower to whatever the target has; AVX-512 gets the instructions the
+// auto-vectorizer does not produce (vscalefps in exp, vcvtneps2bf16, a one-step bf16 widening).
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+typedef float kr_vf __attribute__((vector_size(64)));
+typedef int32_t kr_vi __attribute__((vector_size(64)));
+typedef uint16_t kr_vh __attribute__((vector_size(32)));
+enum { KR_VW = 16 };
+template <class F> static inline F kr_ld(const float* p);
+template <> inline float kr_ld<float>(const float* p) { return *p; }
+template <> inline kr_vf kr_ld<kr_vf>(const float* p) { kr_vf v; std::memcpy(&v, p, sizeof v); return v; }
+template <class F> static inline F kr_ld_bf16(const uint16_t* p);
+template <> inline float kr_ld_bf16<float>(const uint16_t* p) { return kr_bf16_to_f(*p); }
+template <> inline kr_vf kr_ld_bf16<kr_vf>(const uint16_t* p) {
+#if defined(__AVX512F__)
+  return (kr_vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16);
+#else
+  kr_vh h; std::memcpy(&h, p, sizeof h); kr_vi i = __builtin_convertvector(h, kr_vi) << 16; kr_vf f; std::memcpy(&f, &i, sizeof f); return f;
+#endif
+}
+template <class F> static inline F kr_ld_f16(const uint16_t* p);
+template <> inline float kr_ld_f16<float>(const uint16_t* p) { return kr_f16_to_f(*p); }
+template <> inline kr_vf kr_ld_f16<kr_vf>(const uint16_t* p) {
+#if defined(__AVX512F__)
+  return (kr_vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p));
+#else
+  kr_vf f; for (int l = 0; l < KR_VW; ++l) f[l] = kr_f16_to_f(p[l]); return f;
+#endif
+}
+static inline void kr_st(float* p, float v) { *p = v; }
+static inline void kr_st(float* p, kr_vf v) { std::memcpy(p, &v, sizeof v); }
+static inline void kr_st_bf16(uint16_t* p, float v) { *p = kr_f_to_bf16(v); }
+static inline void kr_st_bf16(uint16_t* p, kr_vf v) {
+#if defined(__AVX512BF16__)
+  _mm256_storeu_si256((__m256i*)p, (__m256i)_mm512_cvtneps_pbh((__m512)v));  // round to nearest even, NaN stays NaN
+#else
+  for (int l = 0; l < KR_VW; ++l) p[l] = kr_f_to_bf16(v[l]);
+#endif
+}
+static inline void kr_st_f16(uint16_t* p, float v) { *p = kr_f_to_f16(v); }
+static inline void kr_st_f16(uint16_t* p, kr_vf v) {
+#if defined(__AVX512F__)
+  _mm256_storeu_si256((__m256i*)p, _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+  for (int l = 0; l < KR_VW; ++l) p[l] = kr_f_to_f16(v[l]);
+#endif
+}
+static inline kr_vf kr_round_bf16(kr_vf v) { uint16_t h[KR_VW]; kr_st_bf16(h, v); return kr_ld_bf16<kr_vf>(h); }
+static inline kr_vf kr_round_f16(kr_vf v) { uint16_t h[KR_VW]; kr_st_f16(h, v); return kr_ld_f16<kr_vf>(h); }
+static inline float kr_sqrt(float x) { return std::sqrt(x); }
+static inline kr_vf kr_sqrt(kr_vf x) {
+#if defined(__AVX512F__)
+  return (kr_vf)_mm512_sqrt_ps((__m512)x);
+#else
+  for (int l = 0; l < KR_VW; ++l) x[l] = std::sqrt(x[l]); return x;
+#endif
+}
+static inline float kr_abs(float x) { return std::fabs(x); }
+static inline kr_vf kr_abs(kr_vf x) { kr_vi i; std::memcpy(&i, &x, sizeof i); i &= 0x7fffffff; std::memcpy(&x, &i, sizeof x); return x; }
+// exp on 16 lanes: the same reduction and polynomial as kr_exp(float); 2^n by vscalefps (exact
+// scaling into the denormals) on AVX-512, by two exponent-field factors elsewhere.
+static inline kr_vf kr_exp(kr_vf x) {
+  x = x < -104.0f ? -104.0f : x;
+  x = x > 89.0f ? 89.0f : x;
+  const kr_vf n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  kr_vf r = x - n * 0.693145751953125f;
+  r = r - n * 1.428606765330187045e-06f;
+  kr_vf p = r * (1.0f / 5040.0f) + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+#if defined(__AVX512F__)
+  return (kr_vf)_mm512_scalef_ps((__m512)p, (__m512)n);
+#else
+  const kr_vi ni = __builtin_convertvector(n, kr_vi), n1 = ni >> 1, n2 = ni - n1;
+  const kr_vi b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+  kr_vf f1, f2; std::memcpy(&f1, &b1, sizeof f1); std::memcpy(&f2, &b2, sizeof f2);
+  return p * f1 * f2;
+#endif
+}
+static inline float kr_hsum(kr_vf v) { float s = 0; for (int l = 0; l < KR_VW; ++l) s += v[l]; return s; }
+static inline float kr_hmax(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] > s ? v[l] : s; return s; }
+static inline float kr_hmin(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] < s ? v[l] : s; return s; }
+static inline int kr_hor(kr_vi v) { int s = 0; for (int l = 0; l < KR_VW; ++l) s |= v[l]; return s; }
+)";
+
 const char* kind_name(Node::Kind k) {
   switch (k) {
     case Node::Kind::Input: return "input";
@@ -152,7 +243,10 @@ class Gen {
     else if (s_.kind == Schedule::Kind::OuterReduction) outer_reduction(nest);
     else reduction(nest);
     os << pop() << nest.str() << "}\n";
-    return os.str();
+    // The vector helpers (and <immintrin.h>, which triples a kernel's compile time) only where used.
+    std::string src = os.str();
+    if (used_vectors_) src.insert(src.find("// nodes:"), kVectorPrelude);
+    return src;
   }
  private:
   const Node* input_node(int k) const {
@@ -237,9 +331,12 @@ class Gen {
   }
 
   std::string let(const std::string& type, const std::string& expr) {
-    Scope& sc = scopes_[level_of(expr)];
+    const size_t level = level_of(expr);
+    Scope& sc = scopes_[level];
     std::string v = fresh("v");
-    sc.code << sc.indent << "const " << type << " " << v << " = " << expr << ";\n";
+    // In a generic row-loop body, a float value of the loop is an F: a vector of lanes or a float.
+    const std::string& t = generic_ && type == "float" && level == lane_scope_ ? kGenericType : type;
+    sc.code << sc.indent << "const " << t << " " << v << " = " << expr << ";\n";
     sc.names.insert(v);
     return v;
   }
@@ -252,11 +349,13 @@ class Gen {
     std::string v;
     auto buf = buffers_.find(ni);
     if (buf != buffers_.end() && idx == full_idx_ && loop_ > buf->second.first_loop && buf->second.written) {
-      v = let(ctype(r_.nodes[static_cast<size_t>(ni)].dtype), buf->second.name + "[q]");
+      v = let(ctype(r_.nodes[static_cast<size_t>(ni)].dtype),
+              generic_ && lane_scope_ != kNoLanes ? "kr_ld<F>(" + buf->second.name + " + q)" : buf->second.name + "[q]");
     } else {
       v = compute(ni, idx);
       if (buf != buffers_.end() && idx == full_idx_ && loop_ == buf->second.first_loop) {
-        out() << indent() << buf->second.name << "[q] = " << v << ";\n";
+        if (generic_ && lane_scope_ != kNoLanes) out() << indent() << "kr_st(" << buf->second.name << " + q, " << v << ");\n";
+        else out() << indent() << buf->second.name << "[q] = " << v << ";\n";
         buf->second.written = true;  // only at the row's own index (not at a flipped or gathered one)
       }
     }
@@ -279,6 +378,10 @@ class Gen {
         std::string ld = "in" + std::to_string(n.input) + "[" + offset + "]";
         if (n.dtype == DType::BFloat16) ld = "kr_bf16_to_f(" + ld + ")";
         if (n.dtype == DType::Float16) ld = "kr_f16_to_f(" + ld + ")";
+        if (generic_ && level_of(offset) == lane_scope_) {  // unit stride in q (checked): a lane-wide load
+          const char* fn = n.dtype == DType::BFloat16 ? "kr_ld_bf16<F>(" : n.dtype == DType::Float16 ? "kr_ld_f16<F>(" : "kr_ld<F>(";
+          ld = std::string(fn) + "in" + std::to_string(n.input) + " + (" + offset + "))";
+        }
         return let(T, ld);
       }
       case Node::Kind::Scalar: return let(T, "(" + T + ")SC[" + std::to_string(n.input) + "]");
@@ -295,6 +398,11 @@ class Gen {
         std::string c = "(" + T + ")(" + x + ")";
         if (n.dtype == DType::BFloat16) c = "kr_round_bf16((float)(" + x + "))";
         if (n.dtype == DType::Float16) c = "kr_round_f16((float)(" + x + "))";
+        if (generic_ && T == "float" && is_floating(src.dtype) && src.dtype != DType::Float64) {  // float to float: no cast
+          c = "(" + x + ")";
+          if (n.dtype == DType::BFloat16) c = "kr_round_bf16(" + x + ")";
+          if (n.dtype == DType::Float16) c = "kr_round_f16(" + x + ")";
+        }
         (void)src;
         return let(T, c);
       }
@@ -414,6 +522,15 @@ class Gen {
     const std::string T = ctype(n.dtype);
     bool fl = is_floating(n.dtype);
     auto f1 = [&](const char* fn) { return std::string(fn) + "(" + a[0] + ")"; };
+    if (generic_ && T == "float") {  // expressions valid for a float and for a vector of floats
+      if (op == "add") return "(" + a[0] + " + " + a[1] + ")";
+      if (op == "sub") return "(" + a[0] + " - " + a[1] + ")";
+      if (op == "mul") return "(" + a[0] + " * " + a[1] + ")";
+      if (op == "sqrt") return "kr_sqrt(" + a[0] + ")";
+      if (op == "rsqrt") return "1.0f / kr_sqrt(" + a[0] + ")";
+      if (op == "reciprocal") return "1.0f / " + a[0];
+      if (op == "abs") return "kr_abs(" + a[0] + ")";
+    }
     if (op == "abs") return fl ? f1("std::fabs") : (n.dtype == DType::Bool ? a[0] : "(" + a[0] + " < 0 ? -" + a[0] + " : " + a[0] + ")");
     if (op == "neg") return "-" + a[0];
     if (op == "exp" || op == "exp2" || op == "expm1" || op == "log" || op == "log1p" || op == "log2" || op == "log10" ||
@@ -487,10 +604,15 @@ class Gen {
     std::string value;
     if (half && n.kind == Node::Kind::Convert && is_floating(r_.nodes[static_cast<size_t>(n.in[0])].dtype) &&
         r_.nodes[static_cast<size_t>(n.in[0])].dtype != DType::Float64)
-      value = "(float)" + eval(n.in[0], idx);
+      value = (generic_ ? "" : "(float)") + eval(n.in[0], idx);
     else
       value = eval(ni, idx);
     std::string p = "out" + std::to_string(out_index) + "[" + offset + "]";
+    if (generic_ && level_of(offset) == lane_scope_) {  // a lane-wide store
+      const char* fn = n.dtype == DType::BFloat16 ? "kr_st_bf16(" : n.dtype == DType::Float16 ? "kr_st_f16(" : "kr_st(";
+      out() << indent() << fn << "out" << out_index << " + (" << offset << "), " << value << ");\n";
+      return;
+    }
     if (n.dtype == DType::BFloat16) value = "kr_f_to_bf16(" + value + ")";
     else if (n.dtype == DType::Float16) value = "kr_f_to_f16(" + value + ")";
     out() << indent() << p << " = " << value << ";\n";
@@ -609,6 +731,8 @@ class Gen {
     for (int o : r_.outputs)
       if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape) full_outputs.push_back(o);
     if (s_.kind == Schedule::Kind::InnerPersistent) plan_row_buffers(max_stage, reduces, full_outputs);
+    generic_ = vector_rows(reduces, full_outputs);
+    used_vectors_ |= generic_;
 
     out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
     // Few long rows (a whole-tensor sum): threads split each row's blocks instead of taking rows.
@@ -663,6 +787,7 @@ class Gen {
         }
       }
       push("      ");
+      if (generic_) lane_scope_ = scopes_.size() - 1;
       delinearize(bind("q"), red_dims, "q");
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
@@ -671,11 +796,11 @@ class Gen {
         if (n.op == "var") {
           std::string m = eval(n.in[1], kept_idx);
           std::string AT = acc_type(n);  // two passes: the deviations are centered on the row's mean
-          std::string d = let(AT, "(" + AT + ")" + x + " - (" + AT + ")" + m);
+          std::string d = generic_ ? let(AT, x + " - " + m) : let(AT, "(" + AT + ")" + x + " - (" + AT + ")" + m);
           out() << indent() << acc << " += " << d << " * " << d << ";\n";
         } else if (n.op == "amax" || n.op == "amin") {
           out() << indent() << acc << " = " << x << (n.op == "amax" ? " > " : " < ") << acc << " ? " << x << " : " << acc << ";\n";
-          if (is_floating(n.dtype)) out() << indent() << "nan" << ri << " |= (int)(" << x << " != " << x << ");\n";
+          if (is_floating(n.dtype)) out() << indent() << "nan" << ri << " |= " << (generic_ ? "(" : "(int)(") << x << " != " << x << ");\n";
         } else if (n.op == "prod") {
           out() << indent() << acc << " *= " << x << ";\n";
         } else {
@@ -683,6 +808,7 @@ class Gen {
         }
       }
       std::string body = pop();
+      lane_scope_ = kNoLanes;
       // Blocks of the row: sums within a block across SIMD lanes in the accumulator's type, the
       // blocks' sums in double, so a long row (a whole-tensor sum) keeps its precision.
       std::string resets, totals, split_clauses;
@@ -700,8 +826,10 @@ class Gen {
       }
       std::ostringstream loop;
       loop << indent() << "for (int64_t qb = 0; qb < I; qb += 4096) {\n" << indent() << "  const int64_t qe = qb + 4096 < I ? qb + 4096 : I;\n"
-           << resets << indent() << "  #pragma omp simd" << clauses << "\n" << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n" << body
-           << indent() << "  }\n" << totals << indent() << "}\n";
+           << resets;
+      if (generic_) loop << generic_block(here, body, indent() + "  ");
+      else loop << indent() << "  #pragma omp simd" << clauses << "\n" << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n" << body << indent() << "  }\n";
+      loop << totals << indent() << "}\n";
       if (persistent)  // the same loop twice: a parallel region per row would cost more than a short row
         out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for schedule(static)" << split_clauses << "\n"
               << loop.str() << indent() << "} else {\n" << loop.str() << indent() << "}\n";
@@ -728,13 +856,24 @@ class Gen {
         store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
     if (!full_outputs.empty()) {
       push("      ");
+      if (generic_) lane_scope_ = scopes_.size() - 1;
       delinearize(bind("q"), red_dims, "q");
       for (size_t o = 0; o < r_.outputs.size(); ++o)
         if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) != full_outputs.end())
           store(static_cast<int>(o), "o * I + q", full_idx);
       std::string body = pop();
+      lane_scope_ = kNoLanes;
       std::string loop = indent() + "for (int64_t q = 0; q < I; ++q) {\n" + body + indent() + "}\n";
-      if (persistent)
+      if (generic_) {
+        const std::string& in = indent();
+        out() << in << "auto kr_out = [=](auto kr_tag, const int64_t q) {\n" << in << "  using F = decltype(kr_tag);\n" << body << in << "};\n"
+              << in << "if (split) {\n" << in << "  #pragma omp parallel for schedule(static)\n"
+              << in << "  for (int64_t qv = 0; qv < I / KR_VW; ++qv) kr_out(kr_vf{}, qv * KR_VW);\n"
+              << in << "  for (int64_t q = I / KR_VW * KR_VW; q < I; ++q) kr_out(0.0f, q);\n"
+              << in << "} else {\n" << in << "  int64_t q = 0;\n"
+              << in << "  for (; q + KR_VW <= I; q += KR_VW) kr_out(kr_vf{}, q);\n"
+              << in << "  for (; q < I; ++q) kr_out(0.0f, q);\n" << in << "}\n";
+      } else if (persistent)
         out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for simd schedule(static)\n" << loop << indent()
               << "} else {\n" << indent() << "#pragma omp simd\n" << loop << indent() << "}\n";
       else
@@ -743,6 +882,85 @@ class Gen {
     os << pop() << "  }\n";
     os << "  }\n";
     if (!buffers_.empty()) os << "  std::free(kr_rows);\n";
+    generic_ = false;
+  }
+
+  // A row loop as a generic body: the reductions' accumulators are parameters (a vector and a
+  // scalar set, combined after), everything else is captured by value (by reference, GCC would
+  // reload captured pointers after every store).
+  std::string generic_block(const std::vector<int>& here, const std::string& body, const std::string& in) {
+    std::ostringstream b;
+    std::string params, vargs, sargs, combine;
+    b << in << "{\n";
+    for (int ri : here) {
+      const Node& n = r_.nodes[static_cast<size_t>(ri)];
+      std::string id = std::to_string(ri), init = n.op == "amax" ? "-INFINITY" : n.op == "amin" ? "INFINITY" : "0";
+      b << in << "  kr_vf acc" << id << "_v = kr_vf{} + (float)(" << init << ");\n";
+      params += "auto& acc" + id + ", ";
+      vargs += "acc" + id + "_v, ";
+      sargs += "acc" + id + ", ";
+      if (n.op == "amax" || n.op == "amin") {
+        const char* cmp = n.op == "amax" ? " > " : " < ";
+        combine += in + "  { const float h = " + (n.op == "amax" ? "kr_hmax" : "kr_hmin") + "(acc" + id + "_v); acc" + id + " = h" + cmp + "acc" + id +
+                   " ? h : acc" + id + "; }\n";
+        b << in << "  kr_vi nan" << id << "_v = {};\n";
+        params += "auto& nan" + id + ", ";
+        vargs += "nan" + id + "_v, ";
+        sargs += "nan" + id + ", ";
+        combine += in + "  nan" + id + " |= kr_hor(nan" + id + "_v);\n";
+      } else {
+        combine += in + "  acc" + id + " += kr_hsum(acc" + id + "_v);\n";
+      }
+    }
+    b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n" << in << "    using F = decltype(kr_tag);\n" << body << in << "  };\n";
+    b << in << "  int64_t q = qb;\n";
+    b << in << "  for (; q + KR_VW <= qe; q += KR_VW) kr_body(" << vargs << "kr_vf{}, q);\n";
+    b << in << "  for (; q < qe; ++q) kr_body(" << sargs << "0.0f, q);\n";
+    b << combine << in << "}\n";
+    return b.str();
+  }
+
+  // Whether the row loops can be generic bodies: one reduced dim, read at unit stride by every
+  // input that varies along it (the contiguous variant), and every value that varies along it a
+  // float made by a few elementwise ops (index maps, comparisons and integers keep the scalar path,
+  // their index values being per lane).
+  bool vector_rows(const std::vector<int>& reduces, const std::vector<int>& full_outputs) const {
+    if (s_.kind != Schedule::Kind::InnerPersistent || s_.reduced.size() != 1) return false;
+    auto float_like = [](DType t) { return t == DType::Float32 || t == DType::BFloat16 || t == DType::Float16; };
+    static const std::set<std::string> ops = {"add", "sub", "mul", "div", "neg", "exp", "sqrt", "rsqrt", "reciprocal", "abs"};
+    std::set<int> seen;
+    std::function<bool(int)> lanes = [&](int ni) -> bool {  // ni is read with q as its last index
+      if (!seen.insert(ni).second) return true;
+      const Node& n = r_.nodes[static_cast<size_t>(ni)];
+      switch (n.kind) {
+        case Node::Kind::Reduce:
+        case Node::Kind::Literal:
+        case Node::Kind::Scalar: return true;
+        case Node::Kind::Input: return float_like(n.dtype) && (contig_ >> n.input & 1);
+        case Node::Kind::Elementwise:
+          if (!ops.count(n.op) || !float_like(n.dtype)) return false;
+          for (int i : n.in)
+            if (!lanes(i)) return false;
+          return true;
+        case Node::Kind::Convert:
+          return float_like(n.dtype) && float_like(r_.nodes[static_cast<size_t>(n.in[0])].dtype) && lanes(n.in[0]);
+        case Node::Kind::Broadcast: {
+          const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
+          const int64_t last = static_cast<int64_t>(n.dims.size()) - 1;
+          for (size_t i = 0; i < src.dims.size(); ++i)
+            if (n.ints[i] == last && !is_one(src.dims[i])) return i + 1 == src.dims.size() && lanes(n.in[0]);
+          return true;  // constant along q: a row value
+        }
+        default: return false;
+      }
+    };
+    for (int ri : reduces) {
+      const Node& n = r_.nodes[static_cast<size_t>(ri)];
+      if (n.op == "prod" || !float_like(r_.nodes[static_cast<size_t>(n.in[0])].dtype) || !lanes(n.in[0])) return false;
+    }
+    for (int o : full_outputs)
+      if (!float_like(r_.nodes[static_cast<size_t>(o)].dtype) || !lanes(o)) return false;
+    return true;
   }
 
   // The index of a reduced-shape output (the kept dims, with size-1 dims in other places when the
@@ -973,6 +1191,13 @@ class Gen {
     bool written = false;  // whether that loop wrote it (at the row's index)
   };
   std::map<int, RowBuffer> buffers_;
+  // Explicit vectors: whether this kernel's row loops are generic bodies (instantiated for kr_vf
+  // lanes and for a float tail), and which scope is the body being generated (kNoLanes: none).
+  static constexpr size_t kNoLanes = ~size_t{0};
+  inline static const std::string kGenericType = "F";
+  bool generic_ = false;
+  bool used_vectors_ = false;
+  size_t lane_scope_ = kNoLanes;
   std::vector<std::string> full_idx_;
   int loop_ = 0;
 };
