@@ -889,32 +889,43 @@ class Gen {
   // scalar set, combined after), everything else is captured by value (by reference, GCC would
   // reload captured pointers after every store).
   std::string generic_block(const std::vector<int>& here, const std::string& body, const std::string& in) {
+    // Four sets of vector accumulators in turn: one set would chain every add on the previous one.
+    constexpr int kChains = 4;
     std::ostringstream b;
-    std::string params, vargs, sargs, combine;
+    std::string params, sargs, combine;
+    std::vector<std::string> vargs(kChains);
     b << in << "{\n";
     for (int ri : here) {
       const Node& n = r_.nodes[static_cast<size_t>(ri)];
       std::string id = std::to_string(ri), init = n.op == "amax" ? "-INFINITY" : n.op == "amin" ? "INFINITY" : "0";
-      b << in << "  kr_vf acc" << id << "_v = kr_vf{} + (float)(" << init << ");\n";
+      const bool minmax = n.op == "amax" || n.op == "amin";
       params += "auto& acc" + id + ", ";
-      vargs += "acc" + id + "_v, ";
       sargs += "acc" + id + ", ";
-      if (n.op == "amax" || n.op == "amin") {
-        const char* cmp = n.op == "amax" ? " > " : " < ";
-        combine += in + "  { const float h = " + (n.op == "amax" ? "kr_hmax" : "kr_hmin") + "(acc" + id + "_v); acc" + id + " = h" + cmp + "acc" + id +
-                   " ? h : acc" + id + "; }\n";
-        b << in << "  kr_vi nan" << id << "_v = {};\n";
+      if (minmax) {
         params += "auto& nan" + id + ", ";
-        vargs += "nan" + id + "_v, ";
         sargs += "nan" + id + ", ";
-        combine += in + "  nan" + id + " |= kr_hor(nan" + id + "_v);\n";
-      } else {
-        combine += in + "  acc" + id + " += kr_hsum(acc" + id + "_v);\n";
+      }
+      for (int c = 0; c < kChains; ++c) {
+        std::string v = "acc" + id + "_v" + std::to_string(c), f = "nan" + id + "_v" + std::to_string(c);
+        b << in << "  kr_vf " << v << " = kr_vf{} + (float)(" << init << ");\n";
+        vargs[static_cast<size_t>(c)] += v + ", ";
+        if (minmax) {
+          b << in << "  kr_vi " << f << " = {};\n";
+          vargs[static_cast<size_t>(c)] += f + ", ";
+          const char* cmp = n.op == "amax" ? " > " : " < ";
+          combine += in + "  { const float h = " + (n.op == "amax" ? "kr_hmax" : "kr_hmin") + "(" + v + "); acc" + id + " = h" + cmp + "acc" + id +
+                     " ? h : acc" + id + "; nan" + id + " |= kr_hor(" + f + "); }\n";
+        } else {
+          combine += in + "  acc" + id + " += kr_hsum(" + v + ");\n";
+        }
       }
     }
     b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n" << in << "    using F = decltype(kr_tag);\n" << body << in << "  };\n";
     b << in << "  int64_t q = qb;\n";
-    b << in << "  for (; q + KR_VW <= qe; q += KR_VW) kr_body(" << vargs << "kr_vf{}, q);\n";
+    b << in << "  for (; q + " << kChains << " * KR_VW <= qe; q += " << kChains << " * KR_VW) {\n";
+    for (int c = 0; c < kChains; ++c) b << in << "    kr_body(" << vargs[static_cast<size_t>(c)] << "kr_vf{}, q + " << c << " * KR_VW);\n";
+    b << in << "  }\n";
+    b << in << "  for (; q + KR_VW <= qe; q += KR_VW) kr_body(" << vargs[0] << "kr_vf{}, q);\n";
     b << in << "  for (; q < qe; ++q) kr_body(" << sargs << "0.0f, q);\n";
     b << combine << in << "}\n";
     return b.str();
