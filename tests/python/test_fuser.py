@@ -245,3 +245,29 @@ def test_gathering_from_an_empty_dim_raises():
         fn(x, i)
     with pytest.raises(RuntimeError, match="out of range"):
         keraunos.jit(fn)(x, i)
+
+
+_ROW_FNS = {
+    "softmax": lambda x, w, b: torch.softmax(x, -1),
+    "log_softmax": lambda x, w, b: torch.log_softmax(x, -1),
+    "layer_norm": lambda x, w, b: torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b),
+    "rms_norm": lambda x, w, b: torch.nn.functional.rms_norm(x, (x.shape[-1],), w, 1e-6),
+    "var_mean": lambda x, w, b: torch.var_mean(x, -1),
+}
+
+
+@pytest.mark.parametrize("name", list(_ROW_FNS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_row_kernels_on_vector_lanes_and_tails(name, dtype):
+    # Rows of 16-lane vectors plus a tail (101 = 6 * 16 + 5), one row with a NaN: the explicit-vector
+    # row loops in every floating storage type against eager.
+    fn = _ROW_FNS[name]
+    x = (torch.randn(19, 101) * 4).to(dtype)
+    x[3, 50] = float("nan")
+    w = torch.randn(101).to(dtype)
+    b = torch.randn(101).to(dtype)
+    tol = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.bfloat16: dict(rtol=1.6e-2, atol=2e-2),
+           torch.float16: dict(rtol=1e-3, atol=2e-3)}[dtype]
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x, w, b), fn(x, w, b), equal_nan=True, **tol)
+    assert keraunos.placement(f).counts() == {"fuser": 1}, keraunos.placement(f)
