@@ -67,6 +67,19 @@ Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) 
   return {g.region, g.schedule, reinterpret_cast<KernelFn>(mod.symbol)};
 }
 
+// Runs a compiled kernel on buffers (inputs, then outputs) with the region's sizes and the given
+// input strides; the status word goes after the outputs. Returns the status.
+int64_t run(const Compiled& k, std::vector<void*> buffers, std::vector<int64_t> strides) {
+  int64_t status = 0;
+  std::vector<char*> P;
+  for (void* b : buffers) P.push_back(static_cast<char*>(b));
+  P.push_back(reinterpret_cast<char*>(&status));
+  std::vector<int64_t> S;
+  for (const Dim& d : k.region.sizes) S.push_back(d.size);
+  k.fn(P.data(), S.data(), strides.data(), nullptr);
+  return status;
+}
+
 std::vector<float> randn(size_t n, unsigned seed) {
   std::mt19937 g(seed);
   std::normal_distribution<float> d;
@@ -86,12 +99,7 @@ TEST(FuserCodegen, PointwiseWithBroadcast) {
   EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::Pointwise);
   auto x = randn(32, 1), b = randn(8, 2);
   std::vector<float> out(32);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(b.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
-  std::vector<int64_t> S;
-  for (const Dim& d : k.region.sizes) S.push_back(d.size);
-  int64_t ST[] = {8, 1, 1};
-  k.fn(P, S.data(), ST, nullptr);
+  run(k, {x.data(), b.data(), out.data()}, {8, 1, 1});
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[i * 8 + j], std::exp((x[i * 8 + j] + b[j]) * 2.0f), 1e-5f * std::exp((x[i * 8 + j] + b[j]) * 2.0f));
 }
@@ -104,12 +112,7 @@ TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
 )", 0);
   auto base = randn(15, 3);  // storage of a [5, 3] tensor
   std::vector<float> out(15);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(base.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
-  std::vector<int64_t> S;
-  for (const Dim& d : k.region.sizes) S.push_back(d.size);
-  int64_t ST[] = {1, 3};
-  k.fn(P, S.data(), ST, nullptr);
+  run(k, {base.data(), out.data()}, {1, 3});
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 5; ++j) EXPECT_EQ(out[i * 5 + j], -base[j * 3 + i]);
 }
@@ -130,12 +133,7 @@ TEST(FuserCodegen, SoftmaxIsInnerPersistent) {
   auto x = randn(6 * 33, 4);
   x[5] = NAN;  // a NaN in row 0 propagates through amax
   std::vector<float> out(6 * 33), mx(6);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(&status)};
-  std::vector<int64_t> S;
-  for (const Dim& d : k.region.sizes) S.push_back(d.size);
-  int64_t ST[] = {33, 1};
-  k.fn(P, S.data(), ST, nullptr);
+  run(k, {x.data(), out.data(), mx.data()}, {33, 1});
   EXPECT_TRUE(std::isnan(mx[0]));
   for (int r = 1; r < 6; ++r) {
     float m = -INFINITY, s = 0;
@@ -153,12 +151,7 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
 )");
   auto x = randn(70, 5);
   std::vector<float> var(7), mean(7);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data()), reinterpret_cast<char*>(&status)};
-  std::vector<int64_t> S;
-  for (const Dim& d : k.region.sizes) S.push_back(d.size);
-  int64_t ST[] = {10, 1};
-  k.fn(P, S.data(), ST, nullptr);
+  run(k, {x.data(), var.data(), mean.data()}, {10, 1});
   for (int r = 0; r < 7; ++r) {
     double m = 0, v = 0;
     for (int c = 0; c < 10; ++c) m += x[r * 10 + c];
@@ -174,12 +167,7 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   EXPECT_EQ(k2.schedule.kind, fuser::Schedule::Kind::OuterReduction);
   auto y = randn(36, 6);
   std::vector<float> col(4);
-  int64_t status2 = 0;  // the kernel's status word, after the outputs
-  char* P2[] = {reinterpret_cast<char*>(y.data()), reinterpret_cast<char*>(col.data()), reinterpret_cast<char*>(&status2)};
-  std::vector<int64_t> S2;
-  for (const Dim& d : k2.region.sizes) S2.push_back(d.size);
-  int64_t ST2[] = {4, 1};
-  k2.fn(P2, S2.data(), ST2, nullptr);
+  run(k2, {y.data(), col.data()}, {4, 1});
   for (int c = 0; c < 4; ++c) {
     float s = 0;
     for (int r = 0; r < 9; ++r) s += y[r * 4 + c];
@@ -204,10 +192,7 @@ TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
   const int64_t n = static_cast<int64_t>(x.size());
   auto k = compile(str("def f(x: \"cpu f32[", n, "]\"):\n  t0 = prims.exp(x)  # t0: \"cpu f32[", n, "]\"\n  return (t0,)\n"));
   std::vector<float> out(x.size());
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
-  int64_t S[] = {n}, ST[] = {1};
-  k.fn(P, S, ST, nullptr);
+  run(k, {x.data(), out.data()}, {1});
   for (size_t i = 0; i < x.size(); ++i) {
     double want = std::exp(static_cast<double>(x[i]));
     float wf = static_cast<float>(want);
@@ -285,11 +270,7 @@ TEST(FuserCodegen, RowLoopsRunOnVectorLanesWithAScalarTail) {
   for (size_t i = 0; i < x.size(); ++i) x[i] *= 30.0f;  // exp(x - max) down into the denormals
   x[2 * 37 + 20] = NAN;                               // row 2: NaN everywhere, through the max
   std::vector<float> e(5 * 37), sums(5);
-  int64_t status = 0;
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(e.data()), reinterpret_cast<char*>(sums.data()),
-               reinterpret_cast<char*>(&status)};
-  int64_t S[] = {5, 37}, ST[] = {37, 1};
-  k.fn(P, S, ST, nullptr);
+  run(k, {x.data(), e.data(), sums.data()}, {37, 1});
   for (int r = 0; r < 5; ++r) {
     float m = -INFINITY;
     for (int c = 0; c < 37; ++c) m = std::max(m, x[static_cast<size_t>(r * 37 + c)]);
@@ -326,10 +307,7 @@ TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {
 )");
   std::vector<int64_t> x(15), mx(3), mn(3);
   for (int i = 0; i < 15; ++i) x[static_cast<size_t>(i)] = (int64_t{1} << 40) + (i * 7919) % 13 - 6;
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(mn.data()), reinterpret_cast<char*>(&status)};
-  int64_t S[] = {3, 5}, ST[] = {5, 1};
-  k.fn(P, S, ST, nullptr);
+  run(k, {x.data(), mx.data(), mn.data()}, {5, 1});
   for (int r = 0; r < 3; ++r) {
     EXPECT_EQ(mx[static_cast<size_t>(r)], *std::max_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
     EXPECT_EQ(mn[static_cast<size_t>(r)], *std::min_element(x.begin() + r * 5, x.begin() + r * 5 + 5));
@@ -349,11 +327,7 @@ TEST(FuserCodegen, OuterVarMeanIsOneWelfordSweep) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = 1e4f + static_cast<float>(i % 5) + 0.01f * x[i];
   x[17 * 5 + 3] = NAN;  // column 3: NaN through all three
   std::vector<float> var(5), mean(5), mx(5);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(var.data()), reinterpret_cast<char*>(mean.data()),
-               reinterpret_cast<char*>(mx.data()), reinterpret_cast<char*>(&status)};
-  int64_t S[] = {9001, 5}, ST[] = {5, 1};
-  k.fn(P, S, ST, nullptr);
+  run(k, {x.data(), var.data(), mean.data(), mx.data()}, {5, 1});
   for (int c = 0; c < 5; ++c) {
     if (c == 3) {
       EXPECT_TRUE(std::isnan(var[3]) && std::isnan(mean[3]) && std::isnan(mx[3]));
@@ -378,12 +352,7 @@ TEST(FuserCodegen, MixedReducedAndKeptDimsUseTheGeneralReduction) {
   EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::Reduction);
   auto x = randn(60, 8);
   std::vector<float> out(4);
-  int64_t status = 0;  // the kernel's status word, after the outputs
-  char* P[] = {reinterpret_cast<char*>(x.data()), reinterpret_cast<char*>(out.data()), reinterpret_cast<char*>(&status)};
-  std::vector<int64_t> S;
-  for (const Dim& d : k.region.sizes) S.push_back(d.size);
-  int64_t ST[] = {20, 5, 1};
-  k.fn(P, S.data(), ST, nullptr);
+  run(k, {x.data(), out.data()}, {20, 5, 1});
   for (int j = 0; j < 4; ++j) {
     float want = 0;
     for (int i = 0; i < 3; ++i)

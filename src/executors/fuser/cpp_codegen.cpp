@@ -775,7 +775,7 @@ class Gen {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string acc = bind("acc" + std::to_string(ri));
         std::string AT = acc_type(n);
-        std::string init = n.op == "prod" ? "1" : n.op == "amax" ? lowest(AT) : n.op == "amin" ? highest(AT) : "0";
+        std::string init = identity(n, AT);
         out() << indent() << AT << " " << acc << " = " << init << ";\n";
         if (sum_like(n)) out() << indent() << "double " << bind("tot" + std::to_string(ri)) << " = " << init << ";\n";
         const char* red = n.op == "prod" ? "*" : n.op == "amax" ? "max" : n.op == "amin" ? "min" : "+";
@@ -838,10 +838,7 @@ class Gen {
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string acc = (sum_like(n) ? "tot" : "acc") + std::to_string(ri);
-        std::string val = acc;
-        // An empty reduction has no mean or variance (NaN, as torch gives).
-        if (n.op == "mean") val = "(I == 0 ? (double)NAN : " + acc + " / (double)I)";
-        if (n.op == "var") val = "(I == 0 ? (double)NAN : " + acc + " / (double)(" + dof(n) + "))";
+        std::string val = finished(n, acc);
         if ((n.op == "amax" || n.op == "amin") && is_floating(n.dtype)) val = "(nan" + std::to_string(ri) + " ? NAN : " + acc + ")";
         std::string T = ctype(n.dtype);
         std::string v = bind("red" + std::to_string(ri));
@@ -1040,7 +1037,7 @@ class Gen {
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string AT = outer_acc_type(n), id = std::to_string(ri);
-        std::string init = n.op == "prod" ? "1" : n.op == "amax" ? lowest(AT) : n.op == "amin" ? highest(AT) : "0";
+        std::string init = identity(n, AT);
         out() << indent() << AT << "* __restrict a" << id << " = part" << id << " + (int64_t)t * O;\n";
         out() << indent() << "for (int64_t o = 0; o < O; ++o) a" << id << "[o] = " << init << ";\n";
         bind("a" + id);
@@ -1139,9 +1136,7 @@ class Gen {
           out() << in3 << "  acc += p;\n";
         }
         out() << in3 << "}\n";
-        std::string val = "acc";
-        if (n.op == "mean") val = "(I == 0 ? (double)NAN : acc / (double)I)";
-        if (n.op == "var") val = "(I == 0 ? (double)NAN : acc / (double)(" + dof(n) + "))";
+        std::string val = finished(n, "acc");
         out() << in3 << "red" << id << "[o] = (" << RT << ")" << val << ";\n" << in2 << "}\n";
       }
       out() << indent() << "}\n";
@@ -1166,6 +1161,17 @@ class Gen {
   static std::string outer_acc_type(const Node& n) {
     if (is_floating(n.dtype) && n.op != "amax" && n.op != "amin") return "double";
     return acc_type(n);
+  }
+  // A reduction's starting value, in accumulator type AT.
+  static std::string identity(const Node& n, const std::string& AT) {
+    return n.op == "prod" ? "1" : n.op == "amax" ? lowest(AT) : n.op == "amin" ? highest(AT) : "0";
+  }
+  // A reduction's value from its accumulated `acc` over I elements; an empty reduction has no mean
+  // or variance (NaN, as torch gives).
+  static std::string finished(const Node& n, const std::string& acc) {
+    if (n.op == "mean") return "(I == 0 ? (double)NAN : " + acc + " / (double)I)";
+    if (n.op == "var") return "(I == 0 ? (double)NAN : " + acc + " / (double)(" + dof(n) + "))";
+    return acc;
   }
   // The divisor of a variance: torch's max(0, N - correction).
   static std::string dof(const Node& n) {
