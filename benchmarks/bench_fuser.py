@@ -24,6 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import keraunos  # noqa: E402
 
 
+ONLY = ""
+
+
 def chain20(x):
     for i in range(5):
         x = x * 1.01
@@ -57,6 +60,8 @@ def interleaved_ms(fns, reps):
 
 
 def run(name, fn, args, bytes_moved, reps, results):
+    if ONLY not in name:
+        return
     with torch.no_grad():
         want = fn(*args)
         k = keraunos.jit(fn)
@@ -88,7 +93,10 @@ def run(name, fn, args, bytes_moved, reps, results):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions")
+    p.add_argument("--only", default="", help="run only the cases whose name contains this text")
     a = p.parse_args()
+    global ONLY
+    ONLY = a.only
     torch.manual_seed(0)
     n = (1 << 22) if a.quick else (1 << 24)
     rows, cols = (2048, 4096) if a.quick else (8192, 4096)

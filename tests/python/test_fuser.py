@@ -271,3 +271,25 @@ def test_row_kernels_on_vector_lanes_and_tails(name, dtype):
     f = keraunos.jit(fn)
     torch.testing.assert_close(f(x, w, b), fn(x, w, b), equal_nan=True, **tol)
     assert keraunos.placement(f).counts() == {"fuser": 1}, keraunos.placement(f)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "cross_entropy", "softmax_and_max"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_row_max_without_a_nan_flag_still_gives_nan(name, dtype):
+    # The row max of softmax-like kernels keeps no NaN flag (the row sum carries a NaN to every
+    # output); rows of NaN, NaN among infinities, and -inf entries must still match eager.
+    fns = {"softmax": lambda x, y: torch.softmax(x, -1),
+           "log_softmax": lambda x, y: torch.log_softmax(x, -1),
+           "cross_entropy": lambda x, y: torch.nn.functional.cross_entropy(x, y, reduction="none"),
+           "softmax_and_max": lambda x, y: (torch.softmax(x, -1), x.amax(-1))}
+    fn = fns[name]
+    x = (torch.randn(9, 131) * 3).to(dtype)
+    x[0] = float("nan")
+    x[1, 5], x[1, 6] = float("nan"), float("inf")
+    x[2, 100] = float("nan")
+    x[3, :64] = float("-inf")
+    x[4, 130] = float("nan")  # in the scalar tail
+    y = torch.randint(0, 131, (9,))
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1.6e-2, atol=2e-2)
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x, y), fn(x, y), equal_nan=True, **tol)

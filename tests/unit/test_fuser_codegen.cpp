@@ -183,9 +183,28 @@ size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
+// Checks exp's results against libm's in double: within an ulp, exact at the specials.
+void expect_exp_within_an_ulp(const std::vector<float>& x, const std::vector<float>& out, const char* where) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    double want = std::exp(static_cast<double>(x[i]));
+    float wf = static_cast<float>(want);
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(out[i])) << where;
+    } else if (std::isinf(wf)) {
+      EXPECT_EQ(out[i], wf) << where << ": exp(" << x[i] << ")";
+    } else if (wf < 1.1754944e-38f) {  // denormal or zero: absolute error
+      EXPECT_NEAR(out[i], wf, 1e-44f) << where << ": exp(" << x[i] << ")";
+    } else {
+      double ulp = std::nextafter(wf, INFINITY) - wf;
+      EXPECT_LE(std::fabs(out[i] - want), ulp) << where << ": exp(" << x[i] << ") = " << out[i] << ", want " << want;
+    }
+  }
+}
+
 TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
-  // The inlined float exp against libm's in double: every float in [-110, 90] at a stride, the
-  // overflow and underflow edges, and the special values.
+  // The inlined float exp, in a pointwise kernel (the scalar function under `omp simd`) and in a
+  // row loop (the explicit-vector function, and its scalar tail): every float in [-110, 90] at a
+  // stride, the overflow and underflow edges, and the special values.
   std::vector<float> x;
   for (float v = -110.0f; v < 90.0f; v += 0.0137f) x.push_back(v);
   for (float v : {0.0f, -0.0f, 88.72f, 88.73f, -87.3f, -103.9f, -104.5f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f}) x.push_back(v);
@@ -193,20 +212,61 @@ TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
   auto k = compile(str("def f(x: \"cpu f32[", n, "]\"):\n  t0 = prims.exp(x)  # t0: \"cpu f32[", n, "]\"\n  return (t0,)\n"));
   std::vector<float> out(x.size());
   run(k, {x.data(), out.data()}, {1});
-  for (size_t i = 0; i < x.size(); ++i) {
-    double want = std::exp(static_cast<double>(x[i]));
-    float wf = static_cast<float>(want);
-    if (std::isnan(x[i])) {
-      EXPECT_TRUE(std::isnan(out[i]));
-    } else if (std::isinf(wf)) {
-      EXPECT_EQ(out[i], wf) << "exp(" << x[i] << ")";
-    } else if (wf < 1.1754944e-38f) {  // denormal or zero: absolute error
-      EXPECT_NEAR(out[i], wf, 1e-44f) << "exp(" << x[i] << ")";
-    } else {
-      double ulp = std::nextafter(wf, INFINITY) - wf;
-      EXPECT_LE(std::fabs(out[i] - want), ulp) << "exp(" << x[i] << ") = " << out[i] << ", want " << want;
-    }
-  }
+  expect_exp_within_an_ulp(x, out, "pointwise");
+
+  const std::string row_text = str("def f(x: \"cpu f32[1, ", n, "]\"):\n  t0 = prims.exp(x)  # t0: \"cpu f32[1, ", n, "]\"\n",
+                                   "  t1 = prims.sum(t0, (1,))  # t1: \"cpu f32[1]\"\n  return (t0, t1)\n");
+  auto row = compile(row_text);
+  ASSERT_EQ(row.schedule.kind, fuser::Schedule::Kind::InnerPersistent);
+  ASSERT_NE(source_of(row_text).find("kr_vf"), std::string::npos);
+  std::vector<float> rout(x.size()), total(1);
+  run(row, {x.data(), rout.data(), total.data()}, {n, 1});
+  expect_exp_within_an_ulp(x, rout, "row loop");
+}
+
+TEST(FuserCodegen, RowMaxKeepsANanFlagOnlyWhenASumCannotCarryTheNan) {
+  // softmax's max only shifts what a row sum adds up: a NaN in the row reaches every output through
+  // the sum, so the max needs no flag. With the max itself an output the flag stays.
+  const std::string body = R"(  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
+  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
+  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
+  t3 = prims.exp(t2)  # t3: "cpu f32[6, 33]"
+  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
+  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
+  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
+)";
+  const std::string head = "def f(x: \"cpu f32[6, 33]\"):\n";
+  std::string alone = source_of(head + body + "  return (t6,)\n");
+  EXPECT_EQ(alone.find("? NAN :"), std::string::npos) << alone;
+  EXPECT_NE(source_of(head + body + "  return (t6, t0)\n").find("? NAN :"), std::string::npos);
+  // The second loop over a row (the exponentials, from L1) prefetches the next row's input.
+  EXPECT_NE(alone.find("kr_pf<F>(in0 + "), std::string::npos) << alone;
+  EXPECT_EQ(source_of(head + "  t0 = prims.sum(x, (1,))  # t0: \"cpu f32[6]\"\n  return (t0,)\n").find("kr_pf<F>(in0 + "),
+            std::string::npos);
+  // A where between the row values and the sum can drop a NaN: the flag stays.
+  std::string masked = source_of(head + R"(  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
+  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
+  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
+  t7 = prims.gt(x, 0.0)  # t7: "cpu b8[6, 33]"
+  t8 = prims.where(t7, t2, 0.0)  # t8: "cpu f32[6, 33]"
+  t3 = prims.exp(t8)  # t3: "cpu f32[6, 33]"
+  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
+  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
+  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
+  return (t6,)
+)");
+  EXPECT_NE(masked.find("? NAN :"), std::string::npos) << masked;
+  // Without the flag the NaN still comes out: a whole row of NaN, and a NaN among infinities.
+  auto k = compile(head + body + "  return (t6,)\n");
+  auto x = randn(6 * 33, 5);
+  for (int c = 0; c < 33; ++c) x[c] = NAN;
+  x[33 + 3] = NAN;
+  x[33 + 4] = INFINITY;
+  x[66 + 7] = -INFINITY;
+  std::vector<float> out(6 * 33);
+  run(k, {x.data(), out.data()}, {33, 1});
+  for (int c = 0; c < 66; ++c) EXPECT_TRUE(std::isnan(out[c])) << c;
+  for (int c = 66; c < 6 * 33; ++c) EXPECT_FALSE(std::isnan(out[c])) << c;
 }
 
 TEST(FuserCodegen, RowInvariantWorkLeavesTheInnerLoop) {

@@ -33,8 +33,8 @@ static inline float kr_f16_to_f(uint16_t v) { _Float16 h; std::memcpy(&h, &v, 2)
 static inline uint16_t kr_f_to_f16(float f) { _Float16 h = (_Float16)f; uint16_t v; std::memcpy(&v, &h, 2); return v; }
 static inline float kr_round_f16(float f) { return (float)(_Float16)f; }
 // exp for float, inlined so that it vectorizes without a call: 2^n * exp(r) with n = round(x / ln 2),
-// r = x - n ln 2 (ln 2 in two parts), |r| <= ln 2 / 2, exp(r) by its degree-7 Taylor polynomial
-// (error below one ulp); 2^n is applied as two factors so results down to the denormals come out.
+// r = x - n ln 2 (ln 2 in two parts), |r| <= ln 2 / 2, exp(r) by 1 + r + r^2 q(r) with q of degree 4
+// fitted for least maximum relative error (3.1e-9, below half an ulp); 2^n is applied as two factors so results down to the denormals come out.
 static inline float kr_exp(float x) {
   x = x < -104.0f ? -104.0f : x;  // exp(-104) is below the smallest denormal (NaN passes through)
   x = x > 89.0f ? 89.0f : x;      // exp(89) overflows to inf
@@ -42,12 +42,11 @@ static inline float kr_exp(float x) {
   const float n = t - 12582912.0f;
   float r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
+  float p = 0.001381461275741458f;
+  p = p * r + 0.008368710055947304f;
+  p = p * r + 0.04166838899254799f;
+  p = p * r + 0.1666652113199234f;
+  p = p * r + 0.4999999403953552f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   uint32_t tb; std::memcpy(&tb, &t, 4);
@@ -131,16 +130,19 @@ static inline kr_vf kr_abs(kr_vf x) { kr_vi i; std::memcpy(&i, &x, sizeof i); i 
 // exp on 16 lanes: the same reduction and polynomial as kr_exp(float); 2^n by vscalefps (exact
 // scaling into the denormals) on AVX-512, by two exponent-field factors elsewhere.
 static inline kr_vf kr_exp(kr_vf x) {
+#if defined(__AVX512F__)  // vmaxps/vminps return the second operand when either is NaN: NaN passes
+  x = (kr_vf)_mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), (__m512)x));
+#else
   x = x < -104.0f ? -104.0f : x;
   x = x > 89.0f ? 89.0f : x;
+#endif
   const kr_vf n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   kr_vf r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
-  kr_vf p = r * (1.0f / 5040.0f) + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
+  kr_vf p = r * 0.001381461275741458f + 0.008368710055947304f;
+  p = p * r + 0.04166838899254799f;
+  p = p * r + 0.1666652113199234f;
+  p = p * r + 0.4999999403953552f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
 #if defined(__AVX512F__)
@@ -152,6 +154,12 @@ static inline kr_vf kr_exp(kr_vf x) {
   return p * f1 * f2;
 #endif
 }
+// Prefetch what lies `row` elements past p into L1, once per 64-byte line; nothing for the scalar tail.
+template <class F, class T> static inline void kr_pf(const T*, int64_t) {}
+template <> inline void kr_pf<kr_vf, uint16_t>(const uint16_t* p, int64_t row) {  // twice a line: cheaper than a test
+  __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3);
+}
+template <> inline void kr_pf<kr_vf, float>(const float* p, int64_t row) { __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3); }
 static inline float kr_hsum(kr_vf v) { float s = 0; for (int l = 0; l < KR_VW; ++l) s += v[l]; return s; }
 static inline float kr_hmax(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] > s ? v[l] : s; return s; }
 static inline float kr_hmin(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] < s ? v[l] : s; return s; }
@@ -381,6 +389,8 @@ class Gen {
         if (generic_ && level_of(offset) == lane_scope_) {  // unit stride in q (checked): a lane-wide load
           const char* fn = n.dtype == DType::BFloat16 ? "kr_ld_bf16<F>(" : n.dtype == DType::Float16 ? "kr_ld_f16<F>(" : "kr_ld<F>(";
           ld = std::string(fn) + "in" + std::to_string(n.input) + " + (" + offset + "))";
+          if (loop_ == prefetch_loop_ && idx == full_idx_ && n.dims == s_.iter_dims)  // the next row, a row length on
+            out() << indent() << "kr_pf<F>(in" << n.input << " + (" << offset << "), I);\n";
         }
         return let(T, ld);
       }
@@ -715,6 +725,47 @@ class Gen {
     }
   }
 
+  // Whether a row's max/min keeps a NaN flag beside it. It need not when a NaN in its input reaches
+  // every output anyway: softmax's max only shifts values whose exponentials a row sum adds up, so a
+  // NaN in the row makes the sum NaN, and every output is divided by that sum. Precisely: a sum over
+  // the same dims whose input is made from the max's input by NaN-propagating elementwise ops at the
+  // same index, and from which a NaN-propagating path leads to every output.
+  bool nan_flag(int ri) const {
+    const Node& r = r_.nodes[static_cast<size_t>(ri)];
+    if ((r.op != "amax" && r.op != "amin") || !is_floating(r.dtype)) return false;
+    static const std::set<std::string> propagating = {"add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "rsqrt",
+                                                      "reciprocal", "abs", "maximum", "minimum"};
+    auto passes_nan = [&](const Node& n) {
+      return (n.kind == Node::Kind::Elementwise && propagating.count(n.op)) ||
+             (n.kind == Node::Kind::Convert && is_floating(n.dtype) && is_floating(r_.nodes[static_cast<size_t>(n.in[0])].dtype));
+    };
+    // Does `from` reach `to` through NaN-propagating nodes (index maps allowed when `maps`)?
+    std::set<int> failed;  // nodes known not to reach `to` in the current query
+    std::function<bool(int, int, bool)> reaches = [&](int from, int to, bool maps) -> bool {
+      if (from == to) return true;
+      if (failed.count(from)) return false;
+      const Node& n = r_.nodes[static_cast<size_t>(from)];
+      const bool map = n.kind == Node::Kind::Broadcast || n.kind == Node::Kind::Reshape || n.kind == Node::Kind::Squeeze ||
+                       n.kind == Node::Kind::Transpose;
+      if (!passes_nan(n) && !(maps && map)) return false;
+      for (int i : n.in)
+        if (reaches(i, to, maps)) return true;
+      failed.insert(from);
+      return false;
+    };
+    for (size_t si = 0; si < r_.nodes.size(); ++si) {
+      const Node& sum = r_.nodes[si];
+      if (sum.kind != Node::Kind::Reduce || sum.op != "sum" || sum.dims != r.dims || sum.ints != r.ints) continue;
+      failed.clear();
+      if (!reaches(sum.in[0], r.in[0], false)) continue;
+      failed.clear();
+      bool all = true;
+      for (int o : r_.outputs) all = all && reaches(o, static_cast<int>(si), true);
+      if (all) return false;
+    }
+    return true;
+  }
+
   void reduction(std::ostringstream& os) {
     std::vector<int> kept_dims, red_dims;
     for (int p : s_.kept) kept_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
@@ -733,6 +784,10 @@ class Gen {
     if (s_.kind == Schedule::Kind::InnerPersistent) plan_row_buffers(max_stage, reduces, full_outputs);
     generic_ = vector_rows(reduces, full_outputs);
     used_vectors_ |= generic_;
+    // The first loop over a row streams it from memory; the next one (working from L1) prefetches
+    // the next row's inputs, so the memory stream overlaps the arithmetic.
+    const bool two_loops = max_stage + (full_outputs.empty() ? 0 : 1) >= 2;
+    prefetch_loop_ = generic_ && two_loops && s_.reduced.back() + 1 == static_cast<int>(s_.iter_dims.size()) ? 1 : -1;
 
     out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
     // Few long rows (a whole-tensor sum): threads split each row's blocks instead of taking rows.
@@ -780,7 +835,7 @@ class Gen {
         if (sum_like(n)) out() << indent() << "double " << bind("tot" + std::to_string(ri)) << " = " << init << ";\n";
         const char* red = n.op == "prod" ? "*" : n.op == "amax" ? "max" : n.op == "amin" ? "min" : "+";
         clauses += std::string(" reduction(") + red + ":" + acc + ")";
-        if ((n.op == "amax" || n.op == "amin") && is_floating(n.dtype)) {
+        if (nan_flag(ri)) {
           // max/min with a NaN flag beside: an int flag keeps the loop vectorized.
           out() << indent() << "int " << bind("nan" + std::to_string(ri)) << " = 0;\n";
           clauses += " reduction(|:nan" + std::to_string(ri) + ")";
@@ -800,7 +855,7 @@ class Gen {
           out() << indent() << acc << " += " << d << " * " << d << ";\n";
         } else if (n.op == "amax" || n.op == "amin") {
           out() << indent() << acc << " = " << x << (n.op == "amax" ? " > " : " < ") << acc << " ? " << x << " : " << acc << ";\n";
-          if (is_floating(n.dtype)) out() << indent() << "nan" << ri << " |= " << (generic_ ? "(" : "(int)(") << x << " != " << x << ");\n";
+          if (nan_flag(ri)) out() << indent() << "nan" << ri << " |= " << (generic_ ? "(" : "(int)(") << x << " != " << x << ");\n";
         } else if (n.op == "prod") {
           out() << indent() << acc << " *= " << x << ";\n";
         } else {
@@ -817,7 +872,7 @@ class Gen {
         std::string id = std::to_string(ri);
         if (!sum_like(n)) {
           split_clauses += std::string(" reduction(") + (n.op == "amax" ? "max" : "min") + ":acc" + id + ")";
-          if (is_floating(n.dtype)) split_clauses += " reduction(|:nan" + id + ")";
+          if (nan_flag(ri)) split_clauses += " reduction(|:nan" + id + ")";
           continue;
         }
         resets += indent() + "  acc" + id + " = " + (n.op == "prod" ? "1" : "0") + ";\n";
@@ -839,7 +894,7 @@ class Gen {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string acc = (sum_like(n) ? "tot" : "acc") + std::to_string(ri);
         std::string val = finished(n, acc);
-        if ((n.op == "amax" || n.op == "amin") && is_floating(n.dtype)) val = "(nan" + std::to_string(ri) + " ? NAN : " + acc + ")";
+        if (nan_flag(ri)) val = "(nan" + std::to_string(ri) + " ? NAN : " + acc + ")";
         std::string T = ctype(n.dtype);
         std::string v = bind("red" + std::to_string(ri));
         out() << indent() << "const " << T << " " << v << " = (" << T << ")" << val << ";\n";
@@ -895,10 +950,10 @@ class Gen {
     for (int ri : here) {
       const Node& n = r_.nodes[static_cast<size_t>(ri)];
       std::string id = std::to_string(ri), init = n.op == "amax" ? "-INFINITY" : n.op == "amin" ? "INFINITY" : "0";
-      const bool minmax = n.op == "amax" || n.op == "amin";
+      const bool minmax = n.op == "amax" || n.op == "amin", flag = nan_flag(ri);
       params += "auto& acc" + id + ", ";
       sargs += "acc" + id + ", ";
-      if (minmax) {
+      if (flag) {
         params += "auto& nan" + id + ", ";
         sargs += "nan" + id + ", ";
       }
@@ -907,11 +962,13 @@ class Gen {
         b << in << "  kr_vf " << v << " = kr_vf{} + (float)(" << init << ");\n";
         vargs[static_cast<size_t>(c)] += v + ", ";
         if (minmax) {
-          b << in << "  kr_vi " << f << " = {};\n";
-          vargs[static_cast<size_t>(c)] += f + ", ";
+          if (flag) {
+            b << in << "  kr_vi " << f << " = {};\n";
+            vargs[static_cast<size_t>(c)] += f + ", ";
+          }
           const char* cmp = n.op == "amax" ? " > " : " < ";
           combine += in + "  { const float h = " + (n.op == "amax" ? "kr_hmax" : "kr_hmin") + "(" + v + "); acc" + id + " = h" + cmp + "acc" + id +
-                     " ? h : acc" + id + "; nan" + id + " |= kr_hor(" + f + "); }\n";
+                     " ? h : acc" + id + ";" + (flag ? " nan" + id + " |= kr_hor(" + f + ");" : "") + " }\n";
         } else {
           combine += in + "  acc" + id + " += kr_hsum(" + v + ");\n";
         }
@@ -1215,6 +1272,7 @@ class Gen {
   bool generic_ = false;
   bool used_vectors_ = false;
   size_t lane_scope_ = kNoLanes;
+  int prefetch_loop_ = -1;  // the row loop that prefetches the next row's inputs (-1: none)
   std::vector<std::string> full_idx_;
   int loop_ = 0;
 };
