@@ -60,6 +60,8 @@ Generated generate(const std::string& text, fuser::ContiguityMask contig = ~0ULL
   return {built.region, sched.schedule, src};
 }
 
+std::string source_of(const std::string& text) { return generate(text).source; }
+
 Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
   setenv("KERAUNOS_CACHE_DIR", (std::string(::testing::TempDir()) + "/keraunos-codegen-test").c_str(), 1);
   Generated g = generate(text, contig);
@@ -102,6 +104,43 @@ TEST(FuserCodegen, PointwiseWithBroadcast) {
   run(k, {x.data(), b.data(), out.data()}, {8, 1, 1});
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[i * 8 + j], std::exp((x[i * 8 + j] + b[j]) * 2.0f), 1e-5f * std::exp((x[i * 8 + j] + b[j]) * 2.0f));
+}
+
+TEST(FuserCodegen, PointwiseFloatLoopsRunOnVectorLanes) {
+  // A float chain with a clamp, a broadcast row and maximum: a generic lambda on 16-lane vectors
+  // plus a float tail (37 = 2 * 16 + 5 per row). NaN passes through the clamp's one-vmaxps form and
+  // through maximum in either operand.
+  const std::string text = R"(def f(x: "cpu f32[3, 37]", b: "cpu f32[37]"):
+  t0 = prims.broadcast_in_dim(b, (3, 37), (1,))  # t0: "cpu f32[3, 37]"
+  t1 = prims.mul(x, 1.5)  # t1: "cpu f32[3, 37]"
+  t2 = prims.maximum(t1, -1.0)  # t2: "cpu f32[3, 37]"
+  t3 = prims.minimum(t2, 1.0)  # t3: "cpu f32[3, 37]"
+  t4 = prims.maximum(t3, t0)  # t4: "cpu f32[3, 37]"
+  return (t4,)
+)";
+  std::string src = source_of(text);
+  src = src.substr(src.find("void keraunos_kernel"));
+  EXPECT_NE(src.find("kr_pw(kr_vf{}, j)"), std::string::npos) << src;
+  EXPECT_EQ(src.find("#pragma omp simd"), std::string::npos) << src;
+  auto k = compile(text);
+  auto x = randn(3 * 37, 6), b = randn(37, 7);
+  x[4] = NAN;    // lane 4 of the first vector
+  x[36] = NAN;   // in the tail
+  b[20] = NAN;   // maximum's other operand
+  std::vector<float> out(3 * 37);
+  run(k, {x.data(), b.data(), out.data()}, {37, 1, 1});
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 37; ++j) {
+      const float v = x[i * 37 + j] * 1.5f, w = b[j];
+      const float want = std::isnan(v) || std::isnan(w) ? NAN : std::max(std::min(std::max(v, -1.0f), 1.0f), w);
+      if (std::isnan(want)) EXPECT_TRUE(std::isnan(out[i * 37 + j])) << i << "," << j;
+      else EXPECT_EQ(out[i * 37 + j], want) << i << "," << j;
+    }
+  // Integers and strided inputs keep the auto-vectorized loop.
+  EXPECT_NE(source_of(R"(def f(x: "cpu i32[3, 37]"):
+  t0 = prims.add(x, 1)  # t0: "cpu i32[3, 37]"
+  return (t0,)
+)").find("#pragma omp simd"), std::string::npos);
 }
 
 TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
@@ -175,7 +214,6 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   }
 }
 
-std::string source_of(const std::string& text) { return generate(text).source; }
 
 size_t count(const std::string& s, const std::string& what) {
   size_t n = 0;
