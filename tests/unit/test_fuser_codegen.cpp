@@ -143,6 +143,35 @@ TEST(FuserCodegen, PointwiseFloatLoopsRunOnVectorLanes) {
 )").find("#pragma omp simd"), std::string::npos);
 }
 
+TEST(FuserCodegen, LibmFunctionsOnVectorLanes) {
+  // tanh and erf in a generic body call libmvec's vector variants on lanes and libm on the tail
+  // (101 = 6 * 16 + 5); glibc documents at most 4 ulps for both.
+  const std::string text = R"(def f(x: "cpu f32[101]"):
+  t0 = prims.tanh(x)  # t0: "cpu f32[101]"
+  t1 = prims.erf(x)  # t1: "cpu f32[101]"
+  return (t0, t1)
+)";
+  std::string src = source_of(text);
+  src = src.substr(src.find("void keraunos_kernel"));
+  EXPECT_NE(src.find("kr_tanh("), std::string::npos) << src;
+  EXPECT_NE(src.find("kr_pw(kr_vf{}, j)"), std::string::npos) << src;
+  auto k = compile(text);
+  auto x = randn(101, 8);
+  x[3] = NAN;
+  x[100] = INFINITY;
+  std::vector<float> th(101), er(101);
+  run(k, {x.data(), th.data(), er.data()}, {1});
+  for (int i = 0; i < 101; ++i) {
+    const float wt = std::tanh(x[i]), we = std::erf(x[i]);
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(th[i]) && std::isnan(er[i]));
+      continue;
+    }
+    EXPECT_LE(std::fabs(th[i] - wt), 4 * (std::nextafter(std::fabs(wt), INFINITY) - std::fabs(wt))) << "tanh(" << x[i] << ")";
+    EXPECT_LE(std::fabs(er[i] - we), 4 * (std::nextafter(std::fabs(we), INFINITY) - std::fabs(we))) << "erf(" << x[i] << ")";
+  }
+}
+
 TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
   // x is a transposed view: logical [3, 5], strides (1, 3).
   auto k = compile(R"(def f(x: "cpu f32[3, 5]"):

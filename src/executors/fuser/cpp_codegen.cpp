@@ -164,6 +164,25 @@ static inline float kr_hsum(kr_vf v) { float s = 0; for (int l = 0; l < KR_VW; +
 static inline float kr_hmax(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] > s ? v[l] : s; return s; }
 static inline float kr_hmin(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] < s ? v[l] : s; return s; }
 static inline int kr_hor(kr_vi v) { int s = 0; for (int l = 0; l < KR_VW; ++l) s |= v[l]; return s; }
+// libm functions on lanes: glibc's vector variants (libmvec) called by their vector-ABI names, 16
+// lanes at once on AVX-512, two halves of 8 on AVX2, lane by lane elsewhere; libm's for the tail.
+#if defined(__AVX512F__)
+#define KR_VMATH(name) extern "C" __m512 _ZGVeN16v_##name##f(__m512); \
+  static inline float kr_##name(float x) { return name##f(x); } \
+  static inline kr_vf kr_##name(kr_vf x) { return (kr_vf)_ZGVeN16v_##name##f((__m512)x); }
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define KR_VMATH(name) extern "C" __m256 _ZGVdN8v_##name##f(__m256); \
+  static inline float kr_##name(float x) { return name##f(x); } \
+  static inline kr_vf kr_##name(kr_vf x) { __m256 h[2]; std::memcpy(h, &x, sizeof x); \
+    h[0] = _ZGVdN8v_##name##f(h[0]); h[1] = _ZGVdN8v_##name##f(h[1]); std::memcpy(&x, h, sizeof x); return x; }
+#else
+#define KR_VMATH(name) static inline float kr_##name(float x) { return name##f(x); } \
+  static inline kr_vf kr_##name(kr_vf x) { for (int l = 0; l < KR_VW; ++l) x[l] = name##f(x[l]); return x; }
+#endif
+KR_VMATH(exp2) KR_VMATH(expm1) KR_VMATH(log) KR_VMATH(log1p) KR_VMATH(log2) KR_VMATH(log10) KR_VMATH(sin) KR_VMATH(cos)
+KR_VMATH(tan) KR_VMATH(asin) KR_VMATH(acos) KR_VMATH(atan) KR_VMATH(sinh) KR_VMATH(cosh) KR_VMATH(tanh) KR_VMATH(asinh)
+KR_VMATH(acosh) KR_VMATH(atanh) KR_VMATH(erf) KR_VMATH(erfc)
 )";
 
 const char* kind_name(Node::Kind k) {
@@ -527,6 +546,13 @@ class Gen {
     return "0";
   }
 
+  // The libm functions with vector variants in glibc's libmvec (declared in the preludes).
+  static bool vector_math(const std::string& op) {
+    static const std::set<std::string> names = {"exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin",
+                                                "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc"};
+    return names.count(op) > 0;
+  }
+
   std::string op_expr(const Node& n, const std::vector<std::string>& a) {
     const std::string& op = n.op;
     const std::string T = ctype(n.dtype);
@@ -540,14 +566,11 @@ class Gen {
       if (op == "rsqrt") return "1.0f / kr_sqrt(" + a[0] + ")";
       if (op == "reciprocal") return "1.0f / " + a[0];
       if (op == "abs") return "kr_abs(" + a[0] + ")";
+      if (op != "exp" && vector_math(op)) return "kr_" + op + "(" + a[0] + ")";
     }
     if (op == "abs") return fl ? f1("std::fabs") : (n.dtype == DType::Bool ? a[0] : "(" + a[0] + " < 0 ? -" + a[0] + " : " + a[0] + ")");
     if (op == "neg") return "-" + a[0];
-    if (op == "exp" || op == "exp2" || op == "expm1" || op == "log" || op == "log1p" || op == "log2" || op == "log10" ||
-        op == "sqrt" || op == "sin" || op == "cos" || op == "tan" || op == "asin" || op == "acos" || op == "atan" ||
-        op == "sinh" || op == "cosh" || op == "tanh" || op == "asinh" || op == "acosh" || op == "atanh" || op == "erf" ||
-        op == "erfc")
-    {
+    if (op == "sqrt" || vector_math(op)) {
       if (op == "exp" && n.dtype != DType::Float64) return "kr_exp(" + a[0] + ")";
       return (n.dtype == DType::Float64 ? op : op + "f") + "(" + a[0] + ")";  // the C names have vector variants
     }
@@ -1018,7 +1041,9 @@ class Gen {
   bool on_lanes(int ni, std::set<int>& seen) const {
     if (!seen.insert(ni).second) return true;
     static const std::set<std::string> ops = {"add", "sub", "mul", "div", "neg", "exp", "sqrt", "rsqrt", "reciprocal", "abs",
-                                              "maximum", "minimum"};
+                                              "maximum", "minimum", "exp2", "expm1", "log", "log1p", "log2", "log10", "sin",
+                                              "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+                                              "atanh", "erf", "erfc"};
     const Node& n = r_.nodes[static_cast<size_t>(ni)];
     switch (n.kind) {
       case Node::Kind::Reduce:
