@@ -293,3 +293,20 @@ def test_row_max_without_a_nan_flag_still_gives_nan(name, dtype):
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1.6e-2, atol=2e-2)
     f = keraunos.jit(fn)
     torch.testing.assert_close(f(x, y), fn(x, y), equal_nan=True, **tol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize("shift", [0.0, 1e4])
+def test_blocked_welford_over_many_rows_keeps_its_precision(dtype, shift):
+    # var_mean over dim 0 runs Welford in blocks of 256 rows in float, shifted by the running mean,
+    # merged in double: 3000 rows give each thread several blocks and a short last one; a large mean
+    # must not cost the variance its precision. Checked against float64 on the same (rounded) data.
+    torch.manual_seed(3)
+    x = (torch.randn(3000, 77, dtype=torch.float64) + shift).to(dtype)
+    fn = lambda t: (torch.var_mean(t, 0), t.sum(0))  # noqa: E731  a plain sum shares the stage
+    (v, m), s = keraunos.jit(fn)(x)
+    v64, m64 = torch.var_mean(x.double(), 0)
+    tol = 1e-5 if dtype != torch.float64 else 1e-10
+    torch.testing.assert_close(v.double(), v64, rtol=tol if dtype != torch.bfloat16 else 1e-2, atol=0)
+    torch.testing.assert_close(m.double(), m64, rtol=tol if dtype != torch.bfloat16 else 1e-2, atol=1e-6)
+    torch.testing.assert_close(s, x.sum(0), rtol=1e-4 if dtype != torch.bfloat16 else 2e-2, atol=1e-2 * (1 + shift))

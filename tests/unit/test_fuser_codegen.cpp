@@ -241,6 +241,26 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
     for (int r = 0; r < 9; ++r) s += y[r * 4 + c];
     EXPECT_NEAR(col[c], s, 1e-5);
   }
+  // var_mean over the leading dim: Welford in float blocks of 256 rows, shifted, merged in double.
+  // 600 rows of mean 1000: one thread's rows span three blocks, the last one short.
+  const std::string welford = R"(def f(x: "cpu f32[600, 20]"):
+  t0, t1 = prims.var_mean(x, (0,), correction=1)  # t0: "cpu f32[20]", t1: "cpu f32[20]"
+  return (t0, t1)
+)";
+  EXPECT_NE(source_of(welford).find("qb += 256"), std::string::npos);
+  auto k3 = compile(welford);
+  auto z = randn(600 * 20, 9);
+  for (auto& v : z) v = 1000.0f + v;
+  std::vector<float> wvar(20), wmean(20);
+  run(k3, {z.data(), wvar.data(), wmean.data()}, {20, 1});
+  for (int c = 0; c < 20; ++c) {
+    double m = 0, v = 0;
+    for (int r = 0; r < 600; ++r) m += z[r * 20 + c];
+    m /= 600;
+    for (int r = 0; r < 600; ++r) v += (z[r * 20 + c] - m) * (z[r * 20 + c] - m);
+    EXPECT_NEAR(wmean[c], m, 1e-4);
+    EXPECT_NEAR(wvar[c], v / 599, 1e-5 * v / 599);
+  }
 }
 
 

@@ -1099,8 +1099,9 @@ class Gen {
   // slice of the reduced rows and accumulates columns into its own partials (a tile of columns at a
   // time, so the tile's accumulators stay in L1 while the rows stream past); the partials are then
   // combined per column. A stage's combined values are arrays the next stage and the outputs read.
-  // var with its mean is one Welford sweep: per thread a running mean and sum of squared deviations,
-  // combined across threads by the parallel formula (Chan et al.).
+  // var with its mean is one Welford sweep: per thread a running mean and sum of squared deviations
+  // (in float blocks of rows, merged into double), combined across threads by the parallel formula
+  // (Chan et al.).
   void outer_reduction(std::ostringstream& os) {
     std::vector<int> kept_dims, red_dims;
     for (int p : s_.kept) kept_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
@@ -1152,7 +1153,24 @@ class Gen {
         out() << indent() << AT << "* __restrict a" << id << " = part" << id << " + (int64_t)t * O;\n";
         out() << indent() << "for (int64_t o = 0; o < O; ++o) a" << id << "[o] = " << init << ";\n";
         bind("a" + id);
-        welford |= welford_of_mean.count(ri) > 0;
+        if (welford_of_mean.count(ri)) {
+          // Welford runs in blocks of 256 rows in the input's float type, on values shifted by the
+          // thread's running mean (a large mean costs no precision), each block merged into the
+          // thread's double partials by Chan's formula: float lanes are twice as wide as double
+          // ones. Per thread: the block's mean, sum of squared deviations and shift for a tile of
+          // columns, each its own allocation (GCC then knows they do not alias; offsets into one
+          // would cost a third of the speed).
+          welford = true;
+          const std::string BT = welford_type(ri);
+          for (const char* p : {"wm", "ws", "wsh"})
+            out() << indent() << BT << "* __restrict " << bind(p + id) << " = (" << BT << "*)std::malloc(sizeof(" << BT << ") * 8192);\n";
+          out() << indent() << "if (!wm" << id << " || !ws" << id << " || !wsh" << id << ") {\n" << indent() << "  #pragma omp atomic write\n"
+                << indent() << "  kr_err[0] = 2;\n" << indent() << "}\n";
+        }
+      }
+      if (welford) {  // every thread learns whether all got their block arrays
+        out() << indent() << "#pragma omp barrier\n";
+        out() << indent() << "const bool " << bind("blocks" + std::to_string(st)) << " = kr_err[0] != 2;\n";
       }
       // Each loop's header is written after its body: a statement hoisted out of the body lands
       // before the loop, in the scope that defines its names.
@@ -1164,9 +1182,13 @@ class Gen {
       bind("jt");
       out() << indent() << "const int64_t j_end = jt + 8192 < OI ? jt + 8192 : OI;\n";
       bind("j_end");
-      push(thread_indent + "      ");
+      if (welford) {  // a block of rows
+        push(thread_indent + "      ");
+        bind("qb");
+        out() << indent() << "const int64_t " << bind("qe") << " = qb + 256 < q_end ? qb + 256 : q_end;\n";
+      }
+      push(thread_indent + (welford ? "        " : "      "));
       std::vector<std::string> qidx = delinearize(bind("q"), red_dims, "q");
-      if (welford) out() << indent() << "const double " << bind("rn") << " = 1.0 / (double)(q - q_begin + 1);\n";
       push(indent() + "  ");
       bind("j");
       std::vector<std::string> full_idx(s_.iter_dims.size());
@@ -1178,11 +1200,14 @@ class Gen {
         std::string AT = outer_acc_type(n), a = "a" + std::to_string(ri) + "[oo * OI + j]";
         std::string x = eval(n.in[0], full_idx);
         if (auto w = welford_of_mean.find(ri); w != welford_of_mean.end()) {
-          std::string m2 = "a" + std::to_string(w->second) + "[oo * OI + j]";
-          std::string xv = let(AT, "(" + AT + ")" + x);
-          std::string d = let(AT, xv + " - " + a);
-          out() << indent() << a << " += " << d << " * (" << AT << ")rn;\n";
-          out() << indent() << m2 << " += " << d << " * (" << xv << " - " << a << ");\n";
+          // The thread's first row sets the shift (its deviation and the block's stats stay 0).
+          const std::string BT = welford_type(ri), id = std::to_string(ri), at = "[j - jt]";
+          out() << indent() << "wsh" << id << at << " = (" << BT << ")" << x << ";" << kFirstRow << "\n";
+          std::string xv = let(BT, "(" + BT + ")" + x + " - wsh" + id + at);
+          std::string d = let(BT, xv + " - wm" + id + at);
+          std::string rn = let(BT, "(" + BT + ")1 / (" + BT + ")(q - qb + 1)");  // once per row
+          out() << indent() << "wm" << id << at << " += " << d << " * " << rn << ";\n";
+          out() << indent() << "ws" << id << at << " += " << d << " * (" << xv << " - wm" << id << at << ");\n";
         } else if (is_welford_var(ri)) {
           continue;  // updated with its mean
         } else if (n.op == "var") {  // a variance around a mean of another stage
@@ -1204,11 +1229,45 @@ class Gen {
       std::string jbody = pop();
       out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t j = jt; j < j_end; ++j) {\n" << jbody << indent() << "}\n";
       std::string qbody = pop();
-      out() << indent() << "for (int64_t q = q_begin; q < q_end; ++q) {\n" << qbody << indent() << "}\n";
+      if (welford) {  // the block's rows, between the block's start and its merge
+        std::string blk = indent();
+        for (const auto& [mean, var] : welford_of_mean) {
+          if (std::find(here.begin(), here.end(), mean) == here.end()) continue;
+          std::string id = std::to_string(mean), BT = welford_type(mean);
+          out() << blk << "for (int64_t j = jt; j < j_end; ++j) { wm" << id << "[j - jt] = 0; ws" << id << "[j - jt] = 0; if (qb > q_begin) wsh" << id
+                << "[j - jt] = (" << BT << ")a" << id << "[oo * OI + j]; }\n";
+        }
+        // The thread's first row is a loop of its own, the only one that sets the shift.
+        std::string rest;
+        for (size_t b = 0, e; b < qbody.size(); b = e + 1) {
+          e = qbody.find('\n', b);
+          if (e == std::string::npos) e = qbody.size();
+          std::string line = qbody.substr(b, e - b);
+          if (line.find(kFirstRow) == std::string::npos) rest += line + "\n";
+        }
+        out() << blk << "if (qb == q_begin) for (int64_t q = qb; q < qb + 1; ++q) {\n" << qbody << blk << "}\n";
+        out() << blk << "for (int64_t q = qb == q_begin ? qb + 1 : qb; q < qe; ++q) {\n" << rest << blk << "}\n";
+        out() << blk << "const double cnt = (double)(qb - q_begin), nb = (double)(qe - qb), wb = nb / (cnt + nb), wc = cnt * nb / (cnt + nb);\n";
+        for (const auto& [mean, var] : welford_of_mean) {
+          if (std::find(here.begin(), here.end(), mean) == here.end()) continue;
+          std::string id = std::to_string(mean), vid = std::to_string(var), AT = outer_acc_type(r_.nodes[static_cast<size_t>(mean)]);
+          out() << blk << "#pragma omp simd\n" << blk << "for (int64_t j = jt; j < j_end; ++j) {\n";
+          out() << blk << "  const " << AT << " d = ((" << AT << ")wsh" << id << "[j - jt] + (" << AT << ")wm" << id << "[j - jt]) - a" << id << "[oo * OI + j];\n";
+          out() << blk << "  a" << id << "[oo * OI + j] += d * (" << AT << ")wb;\n";
+          out() << blk << "  a" << vid << "[oo * OI + j] += (" << AT << ")ws" << id << "[j - jt] + d * d * (" << AT << ")wc;\n" << blk << "}\n";
+        }
+        qbody = pop();
+        out() << indent() << "for (int64_t qb = q_begin; qb < q_end; qb += 256) {\n" << qbody << indent() << "}\n";
+      } else {
+        out() << indent() << "for (int64_t q = q_begin; q < q_end; ++q) {\n" << qbody << indent() << "}\n";
+      }
       std::string tbody = pop();
       out() << indent() << "for (int64_t jt = 0; jt < OI; jt += 8192) {\n" << tbody << indent() << "}\n";
       std::string obody = pop();
-      out() << indent() << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
+      out() << indent() << (welford ? "if (blocks" + std::to_string(st) + ") " : "") << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
+      for (const auto& [mean, var] : welford_of_mean)
+        if (std::find(here.begin(), here.end(), mean) != here.end())
+          out() << indent() << "std::free(wm" << mean << "); std::free(ws" << mean << "); std::free(wsh" << mean << ");\n";
       // Combine the threads' partials per column, in thread order (deterministic for a thread count).
       out() << indent() << "#pragma omp barrier\n" << indent() << "#pragma omp for schedule(static)\n";
       out() << indent() << "for (int64_t o = 0; o < O; ++o) {\n";
@@ -1265,6 +1324,12 @@ class Gen {
     out() << obody << indent() << "}\n";
     os << pop() << "  }\n";
     for (int ri : reduces) os << "  std::free(red" << ri << ");\n  std::free(part" << ri << ");\n";
+  }
+
+  static constexpr const char* kFirstRow = "  // the thread's first row";
+  // The type a Welford block accumulates in: the input's compute type (float for f32/bf16/f16).
+  std::string welford_type(int mean) const {
+    return ctype(r_.nodes[static_cast<size_t>(r_.nodes[static_cast<size_t>(mean)].in[0])].dtype);
   }
 
   // Each thread of an outer reduction adds up to I / T rows per column one after another, so sums
