@@ -310,3 +310,25 @@ def test_blocked_welford_over_many_rows_keeps_its_precision(dtype, shift):
     torch.testing.assert_close(v.double(), v64, rtol=tol if dtype != torch.bfloat16 else 1e-2, atol=0)
     torch.testing.assert_close(m.double(), m64, rtol=tol if dtype != torch.bfloat16 else 1e-2, atol=1e-6)
     torch.testing.assert_close(s, x.sum(0), rtol=1e-4 if dtype != torch.bfloat16 else 2e-2, atol=1e-2 * (1 + shift))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("cols", [160, 100], ids=["aligned_rows", "unaligned_rows"])
+def test_non_temporal_stores_give_the_same_results(monkeypatch, dtype, cols):
+    # Row kernels' outputs past $KERAUNOS_NT_MIN_BYTES (default: half the last-level cache) are
+    # streamed past the caches; forced here for small tensors. Rows of 160 (10 vectors) take that
+    # path, rows of 100 cannot (unaligned vector stores) and keep cached stores; pointwise kernels
+    # always keep them.
+    monkeypatch.setenv("KERAUNOS_NT_MIN_BYTES", "0")
+    F = torch.nn.functional
+    x = torch.randn(37, cols).to(dtype)
+    w = torch.randn(cols).to(dtype)
+    b = torch.randn(cols).to(dtype)
+    tol = {} if dtype == torch.float32 else dict(rtol=2e-2, atol=2e-2)
+    fns = [lambda x, w, b: torch.softmax(x, -1), lambda x, w, b: F.layer_norm(x, (cols,), w, b),
+           lambda x, w, b: F.rms_norm(x, (cols,), w, 1e-6), lambda x, w, b: (x * 2 + b).clamp(-1, 1),
+           lambda x, w, b: torch.tanh(x) * w]
+    for fn in fns:
+        f = keraunos.jit(fn)
+        torch.testing.assert_close(f(x, w, b), fn(x, w, b), **tol)
+        assert keraunos.placement(f).counts() == {"fuser": sum(keraunos.placement(f).counts().values())}

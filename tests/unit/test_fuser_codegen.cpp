@@ -172,6 +172,33 @@ TEST(FuserCodegen, LibmFunctionsOnVectorLanes) {
   }
 }
 
+TEST(FuserCodegen, LargeOutputsUseNonTemporalStores) {
+  // Outputs of at least $KERAUNOS_NT_MIN_BYTES (default: half the last-level cache) are written with
+  // non-temporal stores when every vector store is aligned, then fenced. Forced on here for a small
+  // softmax (rows of 48 = 3 * 16: aligned) and checked against the cached path's results.
+  const std::string text = R"(def f(x: "cpu f32[5, 48]"):
+  t0 = prims.amax(x, (1,))  # t0: "cpu f32[5]"
+  t1 = prims.broadcast_in_dim(t0, (5, 48), (0,))  # t1: "cpu f32[5, 48]"
+  t2 = prims.sub(x, t1)  # t2: "cpu f32[5, 48]"
+  t3 = prims.exp(t2)  # t3: "cpu f32[5, 48]"
+  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[5]"
+  t5 = prims.broadcast_in_dim(t4, (5, 48), (0,))  # t5: "cpu f32[5, 48]"
+  t6 = prims.div(t3, t5)  # t6: "cpu f32[5, 48]"
+  return (t6,)
+)";
+  std::string src = source_of(text);
+  EXPECT_NE(src.find("kr_st_nt(out0"), std::string::npos) << src;
+  EXPECT_NE(src.find("if (kr_nt) kr_sfence();"), std::string::npos) << src;
+  auto k = compile(text);
+  auto x = randn(5 * 48, 10);
+  alignas(64) float cached[5 * 48], streamed[5 * 48];
+  run(k, {x.data(), cached}, {48, 1});
+  setenv("KERAUNOS_NT_MIN_BYTES", "0", 1);
+  run(k, {x.data(), streamed}, {48, 1});
+  unsetenv("KERAUNOS_NT_MIN_BYTES");
+  for (int i = 0; i < 5 * 48; ++i) EXPECT_EQ(streamed[i], cached[i]) << i;
+}
+
 TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
   // x is a transposed view: logical [3, 5], strides (1, 3).
   auto k = compile(R"(def f(x: "cpu f32[3, 5]"):

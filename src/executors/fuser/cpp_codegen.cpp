@@ -72,6 +72,8 @@ const char* kVectorPrelude = R"(// -- explicit vectors for row loops: one body i
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#include <cstdio>
+#include <unistd.h>
 typedef float kr_vf __attribute__((vector_size(64)));
 typedef int32_t kr_vi __attribute__((vector_size(64)));
 typedef uint16_t kr_vh __attribute__((vector_size(32)));
@@ -114,6 +116,56 @@ static inline void kr_st_f16(uint16_t* p, kr_vf v) {
 #else
   for (int l = 0; l < KR_VW; ++l) p[l] = kr_f_to_f16(v[l]);
 #endif
+}
+// Stores that bypass the caches (non-temporal) when `nt`: for outputs larger than the last-level cache,
+// whose lines would otherwise be read from memory before being overwritten. Vector stores only, at
+// 64-byte (float) or 32-byte (16-bit) aligned addresses; the caller checks. kr_sfence orders them.
+static inline void kr_st_nt(float* p, float v, bool) { *p = v; }
+static inline void kr_st_nt(float* p, kr_vf v, bool nt) {
+#if defined(__AVX512F__)
+  if (nt) { _mm512_stream_ps(p, (__m512)v); return; }
+#endif
+  kr_st(p, v);
+}
+static inline void kr_st_bf16_nt(uint16_t* p, float v, bool) { kr_st_bf16(p, v); }
+static inline void kr_st_bf16_nt(uint16_t* p, kr_vf v, bool nt) {
+#if defined(__AVX512BF16__)
+  if (nt) { _mm256_stream_si256((__m256i*)p, (__m256i)_mm512_cvtneps_pbh((__m512)v)); return; }
+#endif
+  kr_st_bf16(p, v);
+}
+static inline void kr_st_f16_nt(uint16_t* p, float v, bool) { kr_st_f16(p, v); }
+static inline void kr_st_f16_nt(uint16_t* p, kr_vf v, bool nt) {
+#if defined(__AVX512F__)
+  if (nt) { _mm256_stream_si256((__m256i*)p, _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); return; }
+#endif
+  kr_st_f16(p, v);
+}
+static inline void kr_sfence() {
+#if defined(__AVX512F__)
+  _mm_sfence();
+#endif
+}
+// The output size from which stores are non-temporal: $KERAUNOS_NT_MIN_BYTES (read each call), else
+// half the last-level cache this CPU shares (read once). sysfs gives the cache the CPU sits in (a
+// VM's 32 MiB of one CCD); sysconf, the fallback, can report a whole socket's L3.
+static inline int64_t kr_nt_min_bytes() {
+  if (const char* e = std::getenv("KERAUNOS_NT_MIN_BYTES")) return (int64_t)std::atoll(e);
+  static const int64_t b = [] {
+    long v = 0;
+    static const char* const files[] = {"/sys/devices/system/cpu/cpu0/cache/index3/size", "/sys/devices/system/cpu/cpu0/cache/index2/size"};
+    for (const char* f : files) {
+      if (FILE* fp = std::fopen(f, "r")) {
+        char unit = 0;
+        if (std::fscanf(fp, "%ld%c", &v, &unit) >= 1) v *= unit == 'K' ? 1024L : unit == 'M' ? 1048576L : 1L;
+        std::fclose(fp);
+        if (v > 0) break;
+      }
+    }
+    if (v <= 0) v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return (int64_t)(v > 0 ? v : 32L << 20) / 2;
+  }();
+  return b;
 }
 static inline kr_vf kr_round_bf16(kr_vf v) { uint16_t h[KR_VW]; kr_st_bf16(h, v); return kr_ld_bf16<kr_vf>(h); }
 static inline kr_vf kr_round_f16(kr_vf v) { uint16_t h[KR_VW]; kr_st_f16(h, v); return kr_ld_f16<kr_vf>(h); }
@@ -650,8 +702,9 @@ class Gen {
       value = eval(ni, idx);
     std::string p = "out" + std::to_string(out_index) + "[" + offset + "]";
     if (generic_ && level_of(offset) == lane_scope_) {  // a lane-wide store
-      const char* fn = n.dtype == DType::BFloat16 ? "kr_st_bf16(" : n.dtype == DType::Float16 ? "kr_st_f16(" : "kr_st(";
-      out() << indent() << fn << "out" << out_index << " + (" << offset << "), " << value << ");\n";
+      const char* fn = n.dtype == DType::BFloat16 ? "kr_st_bf16" : n.dtype == DType::Float16 ? "kr_st_f16" : "kr_st";
+      out() << indent() << fn << (nt_stores_ ? "_nt(" : "(") << "out" << out_index << " + (" << offset << "), " << value
+            << (nt_stores_ ? ", kr_nt);\n" : ");\n");
       return;
     }
     if (n.dtype == DType::BFloat16) value = "kr_f_to_bf16(" + value + ")";
@@ -772,6 +825,20 @@ class Gen {
     }
   }
 
+  // `kr_nt`: whether this call's outputs (`elements` each) are written with non-temporal stores:
+  // together at least kr_nt_min_bytes() (half the last-level cache), every vector store aligned (`unit` elements per
+  // row or chunk, a multiple of the lanes, and 64-byte aligned bases), and `extra` holds.
+  std::string nt_decision(const std::vector<int>& outs, const std::string& elements, const std::string& unit, const std::string& extra) const {
+    std::string bytes = "(int64_t)0", aligned = "true";
+    for (size_t o = 0; o < r_.outputs.size(); ++o) {
+      if (std::find(outs.begin(), outs.end(), r_.outputs[o]) == outs.end()) continue;
+      bytes += " + (int64_t)sizeof(*out" + std::to_string(o) + ")";
+      aligned += " && (uintptr_t)out" + std::to_string(o) + " % 64 == 0";
+    }
+    return "  const bool kr_nt = " + extra + "(" + elements + ") * (" + bytes + ") >= kr_nt_min_bytes() && (" + unit + ") % KR_VW == 0 && " +
+           aligned + ";\n";
+  }
+
   // Whether a row's max/min keeps a NaN flag beside it. It need not when a NaN in its input reaches
   // every output anyway: softmax's max only shifts values whose exponentials a row sum adds up, so a
   // NaN in the row makes the sum NaN, and every output is divided by that sum. Precisely: a sum over
@@ -840,6 +907,8 @@ class Gen {
     // Few long rows (a whole-tensor sum): threads split each row's blocks instead of taking rows.
     const bool persistent = s_.kind == Schedule::Kind::InnerPersistent;
     if (persistent) out() << "  const bool split = O < omp_get_max_threads() && I >= 65536;\n";
+    const bool nt = generic_ && !full_outputs.empty();
+    if (nt) out() << nt_decision(full_outputs, "O * I", "I", "!split && ");
     // Row buffers: one allocation (checked) with a slab of 64-byte-rounded buffers per thread.
     std::string slab = "(int64_t)0";
     std::vector<std::string> buf_offsets;
@@ -957,9 +1026,11 @@ class Gen {
       push("      ");
       if (generic_) lane_scope_ = scopes_.size() - 1;
       delinearize(bind("q"), red_dims, "q");
+      nt_stores_ = nt;
       for (size_t o = 0; o < r_.outputs.size(); ++o)
         if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) != full_outputs.end())
           store(static_cast<int>(o), "o * I + q", full_idx);
+      nt_stores_ = false;
       std::string body = pop();
       lane_scope_ = kNoLanes;
       std::string loop = indent() + "for (int64_t q = 0; q < I; ++q) {\n" + body + indent() + "}\n";
@@ -979,6 +1050,7 @@ class Gen {
         out() << indent() << "#pragma omp simd\n" << loop;
     }
     os << pop() << "  }\n";
+    if (nt) os << "  if (kr_nt) kr_sfence();  // the non-temporal stores are done before the region's barrier\n";
     os << "  }\n";
     if (!buffers_.empty()) os << "  std::free(kr_rows);\n";
     generic_ = false;
@@ -1392,6 +1464,7 @@ class Gen {
   bool used_vectors_ = false;
   size_t lane_scope_ = kNoLanes;
   int prefetch_loop_ = -1;  // the row loop that prefetches the next row's inputs (-1: none)
+  bool nt_stores_ = false;  // lane-wide stores of outputs go through kr_st*_nt(..., kr_nt)
   std::vector<std::string> full_idx_;
   int loop_ = 0;
 };
