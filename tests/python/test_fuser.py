@@ -332,3 +332,14 @@ def test_non_temporal_stores_give_the_same_results(monkeypatch, dtype, cols):
         f = keraunos.jit(fn)
         torch.testing.assert_close(f(x, w, b), fn(x, w, b), **tol)
         assert keraunos.placement(f).counts() == {"fuser": sum(keraunos.placement(f).counts().values())}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_blocked_leading_dim_sum_keeps_its_precision(dtype):
+    # sum over dim 0 adds blocks of 256 rows in float, the blocks' sums in double: 100003 rows of
+    # mean 1000 (a float running sum over all of them would drift by ~1e-4).
+    torch.manual_seed(4)
+    x = (torch.randn(100003, 33, dtype=torch.float64) + 1000).to(dtype)
+    got = keraunos.jit(lambda t: t.sum(0) * 1)(x)
+    want = x.double().sum(0)
+    torch.testing.assert_close(got.double(), want, rtol=2e-6 if dtype == torch.float32 else 8e-3, atol=0)

@@ -260,6 +260,10 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   return (t0,)
 )");
   EXPECT_EQ(k2.schedule.kind, fuser::Schedule::Kind::OuterReduction);
+  EXPECT_NE(source_of(R"(def f(x: "cpu f32[9, 4]"):
+  t0 = prims.sum(x, (0,))  # t0: "cpu f32[4]"
+  return (t0,)
+)").find("qb += 256"), std::string::npos);  // float blocks of rows, merged into double
   auto y = randn(36, 6);
   std::vector<float> col(4);
   run(k2, {y.data(), col.data()}, {4, 1});

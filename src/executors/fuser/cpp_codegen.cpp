@@ -1217,7 +1217,14 @@ class Gen {
       for (int ri : reduces)
         if (stage(ri) == st) here.push_back(ri);
       if (here.empty()) continue;
+      // Sums of floats and Welford run in blocks of 256 rows in float (16 lanes where double has 8),
+      // each block merged into the thread's double partials: a plain add for sums; for Welford,
+      // Chan's formula, the block working on values shifted by the thread's running mean (a large
+      // mean costs no precision). Per thread and reduction, a tile's worth of block values, each
+      // array its own allocation (GCC then knows they do not alias; offsets into one allocation
+      // cost a third of Welford's speed).
       bool welford = false;
+      std::vector<std::pair<int, std::string>> block_arrays;  // (reduction, array name)
       for (int ri : here) {
         const Node& n = r_.nodes[static_cast<size_t>(ri)];
         std::string AT = outer_acc_type(n), id = std::to_string(ri);
@@ -1226,21 +1233,20 @@ class Gen {
         out() << indent() << "for (int64_t o = 0; o < O; ++o) a" << id << "[o] = " << init << ";\n";
         bind("a" + id);
         if (welford_of_mean.count(ri)) {
-          // Welford runs in blocks of 256 rows in the input's float type, on values shifted by the
-          // thread's running mean (a large mean costs no precision), each block merged into the
-          // thread's double partials by Chan's formula: float lanes are twice as wide as double
-          // ones. Per thread: the block's mean, sum of squared deviations and shift for a tile of
-          // columns, each its own allocation (GCC then knows they do not alias; offsets into one
-          // would cost a third of the speed).
           welford = true;
-          const std::string BT = welford_type(ri);
-          for (const char* p : {"wm", "ws", "wsh"})
-            out() << indent() << BT << "* __restrict " << bind(p + id) << " = (" << BT << "*)std::malloc(sizeof(" << BT << ") * 8192);\n";
-          out() << indent() << "if (!wm" << id << " || !ws" << id << " || !wsh" << id << ") {\n" << indent() << "  #pragma omp atomic write\n"
-                << indent() << "  kr_err[0] = 2;\n" << indent() << "}\n";
+          for (const char* p : {"wm", "ws", "wsh"}) block_arrays.emplace_back(ri, p + id);
+        } else if (blocked_sum(ri)) {
+          block_arrays.emplace_back(ri, "fs" + id);
         }
       }
-      if (welford) {  // every thread learns whether all got their block arrays
+      const bool blocked = !block_arrays.empty();
+      for (const auto& [ri, name] : block_arrays) {
+        const std::string BT = block_type(ri);
+        out() << indent() << BT << "* __restrict " << bind(name) << " = (" << BT << "*)std::malloc(sizeof(" << BT << ") * 8192);\n";
+        out() << indent() << "if (!" << name << ") {\n" << indent() << "  #pragma omp atomic write\n" << indent() << "  kr_err[0] = 2;\n"
+              << indent() << "}\n";
+      }
+      if (blocked) {  // every thread learns whether all got their block arrays
         out() << indent() << "#pragma omp barrier\n";
         out() << indent() << "const bool " << bind("blocks" + std::to_string(st)) << " = kr_err[0] != 2;\n";
       }
@@ -1254,12 +1260,12 @@ class Gen {
       bind("jt");
       out() << indent() << "const int64_t j_end = jt + 8192 < OI ? jt + 8192 : OI;\n";
       bind("j_end");
-      if (welford) {  // a block of rows
+      if (blocked) {  // a block of rows
         push(thread_indent + "      ");
         bind("qb");
         out() << indent() << "const int64_t " << bind("qe") << " = qb + 256 < q_end ? qb + 256 : q_end;\n";
       }
-      push(thread_indent + (welford ? "        " : "      "));
+      push(thread_indent + (blocked ? "        " : "      "));
       std::vector<std::string> qidx = delinearize(bind("q"), red_dims, "q");
       push(indent() + "  ");
       bind("j");
@@ -1273,7 +1279,7 @@ class Gen {
         std::string x = eval(n.in[0], full_idx);
         if (auto w = welford_of_mean.find(ri); w != welford_of_mean.end()) {
           // The thread's first row sets the shift (its deviation and the block's stats stay 0).
-          const std::string BT = welford_type(ri), id = std::to_string(ri), at = "[j - jt]";
+          const std::string BT = block_type(ri), id = std::to_string(ri), at = "[j - jt]";
           out() << indent() << "wsh" << id << at << " = (" << BT << ")" << x << ";" << kFirstRow << "\n";
           std::string xv = let(BT, "(" + BT + ")" + x + " - wsh" + id + at);
           std::string d = let(BT, xv + " - wm" + id + at);
@@ -1282,6 +1288,16 @@ class Gen {
           out() << indent() << "ws" << id << at << " += " << d << " * (" << xv << " - wm" << id << at << ");\n";
         } else if (is_welford_var(ri)) {
           continue;  // updated with its mean
+        } else if (blocked_sum(ri)) {
+          const std::string BT = block_type(ri), fs = "fs" + std::to_string(ri) + "[j - jt]";
+          if (n.op == "var") {  // a variance around a mean of another stage
+            std::vector<std::string> mean_idx = kidx;
+            mean_idx.push_back("j");
+            std::string d = let(BT, "(" + BT + ")" + x + " - (" + BT + ")" + eval(n.in[1], mean_idx));
+            out() << indent() << fs << " += " << d << " * " << d << ";\n";
+          } else {
+            out() << indent() << fs << " += " << x << ";\n";
+          }
         } else if (n.op == "var") {  // a variance around a mean of another stage
           std::vector<std::string> mean_idx = kidx;
           mean_idx.push_back("j");
@@ -1301,25 +1317,34 @@ class Gen {
       std::string jbody = pop();
       out() << indent() << "#pragma omp simd\n" << indent() << "for (int64_t j = jt; j < j_end; ++j) {\n" << jbody << indent() << "}\n";
       std::string qbody = pop();
-      if (welford) {  // the block's rows, between the block's start and its merge
+      if (blocked) {  // the block's rows, between the block's start and its merge
         std::string blk = indent();
-        for (const auto& [mean, var] : welford_of_mean) {
-          if (std::find(here.begin(), here.end(), mean) == here.end()) continue;
-          std::string id = std::to_string(mean), BT = welford_type(mean);
-          out() << blk << "for (int64_t j = jt; j < j_end; ++j) { wm" << id << "[j - jt] = 0; ws" << id << "[j - jt] = 0; if (qb > q_begin) wsh" << id
-                << "[j - jt] = (" << BT << ")a" << id << "[oo * OI + j]; }\n";
+        for (const auto& [ri, name] : block_arrays) {
+          std::string id = std::to_string(ri);
+          if (name == "wsh" + id)
+            out() << blk << "if (qb > q_begin)\n" << blk << "  for (int64_t j = jt; j < j_end; ++j) " << name << "[j - jt] = (" << block_type(ri) << ")a" << id
+                  << "[oo * OI + j];\n";
+          else
+            out() << blk << "for (int64_t j = jt; j < j_end; ++j) " << name << "[j - jt] = 0;\n";
         }
-        // The thread's first row is a loop of its own, the only one that sets the shift.
-        std::string rest;
-        for (size_t b = 0, e; b < qbody.size(); b = e + 1) {
-          e = qbody.find('\n', b);
-          if (e == std::string::npos) e = qbody.size();
-          std::string line = qbody.substr(b, e - b);
-          if (line.find(kFirstRow) == std::string::npos) rest += line + "\n";
+        if (welford) {  // the thread's first row is a loop of its own, the only one that sets the shift
+          std::string rest;
+          for (size_t b = 0, e; b < qbody.size(); b = e + 1) {
+            e = qbody.find('\n', b);
+            if (e == std::string::npos) e = qbody.size();
+            std::string line = qbody.substr(b, e - b);
+            if (line.find(kFirstRow) == std::string::npos) rest += line + "\n";
+          }
+          out() << blk << "if (qb == q_begin) for (int64_t q = qb; q < qb + 1; ++q) {\n" << qbody << blk << "}\n";
+          out() << blk << "for (int64_t q = qb == q_begin ? qb + 1 : qb; q < qe; ++q) {\n" << rest << blk << "}\n";
+          out() << blk << "const double cnt = (double)(qb - q_begin), nb = (double)(qe - qb), wb = nb / (cnt + nb), wc = cnt * nb / (cnt + nb);\n";
+        } else {
+          out() << blk << "for (int64_t q = qb; q < qe; ++q) {\n" << qbody << blk << "}\n";
         }
-        out() << blk << "if (qb == q_begin) for (int64_t q = qb; q < qb + 1; ++q) {\n" << qbody << blk << "}\n";
-        out() << blk << "for (int64_t q = qb == q_begin ? qb + 1 : qb; q < qe; ++q) {\n" << rest << blk << "}\n";
-        out() << blk << "const double cnt = (double)(qb - q_begin), nb = (double)(qe - qb), wb = nb / (cnt + nb), wc = cnt * nb / (cnt + nb);\n";
+        for (const auto& [ri, name] : block_arrays)
+          if (name == "fs" + std::to_string(ri))
+            out() << blk << "#pragma omp simd\n" << blk << "for (int64_t j = jt; j < j_end; ++j) a" << ri << "[oo * OI + j] += (double)" << name
+                  << "[j - jt];\n";
         for (const auto& [mean, var] : welford_of_mean) {
           if (std::find(here.begin(), here.end(), mean) == here.end()) continue;
           std::string id = std::to_string(mean), vid = std::to_string(var), AT = outer_acc_type(r_.nodes[static_cast<size_t>(mean)]);
@@ -1336,10 +1361,8 @@ class Gen {
       std::string tbody = pop();
       out() << indent() << "for (int64_t jt = 0; jt < OI; jt += 8192) {\n" << tbody << indent() << "}\n";
       std::string obody = pop();
-      out() << indent() << (welford ? "if (blocks" + std::to_string(st) + ") " : "") << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
-      for (const auto& [mean, var] : welford_of_mean)
-        if (std::find(here.begin(), here.end(), mean) != here.end())
-          out() << indent() << "std::free(wm" << mean << "); std::free(ws" << mean << "); std::free(wsh" << mean << ");\n";
+      out() << indent() << (blocked ? "if (blocks" + std::to_string(st) + ") " : "") << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
+      for (const auto& [ri, name] : block_arrays) out() << indent() << "std::free(" << name << ");\n";
       // Combine the threads' partials per column, in thread order (deterministic for a thread count).
       out() << indent() << "#pragma omp barrier\n" << indent() << "#pragma omp for schedule(static)\n";
       out() << indent() << "for (int64_t o = 0; o < O; ++o) {\n";
@@ -1399,9 +1422,15 @@ class Gen {
   }
 
   static constexpr const char* kFirstRow = "  // the thread's first row";
-  // The type a Welford block accumulates in: the input's compute type (float for f32/bf16/f16).
-  std::string welford_type(int mean) const {
-    return ctype(r_.nodes[static_cast<size_t>(r_.nodes[static_cast<size_t>(mean)].in[0])].dtype);
+  // The type a block of rows accumulates in: the input's compute type (float for f32/bf16/f16).
+  std::string block_type(int ri) const {
+    return ctype(r_.nodes[static_cast<size_t>(r_.nodes[static_cast<size_t>(ri)].in[0])].dtype);
+  }
+  // A sum (or a variance around another stage's mean) of floats, accumulated in double: in blocks.
+  bool blocked_sum(int ri) const {
+    const Node& n = r_.nodes[static_cast<size_t>(ri)];
+    return (n.op == "sum" || (n.op == "var" && std::find(s_.welford.begin(), s_.welford.end(), ri) == s_.welford.end())) &&
+           outer_acc_type(n) == "double" && float_like(r_.nodes[static_cast<size_t>(n.in[0])].dtype);
   }
 
   // Each thread of an outer reduction adds up to I / T rows per column one after another, so sums
