@@ -4,8 +4,8 @@
 
 (a) a 20-op elementwise chain on 16M float32 elements (with tanh and sigmoid, and once more with only
 cheap ops); (b) softmax, layer_norm, rms_norm and the
-cross-entropy forward on [8192, 4096] in float32 and bfloat16; (c) reductions over the leading dim
-(sum, var_mean). For each: median time of eager, keraunos and torch.compile per call (each call
+cross-entropy forward on [8192, 4096] in float32 and bfloat16, and a softmax behind a boolean mask;
+(c) reductions over the leading dim (sum, var_mean). For each: median time of eager, keraunos and torch.compile per call (each call
 allocates its outputs, as a user's call does), the ratios, keraunos' achieved bandwidth (each input
 read once, each output written once) as a fraction of a copy of the same number of bytes timed in
 the same rounds, and keraunos with its host pool turned off (every output freshly mapped; huge pages
@@ -144,6 +144,9 @@ def main():
         run(f"cross_entropy [{rows},{cols}] {short}", lambda t, y: F.cross_entropy(t, y), (m, tgt), nb, reps, results)
     m = torch.randn(rows, cols)
     nb = rows * cols * 4
+    mask = torch.rand(rows, cols) > 0.1
+    run(f"masked softmax [{rows},{cols}] f32", lambda t, k: torch.softmax(torch.where(k, t, float("-inf")), -1), (m, mask),
+        2 * nb + rows * cols, reps, results)
     run(f"sum(dim=0) [{rows},{cols}] f32", lambda t: t.sum(0), (m,), nb, reps, results)
     run(f"var_mean(dim=0) [{rows},{cols}] f32", lambda t: torch.var_mean(t, 0), (m,), nb, reps, results)
     print()

@@ -343,3 +343,32 @@ def test_blocked_leading_dim_sum_keeps_its_precision(dtype):
     got = keraunos.jit(lambda t: t.sum(0) * 1)(x)
     want = x.double().sum(0)
     torch.testing.assert_close(got.double(), want, rtol=2e-6 if dtype == torch.float32 else 8e-3, atol=0)
+
+
+_MASK_FNS = {
+    "masked_softmax": lambda x, m, r: torch.softmax(torch.where(m, x, float("-inf")), -1),
+    "row_mask_softmax": lambda x, m, r: torch.softmax(torch.where(r, x, x * 0.5), -1),  # a [R, 1] mask
+    "where_compare": lambda x, m, r: torch.where(x > 0.25, x * 2, x - 1) + 1,
+    "logic": lambda x, m, r: torch.where((x < 1) & ~m | (x > 2), x, -x),
+    "mask_to_float": lambda x, m, r: x * m.to(x.dtype) + (x >= 0).to(x.dtype),
+    "relu_layer_norm": lambda x, m, r: torch.nn.functional.layer_norm(torch.where(x > 0, x, 0.0), (x.shape[-1],)),
+}
+
+
+@pytest.mark.parametrize("name", list(_MASK_FNS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_masks_and_where_on_vector_lanes(name, dtype):
+    # bool tensors, comparisons, logical ops and where in generic bodies (row and pointwise loops):
+    # lanes and tails (101 = 6 * 16 + 5), a NaN, a fully masked row, a mask broadcast along the row.
+    fn = _MASK_FNS[name]
+    x = (torch.randn(19, 101) * 3).to(dtype)
+    x[2, 7] = float("nan")
+    m = torch.rand(19, 101) > 0.3
+    m[5] = False
+    m[6] = True
+    r = torch.rand(19, 1) > 0.5
+    tol = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.bfloat16: dict(rtol=1.6e-2, atol=2e-2),
+           torch.float16: dict(rtol=1e-3, atol=2e-3)}[dtype]
+    f = keraunos.jit(fn)
+    torch.testing.assert_close(f(x, m, r), fn(x, m, r), equal_nan=True, **tol)
+    assert set(keraunos.placement(f).counts()) == {"fuser"}, keraunos.placement(f)

@@ -199,6 +199,29 @@ TEST(FuserCodegen, LargeOutputsUseNonTemporalStores) {
   for (int i = 0; i < 5 * 48; ++i) EXPECT_EQ(streamed[i], cached[i]) << i;
 }
 
+TEST(FuserCodegen, MasksAndWhereOnVectorLanes) {
+  // A bool tensor, a comparison, a logical op and where in a generic body: masks are `M` (bool on
+  // the tail, int lanes of -1/0 on vectors); 37 = 2 * 16 + 5.
+  const std::string text = R"(def f(x: "cpu f32[37]", m: "cpu b8[37]"):
+  t0 = prims.gt(x, 0.5)  # t0: "cpu b8[37]"
+  t1 = prims.logical_not(m)  # t1: "cpu b8[37]"
+  t2 = prims.logical_and(t0, t1)  # t2: "cpu b8[37]"
+  t3 = prims.where(t2, x, -1.0)  # t3: "cpu f32[37]"
+  return (t3,)
+)";
+  std::string src = source_of(text);
+  src = src.substr(src.find("void keraunos_kernel"));
+  EXPECT_NE(src.find("kr_ld_mask<F>(in1"), std::string::npos) << src;
+  EXPECT_NE(src.find("kr_pw(kr_vf{}, j)"), std::string::npos) << src;
+  auto k = compile(text);
+  auto x = randn(37, 11);
+  bool m[37];
+  for (int i = 0; i < 37; ++i) m[i] = i % 3 == 0;
+  std::vector<float> out(37);
+  run(k, {x.data(), m, out.data()}, {1, 1});
+  for (int i = 0; i < 37; ++i) EXPECT_EQ(out[i], (x[i] > 0.5f && !m[i]) ? x[i] : -1.0f) << i;
+}
+
 TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
   // x is a transposed view: logical [3, 5], strides (1, 3).
   auto k = compile(R"(def f(x: "cpu f32[3, 5]"):

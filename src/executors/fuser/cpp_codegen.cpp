@@ -68,16 +68,23 @@ extern "C" float atan2f(float, float) __attribute__((__simd__("notinbranch")));
 
 const char* kVectorPrelude = R"(// -- explicit vectors for row loops: one body instantiated for kr_vf (16 lanes) and for float ---------
 // GCC vector types lower to whatever the target has; AVX-512 gets the instructions the
-// auto-vectorizer does not produce (vscalefps in exp, vcvtneps2bf16, a one-step bf16 widening).
-#if defined(__AVX512F__)
+// auto-vectorizer does not produce (vscalefps in exp, vcvtneps2bf16, a one-step bf16 widening), and
+// AVX2 one-step widening loads (GCC scalarizes __builtin_convertvector from 8 or 16 to 32 bits).
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 #include <cstdio>
 #include <unistd.h>
-typedef float kr_vf __attribute__((vector_size(64)));
-typedef int32_t kr_vi __attribute__((vector_size(64)));
-typedef uint16_t kr_vh __attribute__((vector_size(32)));
+// 16 lanes where a register holds them (AVX-512), else 8: wider GCC vectors than the registers go
+// through memory between calls (measured 15x slower on AVX2).
+#if defined(__AVX512F__)
 enum { KR_VW = 16 };
+#else
+enum { KR_VW = 8 };
+#endif
+typedef float kr_vf __attribute__((vector_size(4 * KR_VW)));
+typedef int32_t kr_vi __attribute__((vector_size(4 * KR_VW)));
+typedef uint16_t kr_vh __attribute__((vector_size(2 * KR_VW)));
 template <class F> static inline F kr_ld(const float* p);
 template <> inline float kr_ld<float>(const float* p) { return *p; }
 template <> inline kr_vf kr_ld<kr_vf>(const float* p) { kr_vf v; std::memcpy(&v, p, sizeof v); return v; }
@@ -86,6 +93,8 @@ template <> inline float kr_ld_bf16<float>(const uint16_t* p) { return kr_bf16_t
 template <> inline kr_vf kr_ld_bf16<kr_vf>(const uint16_t* p) {
 #if defined(__AVX512F__)
   return (kr_vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16);
+#elif defined(__AVX2__)
+  return (kr_vf)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)p)), 16);
 #else
   kr_vh h; std::memcpy(&h, p, sizeof h); kr_vi i = __builtin_convertvector(h, kr_vi) << 16; kr_vf f; std::memcpy(&f, &i, sizeof f); return f;
 #endif
@@ -95,9 +104,25 @@ template <> inline float kr_ld_f16<float>(const uint16_t* p) { return kr_f16_to_
 template <> inline kr_vf kr_ld_f16<kr_vf>(const uint16_t* p) {
 #if defined(__AVX512F__)
   return (kr_vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p));
+#elif defined(__AVX2__) && defined(__F16C__)
+  return (kr_vf)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p));
 #else
   kr_vf f; for (int l = 0; l < KR_VW; ++l) f[l] = kr_f16_to_f(p[l]); return f;
 #endif
+}
+// A bool tensor's lanes as a mask (a comparison's result type: bool, or int32 lanes of -1/0).
+template <class F> static inline auto kr_ld_mask(const bool* p);
+template <> inline auto kr_ld_mask<float>(const bool* p) { return *p; }
+template <> inline auto kr_ld_mask<kr_vf>(const bool* p) {
+#if defined(__AVX512F__)  // GCC scalarizes __builtin_convertvector from 8 to 32 bits
+  const kr_vi v = (kr_vi)_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)p));
+#elif defined(__AVX2__)
+  const kr_vi v = (kr_vi)_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)p));
+#else
+  kr_vi v;
+  for (int l = 0; l < KR_VW; ++l) v[l] = p[l];
+#endif
+  return v != 0;
 }
 static inline void kr_st(float* p, float v) { *p = v; }
 static inline void kr_st(float* p, kr_vf v) { std::memcpy(p, &v, sizeof v); }
@@ -212,22 +237,21 @@ template <> inline void kr_pf<kr_vf, uint16_t>(const uint16_t* p, int64_t row) {
   __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3);
 }
 template <> inline void kr_pf<kr_vf, float>(const float* p, int64_t row) { __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3); }
+template <> inline void kr_pf<kr_vf, bool>(const bool* p, int64_t row) { __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row), 0, 3); }
 static inline float kr_hsum(kr_vf v) { float s = 0; for (int l = 0; l < KR_VW; ++l) s += v[l]; return s; }
 static inline float kr_hmax(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] > s ? v[l] : s; return s; }
 static inline float kr_hmin(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] < s ? v[l] : s; return s; }
 static inline int kr_hor(kr_vi v) { int s = 0; for (int l = 0; l < KR_VW; ++l) s |= v[l]; return s; }
 // libm functions on lanes: glibc's vector variants (libmvec) called by their vector-ABI names, 16
-// lanes at once on AVX-512, two halves of 8 on AVX2, lane by lane elsewhere; libm's for the tail.
+// lanes on AVX-512, 8 on AVX2, lane by lane elsewhere; libm's for the tail.
 #if defined(__AVX512F__)
 #define KR_VMATH(name) extern "C" __m512 _ZGVeN16v_##name##f(__m512); \
   static inline float kr_##name(float x) { return name##f(x); } \
   static inline kr_vf kr_##name(kr_vf x) { return (kr_vf)_ZGVeN16v_##name##f((__m512)x); }
 #elif defined(__AVX2__)
-#include <immintrin.h>
 #define KR_VMATH(name) extern "C" __m256 _ZGVdN8v_##name##f(__m256); \
   static inline float kr_##name(float x) { return name##f(x); } \
-  static inline kr_vf kr_##name(kr_vf x) { __m256 h[2]; std::memcpy(h, &x, sizeof x); \
-    h[0] = _ZGVdN8v_##name##f(h[0]); h[1] = _ZGVdN8v_##name##f(h[1]); std::memcpy(&x, h, sizeof x); return x; }
+  static inline kr_vf kr_##name(kr_vf x) { return (kr_vf)_ZGVdN8v_##name##f((__m256)x); }
 #else
 #define KR_VMATH(name) static inline float kr_##name(float x) { return name##f(x); } \
   static inline kr_vf kr_##name(kr_vf x) { for (int l = 0; l < KR_VW; ++l) x[l] = name##f(x[l]); return x; }
@@ -414,7 +438,8 @@ class Gen {
     Scope& sc = scopes_[level];
     std::string v = fresh("v");
     // In a generic row-loop body, a float value of the loop is an F: a vector of lanes or a float.
-    const std::string& t = generic_ && type == "float" && level == lane_scope_ ? kGenericType : type;
+    const std::string& t = generic_ && level == lane_scope_ && type == "float" ? kGenericType
+                           : generic_ && level == lane_scope_ && type == "bool" ? kGenericMask : type;
     sc.code << sc.indent << "const " << t << " " << v << " = " << expr << ";\n";
     sc.names.insert(v);
     return v;
@@ -458,7 +483,8 @@ class Gen {
         if (n.dtype == DType::BFloat16) ld = "kr_bf16_to_f(" + ld + ")";
         if (n.dtype == DType::Float16) ld = "kr_f16_to_f(" + ld + ")";
         if (generic_ && level_of(offset) == lane_scope_) {  // unit stride in q (checked): a lane-wide load
-          const char* fn = n.dtype == DType::BFloat16 ? "kr_ld_bf16<F>(" : n.dtype == DType::Float16 ? "kr_ld_f16<F>(" : "kr_ld<F>(";
+          const char* fn = n.dtype == DType::BFloat16 ? "kr_ld_bf16<F>(" : n.dtype == DType::Float16 ? "kr_ld_f16<F>(" :
+                           n.dtype == DType::Bool ? "kr_ld_mask<F>(" : "kr_ld<F>(";
           ld = std::string(fn) + "in" + std::to_string(n.input) + " + (" + offset + "))";
           if (loop_ == prefetch_loop_ && idx == full_idx_ && n.dims == s_.iter_dims)  // the next row, a row length on
             out() << indent() << "kr_pf<F>(in" << n.input << " + (" << offset << "), I);\n";
@@ -479,6 +505,8 @@ class Gen {
         std::string c = "(" + T + ")(" + x + ")";
         if (n.dtype == DType::BFloat16) c = "kr_round_bf16((float)(" + x + "))";
         if (n.dtype == DType::Float16) c = "kr_round_f16((float)(" + x + "))";
+        if (generic_ && T == "float" && src.dtype == DType::Bool)  // 0 or 1, exact in every float type
+          return let(T, level_of(x) == lane_scope_ ? "(" + x + " ? F{} + 1.0f : F{})" : "(" + x + " ? 1.0f : 0.0f)");
         if (generic_ && T == "float" && is_floating(src.dtype) && src.dtype != DType::Float64) {  // float to float: no cast
           c = "(" + x + ")";
           if (n.dtype == DType::BFloat16) c = "kr_round_bf16(" + x + ")";
@@ -619,6 +647,11 @@ class Gen {
       if (op == "reciprocal") return "1.0f / " + a[0];
       if (op == "abs") return "kr_abs(" + a[0] + ")";
       if (op != "exp" && vector_math(op)) return "kr_" + op + "(" + a[0] + ")";
+    }
+    if (generic_ && n.dtype == DType::Bool) {  // masks: nonzero is true (a lane's -1, a row's bool 1)
+      if (op == "logical_not" || op == "bitwise_not") return "(" + a[0] + " == 0)";
+      if (op == "logical_and" || op == "bitwise_and") return "(" + a[0] + " & " + a[1] + ")";
+      if (op == "logical_or" || op == "bitwise_or") return "(" + a[0] + " | " + a[1] + ")";
     }
     if (op == "abs") return fl ? f1("std::fabs") : (n.dtype == DType::Bool ? a[0] : "(" + a[0] + " < 0 ? -" + a[0] + " : " + a[0] + ")");
     if (op == "neg") return "-" + a[0];
@@ -763,7 +796,7 @@ class Gen {
     lane_scope_ = kNoLanes;
     const std::string& in = indent();
     if (generic_) {
-      out() << in << "auto kr_pw = [=](auto kr_tag, const int64_t j) {\n" << in << "  using F = decltype(kr_tag);\n" << body << in << "};\n"
+      out() << in << "auto kr_pw = [=](auto kr_tag, const int64_t j) {\n" << in << "  using F = decltype(kr_tag);\n" << in << "  using M = decltype(kr_tag < kr_tag);\n" << body << in << "};\n"
             << in << "int64_t j = c * chunk;\n" << in << "for (; j + KR_VW <= j_end; j += KR_VW) kr_pw(kr_vf{}, j);\n"
             << in << "for (; j < j_end; ++j) kr_pw(0.0f, j);\n";
     } else {
@@ -1036,7 +1069,7 @@ class Gen {
       std::string loop = indent() + "for (int64_t q = 0; q < I; ++q) {\n" + body + indent() + "}\n";
       if (generic_) {
         const std::string& in = indent();
-        out() << in << "auto kr_out = [=](auto kr_tag, const int64_t q) {\n" << in << "  using F = decltype(kr_tag);\n" << body << in << "};\n"
+        out() << in << "auto kr_out = [=](auto kr_tag, const int64_t q) {\n" << in << "  using F = decltype(kr_tag);\n" << in << "  using M = decltype(kr_tag < kr_tag);\n" << body << in << "};\n"
               << in << "if (split) {\n" << in << "  #pragma omp parallel for schedule(static)\n"
               << in << "  for (int64_t qv = 0; qv < I / KR_VW; ++qv) kr_out(kr_vf{}, qv * KR_VW);\n"
               << in << "  for (int64_t q = I / KR_VW * KR_VW; q < I; ++q) kr_out(0.0f, q);\n"
@@ -1093,7 +1126,7 @@ class Gen {
         }
       }
     }
-    b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n" << in << "    using F = decltype(kr_tag);\n" << body << in << "  };\n";
+    b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n" << in << "    using F = decltype(kr_tag);\n" << in << "    using M = decltype(kr_tag < kr_tag);\n" << body << in << "  };\n";
     b << in << "  int64_t q = qb;\n";
     b << in << "  for (; q + " << kChains << " * KR_VW <= qe; q += " << kChains << " * KR_VW) {\n";
     for (int c = 0; c < kChains; ++c) b << in << "    kr_body(" << vargs[static_cast<size_t>(c)] << "kr_vf{}, q + " << c << " * KR_VW);\n";
@@ -1116,19 +1149,35 @@ class Gen {
                                               "maximum", "minimum", "exp2", "expm1", "log", "log1p", "log2", "log10", "sin",
                                               "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
                                               "atanh", "erf", "erfc"};
+    static const std::set<std::string> compare = {"lt", "le", "gt", "ge", "eq", "ne"}, logic = {"logical_not", "logical_and", "logical_or",
+                                                                                                       "bitwise_not", "bitwise_and", "bitwise_or"};
     const Node& n = r_.nodes[static_cast<size_t>(ni)];
+    auto dtype_of = [&](int i) { return r_.nodes[static_cast<size_t>(i)].dtype; };
+    auto all_on_lanes = [&] {
+      for (int i : n.in)
+        if (!on_lanes(i, seen)) return false;
+      return true;
+    };
     switch (n.kind) {
-      case Node::Kind::Reduce:
+      case Node::Kind::Reduce: return true;
       case Node::Kind::Literal:
-      case Node::Kind::Scalar: return true;
-      case Node::Kind::Input: return float_like(n.dtype) && (contig_ >> n.input & 1);
+      case Node::Kind::Scalar: return n.dtype != DType::Bool;  // masks come from comparisons and bool tensors
+      case Node::Kind::Input: return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.input & 1);
       case Node::Kind::Elementwise:
-        if (!ops.count(n.op) || !float_like(n.dtype)) return false;
-        for (int i : n.in)
-          if (!on_lanes(i, seen)) return false;
-        return true;
-      case Node::Kind::Convert:
-        return float_like(n.dtype) && float_like(r_.nodes[static_cast<size_t>(n.in[0])].dtype) && on_lanes(n.in[0], seen);
+        if (ops.count(n.op) && float_like(n.dtype)) return all_on_lanes();
+        if (n.op == "where" && float_like(n.dtype)) return dtype_of(n.in[0]) == DType::Bool && all_on_lanes();
+        if (compare.count(n.op)) return float_like(dtype_of(n.in[0])) && float_like(dtype_of(n.in[1])) && all_on_lanes();
+        if (logic.count(n.op)) {
+          for (int i : n.in)
+            if (dtype_of(i) != DType::Bool) return false;
+          return all_on_lanes();
+        }
+        return false;
+      case Node::Kind::Convert: {
+        const DType src = dtype_of(n.in[0]);
+        const bool ok = (float_like(n.dtype) && (float_like(src) || src == DType::Bool)) || (n.dtype == DType::Bool && float_like(src));
+        return ok && on_lanes(n.in[0], seen);
+      }
       case Node::Kind::Broadcast: {
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         const int64_t last = static_cast<int64_t>(n.dims.size()) - 1;
@@ -1489,6 +1538,7 @@ class Gen {
   // lanes and for a float tail), and which scope is the body being generated (kNoLanes: none).
   static constexpr size_t kNoLanes = ~size_t{0};
   inline static const std::string kGenericType = "F";
+  inline static const std::string kGenericMask = "M";  // a comparison's result: bool, or a vector of int masks
   bool generic_ = false;
   bool used_vectors_ = false;
   size_t lane_scope_ = kNoLanes;
