@@ -62,6 +62,21 @@ Generated generate(const std::string& text, fuser::ContiguityMask contig = ~0ULL
 
 std::string source_of(const std::string& text) { return generate(text).source; }
 
+// softmax over the rows of x: f32[rows, cols] as prims, returning `returns` (t6 is the result, t0
+// the rows' max).
+std::string softmax_text(int rows, int cols, const std::string& returns) {
+  return str("def f(x: \"cpu f32[", rows, ", ", cols, "]\"):\n",
+             "  t0 = prims.amax(x, (1,))  # t0: \"cpu f32[", rows, "]\"\n",
+             "  t1 = prims.broadcast_in_dim(t0, (", rows, ", ", cols, "), (0,))  # t1: \"cpu f32[", rows, ", ", cols, "]\"\n",
+             "  t2 = prims.sub(x, t1)  # t2: \"cpu f32[", rows, ", ", cols, "]\"\n",
+             "  t3 = prims.exp(t2)  # t3: \"cpu f32[", rows, ", ", cols, "]\"\n",
+             "  t4 = prims.sum(t3, (1,))  # t4: \"cpu f32[", rows, "]\"\n",
+             "  t5 = prims.broadcast_in_dim(t4, (", rows, ", ", cols, "), (0,))  # t5: \"cpu f32[", rows, ", ", cols, "]\"\n",
+             "  t6 = prims.div(t3, t5)  # t6: \"cpu f32[", rows, ", ", cols, "]\"\n",
+             "  return (", returns, ")\n");
+}
+
+
 Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
   setenv("KERAUNOS_CACHE_DIR", (std::string(::testing::TempDir()) + "/keraunos-codegen-test").c_str(), 1);
   Generated g = generate(text, contig);
@@ -176,16 +191,7 @@ TEST(FuserCodegen, LargeOutputsUseNonTemporalStores) {
   // Outputs of at least $KERAUNOS_NT_MIN_BYTES (default: half the last-level cache) are written with
   // non-temporal stores when every vector store is aligned, then fenced. Forced on here for a small
   // softmax (rows of 48 = 3 * 16: aligned) and checked against the cached path's results.
-  const std::string text = R"(def f(x: "cpu f32[5, 48]"):
-  t0 = prims.amax(x, (1,))  # t0: "cpu f32[5]"
-  t1 = prims.broadcast_in_dim(t0, (5, 48), (0,))  # t1: "cpu f32[5, 48]"
-  t2 = prims.sub(x, t1)  # t2: "cpu f32[5, 48]"
-  t3 = prims.exp(t2)  # t3: "cpu f32[5, 48]"
-  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[5]"
-  t5 = prims.broadcast_in_dim(t4, (5, 48), (0,))  # t5: "cpu f32[5, 48]"
-  t6 = prims.div(t3, t5)  # t6: "cpu f32[5, 48]"
-  return (t6,)
-)";
+  const std::string text = softmax_text(5, 48, "t6,");
   std::string src = source_of(text);
   EXPECT_NE(src.find("kr_st_nt(out0"), std::string::npos) << src;
   EXPECT_NE(src.find("if (kr_nt) kr_sfence();"), std::string::npos) << src;
@@ -236,16 +242,7 @@ TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
 }
 
 TEST(FuserCodegen, SoftmaxIsInnerPersistent) {
-  auto k = compile(R"(def f(x: "cpu f32[6, 33]"):
-  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
-  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
-  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
-  t3 = prims.exp(t2)  # t3: "cpu f32[6, 33]"
-  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
-  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
-  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
-  return (t6, t0)
-)");
+  auto k = compile(softmax_text(6, 33, "t6, t0"));
   EXPECT_EQ(k.schedule.kind, fuser::Schedule::Kind::InnerPersistent);
   EXPECT_NE(k.schedule.str().find("inner_persistent"), std::string::npos);
   auto x = randn(6 * 33, 4);
@@ -368,18 +365,10 @@ TEST(FuserCodegen, ExpIsWithinAnUlpOverTheWholeRange) {
 TEST(FuserCodegen, RowMaxKeepsANanFlagOnlyWhenASumCannotCarryTheNan) {
   // softmax's max only shifts what a row sum adds up: a NaN in the row reaches every output through
   // the sum, so the max needs no flag. With the max itself an output the flag stays.
-  const std::string body = R"(  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
-  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
-  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
-  t3 = prims.exp(t2)  # t3: "cpu f32[6, 33]"
-  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
-  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
-  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
-)";
   const std::string head = "def f(x: \"cpu f32[6, 33]\"):\n";
-  std::string alone = source_of(head + body + "  return (t6,)\n");
+  std::string alone = source_of(softmax_text(6, 33, "t6,"));
   EXPECT_EQ(alone.find("? NAN :"), std::string::npos) << alone;
-  EXPECT_NE(source_of(head + body + "  return (t6, t0)\n").find("? NAN :"), std::string::npos);
+  EXPECT_NE(source_of(softmax_text(6, 33, "t6, t0")).find("? NAN :"), std::string::npos);
   // The second loop over a row (the exponentials, from L1) prefetches the next row's input.
   EXPECT_NE(alone.find("kr_pf<F>(in0 + "), std::string::npos) << alone;
   EXPECT_EQ(source_of(head + "  t0 = prims.sum(x, (1,))  # t0: \"cpu f32[6]\"\n  return (t0,)\n").find("kr_pf<F>(in0 + "),
@@ -398,7 +387,7 @@ TEST(FuserCodegen, RowMaxKeepsANanFlagOnlyWhenASumCannotCarryTheNan) {
 )");
   EXPECT_NE(masked.find("? NAN :"), std::string::npos) << masked;
   // Without the flag the NaN still comes out: a whole row of NaN, and a NaN among infinities.
-  auto k = compile(head + body + "  return (t6,)\n");
+  auto k = compile(softmax_text(6, 33, "t6,"));
   auto x = randn(6 * 33, 5);
   for (int c = 0; c < 33; ++c) x[c] = NAN;
   x[33 + 3] = NAN;
@@ -434,16 +423,7 @@ TEST(FuserCodegen, RowInvariantWorkLeavesTheInnerLoop) {
 }
 
 TEST(FuserCodegen, SoftmaxKeepsItsExponentialsInARowBuffer) {
-  std::string src = source_of(R"(def f(x: "cpu f32[6, 33]"):
-  t0 = prims.amax(x, (1,))  # t0: "cpu f32[6]"
-  t1 = prims.broadcast_in_dim(t0, (6, 33), (0,))  # t1: "cpu f32[6, 33]"
-  t2 = prims.sub(x, t1)  # t2: "cpu f32[6, 33]"
-  t3 = prims.exp(t2)  # t3: "cpu f32[6, 33]"
-  t4 = prims.sum(t3, (1,))  # t4: "cpu f32[6]"
-  t5 = prims.broadcast_in_dim(t4, (6, 33), (0,))  # t5: "cpu f32[6, 33]"
-  t6 = prims.div(t3, t5)  # t6: "cpu f32[6, 33]"
-  return (t6,)
-)");
+  std::string src = source_of(softmax_text(6, 33, "t6,"));
   // The sum's loop computes the exponentials and keeps them; the output loop reads them back and
   // calls no exp. (Loops may be printed twice: threads over rows, or over a few long rows' blocks.)
   const std::string kernel = src.substr(src.find("void keraunos_kernel("));
