@@ -6,22 +6,20 @@
 
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
 
+using namespace op_helpers;
+
 using Args = std::vector<Value>;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
-
-// Low-precision inputs compute in float32 and round once at the end.
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
-
-std::string ts(Recorder& r, const Value& v) { return type_str(r.trace(), tensor_type(r.trace(), v)); }
 
 TensorType float_input(Recorder& r, const Value& v, std::string_view op) {
   const TensorType tt = tensor_type(r.trace(), v);
@@ -33,16 +31,6 @@ TensorType float_input(Recorder& r, const Value& v, std::string_view op) {
 void no_inplace(std::string_view op, const Value& inplace) {
   KERAUNOS_TYPE_CHECK(!inplace.as_bool(), op,
                       ": inplace=True updates the input in place, which a functional trace cannot express; use inplace=False");
-}
-
-Value call(Recorder& r, std::string_view prim, std::vector<Value> args) { return prims::call(r, prim, std::move(args)); }
-
-Value dim_value(const Dim& d) { return d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size); }
-
-std::vector<Value> shape_values(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(dim_value(d));
-  return out;
 }
 
 // Reduces over `dim` and broadcasts the result back to the input shape (keepdim + expand).

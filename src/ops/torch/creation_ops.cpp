@@ -12,42 +12,20 @@
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
 
+using namespace op_helpers;
+
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
-using Kwargs = std::vector<std::pair<std::string, Value>>;
 using Args = std::vector<Value>;
-
-Value call(Recorder& r, std::string_view prim, std::vector<Value> args, Kwargs kw = {}) {
-  return prims::call(r, prim, std::move(args), std::move(kw));
-}
-
-const TensorType& ttype(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string tstr(Recorder& r, const Value& v) { return type_str(r.trace(), ttype(r, v)); }
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
-
-std::vector<Value> shape_values(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size));
-  return out;
-}
-
-// convert_element_type, except that complex -> bool tests for a nonzero value (real or imaginary
-// part), as torch does, instead of converting the real part.
-Value cvt(Recorder& r, const Value& v, DType dt) {
-  if (!is_tensor(r.trace(), v)) return v;
-  DType from = ttype(r, v).dtype;
-  if (from == dt) return v;
-  if (is_complex(from) && is_bool(dt)) return call(r, "ne", {v, Value::integer(0)});
-  return call(r, "convert_element_type", {v, Value::dtype(dt)});
-}
 
 bool has_tensor(const Trace& t, const Args& vs) {
   for (const auto& v : vs)
@@ -74,7 +52,7 @@ Value numel_value(Recorder& r, const Shape& s, int64_t times = 1) {
 // re + im * i as a complex tensor. There is no complex-construction prim: i is sqrt(-1 + 0i),
 // which is exact, and (im + 0i) * (0 + 1i) is exact for finite im.
 Value make_complex(Recorder& r, const Value& re, const Value& im, DType cdt) {
-  const TensorType t = ttype(r, re);
+  const TensorType t = tt_of(r, re);
   Value i = call(r, "sqrt", {full(r, t.shape, Value::integer(-1), cdt, t.device)});
   return call(r, "add", {cvt(r, re, cdt), call(r, "mul", {cvt(r, im, cdt), i})});
 }
@@ -236,7 +214,7 @@ void add_fills(SymbolTable& table) {
     std::string like = std::string(f.id) + "_like";
     table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs()),
                         [fp, like](Recorder& r, const Args& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           Factory fa = factory(like, r, a, 1, t.dtype, t.device);
                           if (fp->fill < 0)
                             return Args{call(r, "empty", {Value::tuple(shape_values(t.shape))},
@@ -256,7 +234,7 @@ void add_fills(SymbolTable& table) {
   table.add(composite("torch.full_like", with({P("a", ParamKind::Tensor), P("fill_value", ParamKind::Number)}, factory_kwargs()),
                       [](Recorder& r, const Args& a) {
                         const char* id = "torch.full_like";
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         Factory fa = factory(id, r, a, 2, t.dtype, t.device);
                         check_fill(id, a[1], fa.dtype);
                         return Args{full(r, t.shape, a[1], fa.dtype, fa.device)};
@@ -514,7 +492,7 @@ void add_random(SymbolTable& table) {
     std::string like = id + "_like";
     table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs(true)),
                         [like, normal](Recorder& r, const Args& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           Factory fa = factory(like, r, a, 1, t.dtype, t.device, true);
                           return Args{normal ? randn_impl(like, r, t.shape, fa.dtype, fa.device) : rand_impl(like, r, t.shape, fa.dtype, fa.device)};
                         },
@@ -546,7 +524,7 @@ void add_random(SymbolTable& table) {
                       with({P("a", ParamKind::Tensor), P("low", ParamKind::Int), P("high", ParamKind::OptInt, Value::none())}, factory_kwargs(true)),
                       [](Recorder& r, const Args& a) {
                         const char* id = "torch.randint_like";
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         int64_t lo = 0, hi;
                         if (a[2].is_none()) {
                           hi = literal_int(id, r.trace(), a[1], "high");
@@ -565,7 +543,7 @@ void add_random(SymbolTable& table) {
 Value convert_to(Recorder& r, const Value& x, std::optional<DType> dt, std::optional<Device> dev) {
   Value y = x;
   if (dt) y = cvt(r, y, *dt);
-  if (dev && ttype(r, y).device != *dev) y = call(r, "device_put", {y, Value::device(*dev)});
+  if (dev && tt_of(r, y).device != *dev) y = call(r, "device_put", {y, Value::device(*dev)});
   return y;
 }
 
@@ -593,8 +571,8 @@ void add_conversions(SymbolTable& table) {
                           if (a[1].is_dtype()) {
                             dt = a[1].as_dtype();
                           } else {
-                            dt = ttype(r, a[1]).dtype;
-                            dev = ttype(r, a[1]).device;
+                            dt = tt_of(r, a[1]).dtype;
+                            dev = tt_of(r, a[1]).device;
                           }
                           KERAUNOS_TYPE_CHECK(a[2].is_none() || a[2].is_bool(), id, ": after a ", a[1].is_dtype() ? "dtype" : "tensor",
                                               " the next argument is non_blocking (a bool), got ", describe_value(t, a[2]));
@@ -614,7 +592,7 @@ void add_conversions(SymbolTable& table) {
                       },
                       kTagElementwise));
   table.add(composite("torch.Tensor.type_as", {P("a", ParamKind::Tensor), P("other", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) { return Args{cvt(r, a[0], ttype(r, a[1]).dtype)}; }, kTagElementwise));
+                      [](Recorder& r, const Args& a) { return Args{cvt(r, a[0], tt_of(r, a[1]).dtype)}; }, kTagElementwise));
   static const std::pair<const char*, DType> kCasts[] = {
       {"torch.Tensor.float", DType::Float32}, {"torch.Tensor.double", DType::Float64}, {"torch.Tensor.half", DType::Float16},
       {"torch.Tensor.bfloat16", DType::BFloat16}, {"torch.Tensor.int", DType::Int32},   {"torch.Tensor.long", DType::Int64},
@@ -644,12 +622,12 @@ Value clamp_impl(std::string_view op, Recorder& r, const Value& a, const Value& 
   if (!lo.is_none()) ops.push_back(lo);
   if (!hi.is_none()) ops.push_back(hi);
   DType rt = result_type(t, ops);
-  KERAUNOS_TYPE_CHECK(!is_complex(rt), op, ": clamp is not supported for complex types, got ", tstr(r, a));
+  KERAUNOS_TYPE_CHECK(!is_complex(rt), op, ": clamp is not supported for complex types, got ", ts(r, a));
   // torch's bool kernels exist only for the one-tensor-bound forms (maximum/minimum).
   if (is_bool(rt)) {
     bool number_bound = (!lo.is_none() && !is_tensor(t, lo)) || (!hi.is_none() && !is_tensor(t, hi));
     KERAUNOS_TYPE_CHECK(!number_bound && (lo.is_none() || hi.is_none()), op,
-                        ": bool tensors are supported only with a single tensor bound, got ", tstr(r, a));
+                        ": bool tensors are supported only with a single tensor bound, got ", ts(r, a));
   }
   auto types = prepare_operands(r, op, ops, Promotion::Default);
   Value y = ops[0];
@@ -691,20 +669,20 @@ void add_elementwise_extras(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         const char* id = "torch.lerp";
                         const Trace& t = r.trace();
-                        DType dt = ttype(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(ttype(r, a[1]).dtype == dt, id, ": expected dtype ", torch_name(dt), " for `end` but got ", tstr(r, a[1]));
+                        DType dt = tt_of(r, a[0]).dtype;
+                        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": expected dtype ", torch_name(dt), " for `end` but got ", ts(r, a[1]));
                         if (is_tensor(t, a[2])) {
-                          const auto& wt = ttype(r, a[2]);
-                          KERAUNOS_TYPE_CHECK(wt.rank() == 0 || wt.dtype == dt, id, ": expected dtype ", torch_name(dt), " for `weight` but got ", tstr(r, a[2]));
+                          const auto& wt = tt_of(r, a[2]);
+                          KERAUNOS_TYPE_CHECK(wt.rank() == 0 || wt.dtype == dt, id, ": expected dtype ", torch_name(dt), " for `weight` but got ", ts(r, a[2]));
                         } else {
-                          KERAUNOS_TYPE_CHECK(is_floating(dt) || is_complex(dt), id, ": expected floating point or complex tensors, got ", tstr(r, a[0]));
+                          KERAUNOS_TYPE_CHECK(is_floating(dt) || is_complex(dt), id, ": expected floating point or complex tensors, got ", ts(r, a[0]));
                           KERAUNOS_TYPE_CHECK(number_kind(t, a[2]) != NumberKind::Complex || is_complex(dt), id, ": a complex weight cannot be converted to ",
                                               torch_name(dt));
                         }
                         std::vector<Value> ops{a[0], a[1], a[2]};
                         auto types = prepare_operands(r, id, ops, Promotion::Default);
                         KERAUNOS_TYPE_CHECK(is_floating(types.result) || is_complex(types.result), id,
-                                            ": expected floating point or complex operands, got ", tstr(r, a[0]), " (result dtype ", torch_name(types.result), ")");
+                                            ": expected floating point or complex operands, got ", ts(r, a[0]), " (result dtype ", torch_name(types.result), ")");
                         return Args{to_dtype(r, call(r, "lerp", {ops[0], ops[1], ops[2]}), types.result)};
                       },
                       E));
@@ -717,12 +695,12 @@ void add_elementwise_extras(SymbolTable& table) {
                          KW("value", ParamKind::Number, Value::integer(1))},
                         [id, div](Recorder& r, const Args& a) {
                           if (div)
-                            KERAUNOS_TYPE_CHECK(!(is_exact(ttype(r, a[1]).dtype) && is_exact(ttype(r, a[2]).dtype)), id,
-                                                ": integer division with addcdiv is not supported (tensor1 ", tstr(r, a[1]), ", tensor2 ",
-                                                tstr(r, a[2]), "); use torch.div(tensor1, tensor2, rounding_mode=...) explicitly");
+                            KERAUNOS_TYPE_CHECK(!(is_exact(tt_of(r, a[1]).dtype) && is_exact(tt_of(r, a[2]).dtype)), id,
+                                                ": integer division with addcdiv is not supported (tensor1 ", ts(r, a[1]), ", tensor2 ",
+                                                ts(r, a[2]), "); use torch.div(tensor1, tensor2, rounding_mode=...) explicitly");
                           std::vector<Value> ops{a[0], a[1], a[2]};
                           auto types = prepare_operands(r, id, ops, Promotion::Default);
-                          KERAUNOS_TYPE_CHECK(!is_bool(types.result), id, ": bool tensors are not supported, got ", tstr(r, a[0]));
+                          KERAUNOS_TYPE_CHECK(!is_bool(types.result), id, ": bool tensors are not supported, got ", ts(r, a[0]));
                           Value value = a[3];
                           check_fill(id, value, types.result);  // torch converts value to the result dtype
                           if (is_exact(types.result)) {
@@ -740,7 +718,7 @@ void add_elementwise_extras(SymbolTable& table) {
   // square = pow(a, 2): bool promotes to int64.
   table.add(composite("torch.square", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
-                        DType dt = ttype(r, a[0]).dtype;
+                        DType dt = tt_of(r, a[0]).dtype;
                         DType out = is_bool(dt) ? DType::Int64 : dt;
                         Value x = cvt(r, a[0], compute_dtype(out));
                         return Args{cvt(r, call(r, "mul", {x, x}), out)};
@@ -760,7 +738,7 @@ void add_elementwise_extras(SymbolTable& table) {
                       {P("a", ParamKind::Tensor), P("nan", ParamKind::OptFloat, Value::none()), P("posinf", ParamKind::OptFloat, Value::none()),
                        P("neginf", ParamKind::OptFloat, Value::none())},
                       [](Recorder& r, const Args& a) {
-                        DType dt = ttype(r, a[0]).dtype;
+                        DType dt = tt_of(r, a[0]).dtype;
                         if (is_exact(dt)) return Args{a[0]};
                         DType real = to_real(dt);
                         Value nan = a[1].is_none() ? Value::floating(0.0) : a[1];
@@ -780,8 +758,8 @@ void add_elementwise_extras(SymbolTable& table) {
 
   table.add(composite("torch.logit", {P("a", ParamKind::Tensor), P("eps", ParamKind::OptFloat, Value::none())},
                       [](Recorder& r, const Args& a) {
-                        const TensorType t = ttype(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), "torch.logit: complex tensors are not supported, got ", tstr(r, a[0]));
+                        const TensorType t = tt_of(r, a[0]);
+                        KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), "torch.logit: complex tensors are not supported, got ", ts(r, a[0]));
                         DType out = is_exact(t.dtype) ? default_float_dtype() : t.dtype;
                         Value x = cvt(r, a[0], compute_dtype(out));
                         // torch clamps to [eps, 1 - eps] only for eps >= 0.
@@ -796,23 +774,23 @@ void add_elementwise_extras(SymbolTable& table) {
                       E));
   table.add(composite("torch.frac", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
-                        DType dt = ttype(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(is_floating(dt), "torch.frac: expected a floating point tensor, got ", tstr(r, a[0]));
+                        DType dt = tt_of(r, a[0]).dtype;
+                        KERAUNOS_TYPE_CHECK(is_floating(dt), "torch.frac: expected a floating point tensor, got ", ts(r, a[0]));
                         Value x = cvt(r, a[0], compute_dtype(dt));
                         return Args{cvt(r, call(r, "sub", {x, call(r, "trunc", {x})}), dt)};
                       },
                       E));
   table.add(composite("torch.positive", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
-                        KERAUNOS_TYPE_CHECK(!is_bool(ttype(r, a[0]).dtype), "torch.positive: the `+` operator on a bool tensor is not supported, got ",
-                                            tstr(r, a[0]));
+                        KERAUNOS_TYPE_CHECK(!is_bool(tt_of(r, a[0]).dtype), "torch.positive: the `+` operator on a bool tensor is not supported, got ",
+                                            ts(r, a[0]));
                         return Args{a[0]};
                       },
                       E));
   // sgn: sign for real tensors; z / |z| (0 at 0) for complex ones.
   table.add(composite("torch.sgn", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
-                        DType dt = ttype(r, a[0]).dtype;
+                        DType dt = tt_of(r, a[0]).dtype;
                         if (!is_complex(dt)) return Args{call(r, "sign", {a[0]})};
                         Value mag = call(r, "abs", {a[0]});
                         Value q = call(r, "div", {a[0], cvt(r, mag, dt)});
@@ -827,7 +805,7 @@ void add_elementwise_extras(SymbolTable& table) {
                         std::vector<Value> ops{a[0], a[1]};
                         auto types = prepare_operands(r, id, ops, Promotion::IntToFloat);
                         KERAUNOS_TYPE_CHECK(!is_complex(types.result), id, ": complex tensors are not supported");
-                        const TensorType like = ttype(r, first_tensor(r.trace(), ops));
+                        const TensorType like = tt_of(r, first_tensor(r.trace(), ops));
                         Value x = as_tensor(r, ops[0], like), y = as_tensor(r, ops[1], like);
                         Value v = call(r, "mul", {x, call(r, "log", {y})});
                         v = call(r, "where", {call(r, "eq", {x, Value::integer(0)}), Value::integer(0), v});
@@ -840,7 +818,7 @@ void add_elementwise_extras(SymbolTable& table) {
                         const char* id = "torch.hypot";
                         std::vector<Value> ops{a[0], a[1]};
                         auto types = prepare_operands(r, id, ops, Promotion::Default);
-                        KERAUNOS_TYPE_CHECK(is_floating(types.result), id, ": expected floating point tensors, got ", tstr(r, a[0]), " and ", tstr(r, a[1]));
+                        KERAUNOS_TYPE_CHECK(is_floating(types.result), id, ": expected floating point tensors, got ", ts(r, a[0]), " and ", ts(r, a[1]));
                         Value x = ops[0], y = ops[1];
                         Value v = call(r, "sqrt", {call(r, "add", {call(r, "mul", {x, x}), call(r, "mul", {y, y})})});
                         // hypot(inf, nan) is inf.
@@ -856,7 +834,7 @@ void add_elementwise_extras(SymbolTable& table) {
         std::vector<Value> ops{a[0], a[1]};
         auto types = prepare_operands(r, id, ops, Promotion::Default);
         KERAUNOS_TYPE_CHECK(is_floating(types.result) || is_complex(types.result), id, ": expected floating point or complex tensors, got ",
-                            tstr(r, a[0]), " and ", tstr(r, a[1]));
+                            ts(r, a[0]), " and ", ts(r, a[1]));
         Value x = ops[0], y = ops[1];
         Value v;
         if (!is_complex(types.computation)) {
@@ -880,7 +858,7 @@ void add_elementwise_extras(SymbolTable& table) {
           Value inf_v = call(r, "where", {call(r, "lt", {mnr, Value::integer(0)}), mn, at_pos});
           v = call(r, "where", {both_inf, inf_v, v});
           Value nan_any = call(r, "logical_or", {call(r, "isnan", {x}), call(r, "isnan", {y})});
-          Value nan = call(r, "div", {full(r, ttype(r, x).shape, Value::integer(0), types.computation, ttype(r, x).device), Value::integer(0)});
+          Value nan = call(r, "div", {full(r, tt_of(r, x).shape, Value::integer(0), types.computation, tt_of(r, x).device), Value::integer(0)});
           v = call(r, "where", {nan_any, nan, v});
         }
         return Args{to_dtype(r, v, types.result)};
@@ -894,12 +872,12 @@ void add_elementwise_extras(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(has_tensor(t, a), id, ": expected at least one tensor operand");
                         bool cplx = false;
                         for (const auto& v : a)
-                          cplx = cplx || (is_tensor(t, v) ? is_complex(ttype(r, v).dtype) : number_kind(t, v) == NumberKind::Complex);
+                          cplx = cplx || (is_tensor(t, v) ? is_complex(tt_of(r, v).dtype) : number_kind(t, v) == NumberKind::Complex);
                         DType dt = cplx ? DType::Complex128 : DType::Float64;
                         std::vector<Value> ops{cvt(r, a[0], dt), cvt(r, a[1], dt)};
                         std::vector<Shape> shapes;
                         for (const auto& v : ops)
-                          if (is_tensor(t, v)) shapes.push_back(ttype(r, v).shape);
+                          if (is_tensor(t, v)) shapes.push_back(tt_of(r, v).shape);
                         Shape s = broadcast_shapes(t, id, shapes);
                         for (auto& v : ops) v = broadcast_to(r, v, s);
                         return Args{call(r, "pow", {ops[0], ops[1]})};
@@ -909,10 +887,10 @@ void add_elementwise_extras(SymbolTable& table) {
   table.add(composite("torch.heaviside", {P("a", ParamKind::Tensor), P("values", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
                         const char* id = "torch.heaviside";
-                        DType dt = ttype(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(ttype(r, a[1]).dtype == dt, id, ": input ", tstr(r, a[0]), " and values ", tstr(r, a[1]),
+                        DType dt = tt_of(r, a[0]).dtype;
+                        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": input ", ts(r, a[0]), " and values ", ts(r, a[1]),
                                             " must have the same dtype");
-                        KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not supported, got ", tstr(r, a[0]));
+                        KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not supported, got ", ts(r, a[0]));
                         std::vector<Value> ops{a[0], a[1]};
                         prepare_operands(r, id, ops, Promotion::NoOpmath);
                         Value pos = cvt(r, call(r, "gt", {ops[0], Value::integer(0)}), dt);

@@ -29,11 +29,14 @@
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
+
+using namespace op_helpers;
 
 using Args = std::vector<Value>;
 using Outs = std::vector<Value>;
@@ -42,79 +45,8 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
-// ---- helpers (duplicated from shape_ops.cpp; candidates for a shared header) ----------------
-
-const TensorType& ttype(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string tstr(Recorder& r, const Value& v) { return type_str(r.trace(), ttype(r, v)); }
-std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.name_of(d.sym) : std::to_string(d.size); }
-
-Value dim_value(const Dim& d) { return d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size); }
-Value shape_value(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(dim_value(d));
-  return Value::tuple(std::move(out));
-}
-
-std::optional<int64_t> known_int(const Trace& t, const Value& v) {
-  if (v.is_int()) return v.as_int();
-  if (v.is_proxy() && !t.type(v.as_proxy()).is_tensor) {
-    const auto& n = t.type(v.as_proxy()).number;
-    if (n.kind == NumberKind::Int && n.int_value) return *n.int_value;
-  }
-  return std::nullopt;
-}
-
 bool is_int_number(const Trace& t, const Value& v) {
   return v.is_int() || (v.is_proxy() && !t.type(v.as_proxy()).is_tensor && t.type(v.as_proxy()).number.kind == NumberKind::Int);
-}
-
-int64_t int_arg(const Trace& t, std::string_view op, const Value& v, std::string_view what) {
-  auto k = known_int(t, v);
-  KERAUNOS_TYPE_CHECK(k.has_value(), op, ": ", what, " must be an int known at trace time, got ", describe_value(t, v));
-  return *k;
-}
-
-std::optional<Dim> dim_product(const std::vector<Dim>& dims) {
-  int64_t c = 1;
-  std::optional<Dim> sym;
-  int nsym = 0;
-  for (const auto& d : dims) {
-    if (d.is_symbolic()) {
-      ++nsym;
-      sym = d;
-    } else {
-      c *= d.size;
-    }
-  }
-  if (c == 0) return Dim::constant(0);
-  if (nsym == 0) return Dim::constant(c);
-  if (nsym == 1 && c == 1) return sym;
-  return std::nullopt;
-}
-
-Dim product_or_throw(const Trace& t, std::string_view op, const std::vector<Dim>& dims) {
-  auto p = dim_product(dims);
-  KERAUNOS_TYPE_CHECK(p.has_value(), op, ": merging the dimensions ", shape_str(t, dims),
-                      " needs a product of symbolic sizes, which a shape cannot hold; make the sizes static");
-  return *p;
-}
-
-bool has_symbolic(const Shape& s) {
-  for (const auto& d : s)
-    if (d.is_symbolic()) return true;
-  return false;
-}
-
-Value reshape_to(Recorder& r, const Value& a, const Shape& shape) {
-  if (ttype(r, a).shape == shape) return a;
-  return prims::call(r, "reshape", {a, shape_value(shape)});
-}
-
-Value permute_to(Recorder& r, const Value& a, const std::vector<int64_t>& perm) {
-  bool identity = true;
-  for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
-  if (identity) return a;
-  return prims::call(r, "transpose", {a, Value::ints(perm)});
 }
 
 Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const Device& dev) {
@@ -123,13 +55,10 @@ Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const 
                       {"dtype", Value::dtype(DType::Int64)}});
 }
 
-// Low precision computes in float32.
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
-
 void check_index_dtype(Recorder& r, std::string_view op, const Value& idx, bool allow_int32, std::string_view what = "index") {
-  DType dt = ttype(r, idx).dtype;
+  DType dt = tt_of(r, idx).dtype;
   KERAUNOS_TYPE_CHECK(dt == DType::Int64 || (allow_int32 && dt == DType::Int32), op, ": expected ", what, " to be ",
-                      allow_int32 ? "an int64 or int32 tensor" : "an int64 tensor", ", got ", tstr(r, idx));
+                      allow_int32 ? "an int64 or int32 tensor" : "an int64 tensor", ", got ", ts(r, idx));
 }
 
 // Integer index tensor -> int64 with negative values counted from the end of a dim of size n.
@@ -142,15 +71,15 @@ Value wrap_index(Recorder& r, const Value& idx, const Dim& n) {
 
 // torch treats 0-d tensors as 1-element 1-D ones in gather/scatter/index_copy; the prims want
 // matching ranks, so 0-d operands of a rank <= 1 op become shape (1,).
-Value as_1d(Recorder& r, const Value& v) { return ttype(r, v).rank() == 0 ? reshape_to(r, v, {Dim::constant(1)}) : v; }
+Value as_1d(Recorder& r, const Value& v) { return tt_of(r, v).rank() == 0 ? reshape_to(r, v, {Dim::constant(1)}) : v; }
 
 Dim nonempty_size(const TensorType& t, int64_t d) { return t.rank() == 0 ? Dim::constant(1) : t.shape[static_cast<size_t>(d)]; }
 
 // gather/scatter shape rules (torch's, with 0-d tensors counting as 1-D).
 void check_gather_shapes(Recorder& r, std::string_view op, const Value& self, const Value& index, const Value* src, int64_t dim) {
   const Trace& t = r.trace();
-  const auto& st = ttype(r, self);
-  const auto& it = ttype(r, index);
+  const auto& st = tt_of(r, self);
+  const auto& it = tt_of(r, index);
   int64_t rs = std::max<int64_t>(st.rank(), 1), ri = std::max<int64_t>(it.rank(), 1);
   KERAUNOS_TYPE_CHECK(rs == ri, op, ": index ", type_str(t, it), " must have the same number of dimensions as the input ", type_str(t, st));
   for (int64_t d = 0; d < ri; ++d) {
@@ -160,7 +89,7 @@ void check_gather_shapes(Recorder& r, std::string_view op, const Value& self, co
                           " apart from dimension ", dim);
   }
   if (src) {
-    const auto& sr = ttype(r, *src);
+    const auto& sr = tt_of(r, *src);
     KERAUNOS_TYPE_CHECK(std::max<int64_t>(sr.rank(), 1) == ri, op, ": index ", type_str(t, it),
                         " must have the same number of dimensions as src ", type_str(t, sr));
     for (int64_t d = 0; d < ri; ++d) {
@@ -174,7 +103,7 @@ void check_gather_shapes(Recorder& r, std::string_view op, const Value& self, co
 // A scatter-like prim on (self, dim, index, src) with torch's 0-d rules: operands of a rank <= 1
 // op are lifted to 1-D and the result reshaped back.
 Value scatter_like(Recorder& r, std::string_view prim, const Value& self, int64_t dim, const Value& index, const Value& src) {
-  const Shape shape = ttype(r, self).shape;
+  const Shape shape = tt_of(r, self).shape;
   if (shape.size() <= 1) {
     Value s = is_tensor(r.trace(), src) ? as_1d(r, src) : src;
     Value out = prims::call(r, prim, {as_1d(r, self), Value::integer(0), as_1d(r, index), s});
@@ -209,7 +138,7 @@ Item classify(Recorder& r, const Value& v) {
     return {Item::Slice, v};
   }
   if (is_tensor(t, v)) {
-    const auto& tt = ttype(r, v);
+    const auto& tt = tt_of(r, v);
     KERAUNOS_TYPE_CHECK(tt.dtype != DType::Bool && tt.dtype != DType::UInt8, kGetitem, ": indexing with a boolean mask ", type_str(t, tt),
                         " selects a data-dependent number of elements, so the result's shape is unknown at trace time; use "
                         "torch.where(mask, a, other) or a.masked_fill(~mask, value) to keep the shape");
@@ -227,7 +156,7 @@ Item classify(Recorder& r, const Value& v) {
 
 Outs getitem(Recorder& r, const Args& a) {
   const Trace& t = r.trace();
-  const TensorType in = ttype(r, a[0]);
+  const TensorType in = tt_of(r, a[0]);
   const int64_t rank = in.rank();
   std::vector<Value> raw = a[1].is_tuple() ? a[1].as_tuple() : std::vector<Value>{a[1]};
   std::vector<Item> items;
@@ -365,7 +294,7 @@ Outs getitem(Recorder& r, const Args& a) {
   if (!drop.empty()) x = prims::call(r, "squeeze", {x, Value::ints(drop)});
   bool new_axes = std::find(layout.begin(), layout.end(), -1) != layout.end();
   if (new_axes) {
-    const Shape cur = ttype(r, x).shape;
+    const Shape cur = tt_of(r, x).shape;
     Shape shape;
     std::vector<int64_t> bd;
     size_t ci = 0;
@@ -382,7 +311,7 @@ Outs getitem(Recorder& r, const Args& a) {
   if (advanced.empty()) return {x};
 
   // Advanced indices on the basic-indexed tensor x.
-  const Shape xs = ttype(r, x).shape;
+  const Shape xs = tt_of(r, x).shape;
   std::vector<int64_t> pos;
   std::vector<Value> idxs;
   std::vector<Shape> ishapes;
@@ -390,7 +319,7 @@ Outs getitem(Recorder& r, const Args& a) {
     int64_t p = std::find(layout.begin(), layout.end(), dim) - layout.begin();
     pos.push_back(p);
     idxs.push_back(wrap_index(r, v, xs[static_cast<size_t>(p)]));
-    ishapes.push_back(ttype(r, v).shape);
+    ishapes.push_back(tt_of(r, v).shape);
   }
   Shape B = broadcast_shapes(t, kGetitem, ishapes);
   Dim nb = product_or_throw(t, kGetitem, B);
@@ -417,7 +346,7 @@ Outs getitem(Recorder& r, const Args& a) {
   Value g = permute_to(r, x, perm);
   g = prims::call(r, "take", {g, reshape_to(r, broadcast_to(r, idxs[0], B), {nb}), Value::integer(0)});
   for (size_t k = 1; k < idxs.size(); ++k) {
-    Shape ishape(static_cast<size_t>(ttype(r, g).rank()), Dim::constant(1));
+    Shape ishape(static_cast<size_t>(tt_of(r, g).rank()), Dim::constant(1));
     ishape[0] = nb;
     Value ik = reshape_to(r, broadcast_to(r, idxs[k], B), ishape);
     g = prims::call(r, "take_along_axis", {g, ik, Value::integer(1)});
@@ -447,8 +376,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.index_select";
                         const Trace& t = r.trace();
-                        const TensorType it = ttype(r, a[0]);
-                        const TensorType xt = ttype(r, a[2]);
+                        const TensorType it = tt_of(r, a[0]);
+                        const TensorType xt = tt_of(r, a[2]);
                         check_index_dtype(r, op, a[2], true);
                         KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index must be 0-D or 1-D, got ", type_str(t, xt));
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
@@ -467,11 +396,11 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         constexpr std::string_view op = "torch.gather";
                         const Trace& t = r.trace();
                         check_index_dtype(r, op, a[2], true);
-                        const TensorType it = ttype(r, a[0]);
+                        const TensorType it = tt_of(r, a[0]);
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
                         check_gather_shapes(r, op, a[0], a[2], nullptr, dim);
                         if (it.rank() <= 1) {
-                          const Shape out = ttype(r, a[2]).shape;
+                          const Shape out = tt_of(r, a[2]).shape;
                           Value g = prims::call(r, "gather", {as_1d(r, a[0]), Value::integer(0), as_1d(r, a[2])});
                           return Outs{reshape_to(r, g, out)};
                         }
@@ -492,11 +421,11 @@ void register_torch_indexing_ops(SymbolTable& table) {
         KERAUNOS_TYPE_CHECK(src_tensor || src.is_number_literal() || (src.is_proxy() && !is_tensor(t, src)), op,
                             ": src must be a tensor or a number, got ", describe_value(t, src));
         check_index_dtype(r, op, a[2], true);
-        const TensorType it = ttype(r, a[0]);
+        const TensorType it = tt_of(r, a[0]);
         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
         check_gather_shapes(r, op, a[0], a[2], src_tensor ? &src : nullptr, dim);
         if (src_tensor)
-          KERAUNOS_TYPE_CHECK(ttype(r, src).dtype == it.dtype, op, ": expected src ", tstr(r, src), " to have the dtype of the input ",
+          KERAUNOS_TYPE_CHECK(tt_of(r, src).dtype == it.dtype, op, ": expected src ", ts(r, src), " to have the dtype of the input ",
                               type_str(t, it));
         if (a[5].is_none()) return Outs{scatter_like(r, "scatter", a[0], dim, a[2], src)};
         const std::string& reduce = a[5].as_str();
@@ -505,7 +434,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
         DType ct = compute_dtype(it.dtype);
         Value s = src;
         if (!src_tensor) {
-          Shape is = ttype(r, a[2]).shape;
+          Shape is = tt_of(r, a[2]).shape;
           std::vector<Value> dims;
           for (const auto& d : is) dims.push_back(dim_value(d));
           s = prims::call(r, "full", {Value::tuple(dims), src}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
@@ -521,10 +450,10 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         constexpr std::string_view op = "torch.scatter_add";
                         const Trace& t = r.trace();
                         check_index_dtype(r, op, a[2], true);
-                        const TensorType it = ttype(r, a[0]);
+                        const TensorType it = tt_of(r, a[0]);
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
                         check_gather_shapes(r, op, a[0], a[2], &a[3], dim);
-                        KERAUNOS_TYPE_CHECK(ttype(r, a[3]).dtype == it.dtype, op, ": expected src ", tstr(r, a[3]),
+                        KERAUNOS_TYPE_CHECK(tt_of(r, a[3]).dtype == it.dtype, op, ": expected src ", ts(r, a[3]),
                                             " to have the dtype of the input ", type_str(t, it));
                         DType ct = compute_dtype(it.dtype);
                         Value self = to_dtype(r, a[0], ct);
@@ -540,9 +469,9 @@ void register_torch_indexing_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.index_add";
                         const Trace& t = r.trace();
-                        const TensorType it = ttype(r, a[0]);
-                        const TensorType xt = ttype(r, a[2]);
-                        const TensorType st = ttype(r, a[3]);
+                        const TensorType it = tt_of(r, a[0]);
+                        const TensorType xt = tt_of(r, a[2]);
+                        const TensorType st = tt_of(r, a[3]);
                         check_index_dtype(r, op, a[2], true);
                         KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index must be 0-D or 1-D, got ", type_str(t, xt));
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
@@ -570,9 +499,9 @@ void register_torch_indexing_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.index_copy";
                         const Trace& t = r.trace();
-                        const TensorType it = ttype(r, a[0]);
-                        const TensorType xt = ttype(r, a[2]);
-                        const TensorType st = ttype(r, a[3]);
+                        const TensorType it = tt_of(r, a[0]);
+                        const TensorType xt = tt_of(r, a[2]);
+                        const TensorType st = tt_of(r, a[3]);
                         check_index_dtype(r, op, a[2], false);
                         KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index should have dimension 1 or 0, got ", type_str(t, xt));
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
@@ -604,8 +533,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         constexpr std::string_view op = "torch.take_along_dim";
                         const Trace& t = r.trace();
                         check_index_dtype(r, op, a[1], false, "indices");
-                        const TensorType it = ttype(r, a[0]);
-                        const TensorType xt = ttype(r, a[1]);
+                        const TensorType it = tt_of(r, a[0]);
+                        const TensorType xt = tt_of(r, a[1]);
                         if (a[2].is_none()) {
                           Value x = reshape_to(r, a[0], {product_or_throw(t, op, it.shape)});
                           Value i = reshape_to(r, a[1], {product_or_throw(t, op, xt.shape)});
@@ -626,8 +555,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.Tensor.index_put";
                         const Trace& t = r.trace();
-                        const TensorType it = ttype(r, a[0]);
-                        const TensorType vt = ttype(r, a[2]);
+                        const TensorType it = tt_of(r, a[0]);
+                        const TensorType vt = tt_of(r, a[2]);
                         const auto& ids = a[1].as_tuple();
                         KERAUNOS_TYPE_CHECK(!ids.empty(), op, ": expected at least one index tensor");
                         KERAUNOS_TYPE_CHECK(static_cast<int64_t>(ids.size()) <= it.rank(), op, ": too many indices for ", type_str(t, it), " (got ",
@@ -635,7 +564,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         std::vector<Shape> shapes;
                         std::vector<Value> wrapped;
                         for (size_t k = 0; k < ids.size(); ++k) {
-                          const auto& xt = ttype(r, ids[k]);
+                          const auto& xt = tt_of(r, ids[k]);
                           KERAUNOS_TYPE_CHECK(xt.dtype != DType::Bool && xt.dtype != DType::UInt8, op, ": a boolean mask index ", type_str(t, xt),
                                               " selects a data-dependent number of elements; use torch.where(mask, values, input) instead");
                           KERAUNOS_TYPE_CHECK(xt.dtype == DType::Int64 || xt.dtype == DType::Int32, op,
@@ -664,7 +593,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.nn.functional.one_hot";
                         const Trace& t = r.trace();
-                        const TensorType it = ttype(r, a[0]);
+                        const TensorType it = tt_of(r, a[0]);
                         KERAUNOS_TYPE_CHECK(it.dtype == DType::Int64, op, ": only applies to an int64 index tensor, got ", type_str(t, it));
                         int64_t c = int_arg(t, op, a[1], "num_classes");
                         KERAUNOS_TYPE_CHECK(c != -1, op,

@@ -11,11 +11,14 @@
 
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
+
+using namespace op_helpers;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagMatmul) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
@@ -23,27 +26,7 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
 
 using Args = std::vector<Value>;
 
-Value call(Recorder& r, std::string_view prim, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kw = {}) {
-  return prims::call(r, prim, std::move(args), std::move(kw));
-}
-
-const TensorType& tt_of(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string ts(Recorder& r, const Value& v) { return type_str(r.trace(), tt_of(r, v)); }
-
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
-
-Value dim_value(const Dim& d) { return d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size); }
-Value shape_value(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(dim_value(d));
-  return Value::tuple(std::move(out));
-}
 bool not_one(const Dim& d) { return d.is_symbolic() || d.size != 1; }
-
-Value reshape(Recorder& r, const Value& v, const Shape& shape) {
-  if (same_shape(tt_of(r, v).shape, shape)) return v;
-  return call(r, "reshape", {v, shape_value(shape)});
-}
 
 Value permute(Recorder& r, const Value& v, const std::vector<int64_t>& perm) {
   bool identity = true;

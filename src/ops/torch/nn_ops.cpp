@@ -10,52 +10,19 @@
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
 
+using namespace op_helpers;
+
 using Args = std::vector<Value>;
 
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagNone) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
-
-Value call(Recorder& r, std::string_view prim, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kw = {}) {
-  return prims::call(r, prim, std::move(args), std::move(kw));
-}
-
-const TensorType& tt_of(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string ts(Recorder& r, const Value& v) { return type_str(r.trace(), tt_of(r, v)); }
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
-bool is_float_dtype(DType t) { return is_floating(t) && !is_float8(t); }
-
-Value dim_value(const Dim& d) { return d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size); }
-Value shape_value(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(dim_value(d));
-  return Value::tuple(std::move(out));
-}
-
-Value reshape(Recorder& r, const Value& v, const Shape& shape) {
-  if (same_shape(tt_of(r, v).shape, shape)) return v;
-  return call(r, "reshape", {v, shape_value(shape)});
-}
-
-// The number of elements of `dims` as an int literal, or a number proxy for symbolic sizes.
-Value count_of(Recorder& r, Shape dims) {
-  int64_t n = 1;
-  std::optional<Value> sym;
-  for (const auto& d : dims) {
-    if (d.is_constant()) {
-      n *= d.size;
-    } else {
-      sym = sym ? call(r, "mul", {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
-    }
-  }
-  if (!sym) return Value::integer(n);
-  return n == 1 ? *sym : call(r, "mul", {*sym, Value::integer(n)});
 }
 
 // Broadcasts a reduced tensor back to `shape`, its dims landing on `kept` (keepdim + expand).

@@ -8,46 +8,22 @@
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
 
+using namespace op_helpers;
+
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagReduction) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
-using Kwargs = std::vector<std::pair<std::string, Value>>;
-
-Value call(Recorder& r, std::string_view prim, std::vector<Value> args, Kwargs kw = {}) {
-  return prims::call(r, prim, std::move(args), std::move(kw));
-}
-
-const TensorType& ttype(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string tstr(Recorder& r, const Value& v) { return type_str(r.trace(), ttype(r, v)); }
-
-// Low-precision floats compute in float32 and round once at the end.
-DType compute_dtype(DType t) { return is_low_precision(t) ? DType::Float32 : t; }
 // Sums and products accumulate integers in int64: the result modulo 2^bits is the same as torch's
 // wrapping narrow accumulation, and bool results (any/all) follow from the count.
 DType accumulate_dtype(DType t) { return is_exact(t) ? DType::Int64 : compute_dtype(t); }
-
-std::vector<Value> shape_values(const Shape& s) {
-  std::vector<Value> out;
-  for (const auto& d : s) out.push_back(d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size));
-  return out;
-}
-
-// convert_element_type, except that complex -> bool tests for a nonzero value (real or imaginary
-// part), as torch does, instead of converting the real part.
-Value cvt(Recorder& r, const Value& v, DType dt) {
-  if (!is_tensor(r.trace(), v)) return v;
-  DType from = ttype(r, v).dtype;
-  if (from == dt) return v;
-  if (is_complex(from) && is_bool(dt)) return call(r, "ne", {v, Value::integer(0)});
-  return call(r, "convert_element_type", {v, Value::dtype(dt)});
-}
 
 // Constant ints of a dims argument (a tuple after binding); number proxies are rejected.
 std::vector<int64_t> literal_ints(std::string_view op, const Trace& t, const Value& v, const char* what = "dim") {
@@ -82,7 +58,7 @@ std::vector<int64_t> reduction_dims(std::string_view op, const Trace& t, const V
 Value keep_dims(Recorder& r, const Value& red, const Shape& in_shape, const std::vector<int64_t>& dims) {
   Shape ks = in_shape;
   for (int64_t d : dims) ks[static_cast<size_t>(d)] = Dim::constant(1);
-  if (ttype(r, red).shape == ks) return red;
+  if (tt_of(r, red).shape == ks) return red;
   return call(r, "reshape", {red, Value::tuple(shape_values(ks))});
 }
 
@@ -92,10 +68,10 @@ Value finish(Recorder& r, const Value& red, const Shape& in_shape, const std::ve
 
 // min/max-like reductions have no identity: a reduced dim must not be empty.
 void check_nonempty(std::string_view op, Recorder& r, const Value& a, const std::vector<int64_t>& dims) {
-  const auto& t = ttype(r, a);
+  const auto& t = tt_of(r, a);
   for (int64_t d : dims) {
     const Dim& n = t.shape[static_cast<size_t>(d)];
-    KERAUNOS_TYPE_CHECK(!(n.is_constant() && n.size == 0), op, ": expected reduction dim ", d, " of ", tstr(r, a),
+    KERAUNOS_TYPE_CHECK(!(n.is_constant() && n.size == 0), op, ": expected reduction dim ", d, " of ", ts(r, a),
                         " to have non-zero size (the operation has no identity)");
   }
 }
@@ -130,7 +106,7 @@ void add_sum_prod(SymbolTable& table) {
                         {P("a", ParamKind::Tensor), P("dim", dk, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false)),
                          KW("dtype", ParamKind::OptDType, Value::none())},
                         [id, prim, is_prod](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           bool keepdim = a[2].as_bool();
                           KERAUNOS_TYPE_CHECK(!(is_prod && keepdim && a[1].is_none()), id, ": keepdim=True needs a dim");
                           DType out = opt_dtype(a[3]).value_or(is_exact(t.dtype) ? DType::Int64 : t.dtype);
@@ -153,16 +129,16 @@ void add_mean(SymbolTable& table) {
                       {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false)),
                        KW("dtype", ParamKind::OptDType, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         DType out = opt_dtype(a[3]).value_or(t.dtype);
                         if (a[3].is_none())
                           KERAUNOS_TYPE_CHECK(is_floating(out) || is_complex(out),
                                               "torch.mean: could not infer the output dtype; the input must be a floating point or complex "
                                               "tensor (or pass dtype=), got ",
-                                              tstr(r, a[0]));
+                                              ts(r, a[0]));
                         else
                           KERAUNOS_TYPE_CHECK(is_floating(out) || is_complex(out), "torch.mean: dtype must be a floating point or complex dtype, got ",
-                                              torch_name(out), " for ", tstr(r, a[0]));
+                                              torch_name(out), " for ", ts(r, a[0]));
                         auto dims = reduction_dims("torch.mean", r.trace(), a[1], t.rank());
                         // As torch's CPU kernel: sum in the (float32 for float16/bfloat16) result
                         // dtype, divide, round once.
@@ -192,7 +168,7 @@ void add_var_std(SymbolTable& table) {
                          P("keepdim", ParamKind::Bool, Value::boolean(false)), KW("correction", ParamKind::OptNumber, Value::none())},
                         [vp](Recorder& r, const std::vector<Value>& a) {
                           const std::string id = vp->id;
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           Value dim = a[1];
                           Value unbiased = a[2];
                           if (dim.is_bool()) {  // torch.var(x, True): the (input, unbiased) overload
@@ -208,7 +184,7 @@ void add_var_std(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(!a[4].is_bool(), id, ": correction must be an int or a float, got a bool");
                           Value correction = !a[4].is_none() ? a[4] : Value::integer(unbiased.is_none() || unbiased.as_bool() ? 1 : 0);
                           KERAUNOS_TYPE_CHECK(is_floating(t.dtype) || is_complex(t.dtype), id,
-                                              ": std and var only support floating point and complex dtypes, got ", tstr(r, a[0]));
+                                              ": std and var only support floating point and complex dtypes, got ", ts(r, a[0]));
                           auto dims = reduction_dims(id, r.trace(), dim, t.rank());
                           Value x = cvt(r, a[0], compute_dtype(t.dtype));
                           Value var, mean;
@@ -237,7 +213,7 @@ void add_minmax(SymbolTable& table) {
     table.add(composite(aid,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::tuple({})), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [aid, prim](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           auto dims = reduction_dims(aid, r.trace(), a[1], t.rank());
                           check_nonempty(aid, r, a[0], dims);
                           if (is_complex(t.dtype)) {
@@ -245,7 +221,7 @@ void add_minmax(SymbolTable& table) {
                             Shape os = t.shape;
                             for (int64_t d : dims) os[static_cast<size_t>(d)] = Dim::constant(1);
                             auto n = static_numel(os);
-                            KERAUNOS_TYPE_CHECK(n && *n == 0, aid, ": complex tensors are not ordered, got ", tstr(r, a[0]));
+                            KERAUNOS_TYPE_CHECK(n && *n == 0, aid, ": complex tensors are not ordered, got ", ts(r, a[0]));
                             Value z = call(r, "full", {Value::tuple(shape_values(os)), Value::integer(0)},
                                            {{"device", Value::device(t.device)}, {"dtype", Value::dtype(t.dtype)}});
                             return std::vector<Value>{a[2].as_bool() ? z : call(r, "squeeze", {z, Value::ints(dims)})};
@@ -261,18 +237,18 @@ void add_minmax(SymbolTable& table) {
     table.add(composite(mid,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::Any, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [mid, prim, arg_prim, is_max](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           bool keepdim = a[2].as_bool();
                           if (is_tensor(r.trace(), a[1])) {
                             KERAUNOS_TYPE_CHECK(!keepdim, mid, ": keepdim is not an argument of the two-tensor form (", mid,
                                                 "(input, other) is ", is_max ? "torch.maximum" : "torch.minimum", ")");
                             return r.call(is_max ? "torch.maximum" : "torch.minimum", {a[0], a[1]});
                           }
-                          KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), mid, ": complex tensors are not ordered, got ", tstr(r, a[0]));
+                          KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), mid, ": complex tensors are not ordered, got ", ts(r, a[0]));
                           if (a[1].is_none()) {
                             KERAUNOS_TYPE_CHECK(!keepdim, mid, ": keepdim=True needs a dim");
                             auto n = static_numel(t.shape);
-                            KERAUNOS_TYPE_CHECK(!(n && *n == 0), mid, ": cannot reduce the empty tensor ", tstr(r, a[0]),
+                            KERAUNOS_TYPE_CHECK(!(n && *n == 0), mid, ": cannot reduce the empty tensor ", ts(r, a[0]),
                                                 " over all dims (the operation has no identity; pass dim=)");
                             return std::vector<Value>{call(r, prim, {a[0], Value::ints(all_dims(t.rank()))})};
                           }
@@ -291,13 +267,13 @@ void add_minmax(SymbolTable& table) {
     table.add(composite(gid,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [gid, arg_prim](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           KERAUNOS_TYPE_CHECK(!is_complex(t.dtype) && !is_bool(t.dtype), gid, ": expected a real numeric (non-bool) tensor, got ",
-                                              tstr(r, a[0]));
+                                              ts(r, a[0]));
                           bool keepdim = a[2].as_bool();
                           if (a[1].is_none()) {
                             auto n = static_numel(t.shape);
-                            KERAUNOS_TYPE_CHECK(!(n && *n == 0), gid, ": cannot reduce the empty tensor ", tstr(r, a[0]),
+                            KERAUNOS_TYPE_CHECK(!(n && *n == 0), gid, ": cannot reduce the empty tensor ", ts(r, a[0]),
                                                 " over all dims (pass dim=)");
                             Value idx = call(r, arg_prim, {a[0], Value::none()});
                             return std::vector<Value>{finish(r, idx, t.shape, all_dims(t.rank()), keepdim)};
@@ -318,9 +294,9 @@ void add_logsumexp(SymbolTable& table) {
   table.add(composite("torch.logsumexp", {P("a", ParamKind::Tensor), P("dim", ParamKind::Ints), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const std::vector<Value>& a) {
                         const char* id = "torch.logsumexp";
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         KERAUNOS_TYPE_CHECK(!literal_ints(id, r.trace(), a[1]).empty(), id,
-                                            ": dim must name at least one dimension, got dim=() for ", tstr(r, a[0]));
+                                            ": dim must name at least one dimension, got dim=() for ", ts(r, a[0]));
                         DType out = is_exact(t.dtype) ? default_float_dtype() : t.dtype;
                         DType comp = compute_dtype(out);
                         auto dims = reduction_dims(id, r.trace(), a[1], t.rank());
@@ -354,9 +330,9 @@ void add_scans(SymbolTable& table) {
     std::string prim = is_prod ? "cumprod" : "cumsum";
     table.add(composite(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
                         [id, prim](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           DType out = opt_dtype(a[2]).value_or(is_exact(t.dtype) ? DType::Int64 : t.dtype);
-                          KERAUNOS_TYPE_CHECK(!is_bool(out), id, ": dtype=bool is not supported (torch has no bool kernel), input ", tstr(r, a[0]));
+                          KERAUNOS_TYPE_CHECK(!is_bool(out), id, ": dtype=bool is not supported (torch has no bool kernel), input ", ts(r, a[0]));
                           KERAUNOS_TYPE_CHECK(a[1].is_int(), id, ": dim must be a constant int, got ", describe_value(r.trace(), a[1]));
                           int64_t d = canonical_dim(id, a[1].as_int(), t.rank());
                           // The input is cast to the result dtype; float16/bfloat16 accumulate in float32.
@@ -375,7 +351,7 @@ void add_logical(SymbolTable& table) {
     table.add(composite(id,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [id, is_all](Recorder& r, const std::vector<Value>& a) {
-                          const TensorType t = ttype(r, a[0]);
+                          const TensorType t = tt_of(r, a[0]);
                           // torch keeps uint8 for uint8 inputs (a legacy of masks as bytes).
                           DType out = t.dtype == DType::UInt8 ? DType::UInt8 : DType::Bool;
                           auto dims = reduction_dims(id, r.trace(), a[1], t.rank(), /*empty_is_all=*/false);
@@ -390,7 +366,7 @@ void add_logical(SymbolTable& table) {
   }
   table.add(composite("torch.count_nonzero", {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         auto dims = reduction_dims("torch.count_nonzero", r.trace(), a[1], t.rank());
                         Value nz = is_bool(t.dtype) ? a[0] : call(r, "ne", {a[0], Value::integer(0)});
                         return std::vector<Value>{call(r, "sum", {cvt(r, nz, DType::Int64), Value::ints(dims)})};
@@ -406,13 +382,13 @@ void add_norms(SymbolTable& table) {
        P("keepdim", ParamKind::Bool, Value::boolean(false)), KW("dtype", ParamKind::OptDType, Value::none())},
       [](Recorder& r, const std::vector<Value>& a) {
         const char* id = "torch.linalg.vector_norm";
-        const TensorType t = ttype(r, a[0]);
-        KERAUNOS_TYPE_CHECK(is_floating(t.dtype) || is_complex(t.dtype), id, ": expected a floating point or complex tensor, got ", tstr(r, a[0]));
+        const TensorType t = tt_of(r, a[0]);
+        KERAUNOS_TYPE_CHECK(is_floating(t.dtype) || is_complex(t.dtype), id, ": expected a floating point or complex tensor, got ", ts(r, a[0]));
         DType work = t.dtype;
         if (!a[4].is_none()) {
           DType dt = a[4].as_dtype();
           KERAUNOS_TYPE_CHECK(is_complex(dt) == is_complex(t.dtype) && (is_floating(dt) || is_complex(dt)) && promote_types(t.dtype, dt) == dt, id,
-                              ": dtype ", torch_name(dt), " cannot hold the input ", tstr(r, a[0]),
+                              ": dtype ", torch_name(dt), " cannot hold the input ", ts(r, a[0]),
                               " (expected a ", is_complex(t.dtype) ? "complex" : "floating", " dtype at least as wide as the input's)");
           work = dt;
         }
@@ -429,7 +405,7 @@ void add_norms(SymbolTable& table) {
           for (int64_t d : dims) {
             const Dim& n = t.shape[static_cast<size_t>(d)];
             KERAUNOS_TYPE_CHECK(!(n.is_constant() && n.size == 0), id, ": cannot compute the ", p, " norm over dimension ", d,
-                                " of ", tstr(r, a[0]), ": it is empty and the operation has no identity");
+                                " of ", ts(r, a[0]), ": it is empty and the operation has no identity");
           }
         }
         if (std::isinf(p)) {
@@ -479,9 +455,9 @@ void add_norms(SymbolTable& table) {
 // ---- topk / sort / argsort ----------------------------------------------------------------------
 
 void check_sortable(std::string_view id, Recorder& r, const Value& a, bool allow_bool) {
-  DType dt = ttype(r, a).dtype;
-  KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not ordered, got ", tstr(r, a));
-  KERAUNOS_TYPE_CHECK(allow_bool || !is_bool(dt), id, ": bool tensors are not supported (torch has no bool kernel), got ", tstr(r, a));
+  DType dt = tt_of(r, a).dtype;
+  KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not ordered, got ", ts(r, a));
+  KERAUNOS_TYPE_CHECK(allow_bool || !is_bool(dt), id, ": bool tensors are not supported (torch has no bool kernel), got ", ts(r, a));
 }
 
 void add_sorting(SymbolTable& table) {
@@ -491,14 +467,14 @@ void add_sorting(SymbolTable& table) {
                       [](Recorder& r, const std::vector<Value>& a) {
                         const char* id = "torch.topk";
                         check_sortable(id, r, a[0], /*allow_bool=*/false);
-                        const TensorType t = ttype(r, a[0]);
+                        const TensorType t = tt_of(r, a[0]);
                         KERAUNOS_TYPE_CHECK(a[2].is_int(), id, ": dim must be a constant int");
                         int64_t d = canonical_dim(id, a[2].as_int(), t.rank());
                         Dim k = dim_from_value(r.trace(), a[1]);
                         if (k.is_constant()) {
                           Dim n = t.rank() == 0 ? Dim::constant(1) : t.shape[static_cast<size_t>(d)];
                           KERAUNOS_TYPE_CHECK(k.size >= 0 && (n.is_symbolic() || k.size <= n.size), id, ": k=", k.size,
-                                              " is out of range for dimension ", d, " of ", tstr(r, a[0]));
+                                              " is out of range for dimension ", d, " of ", ts(r, a[0]));
                         }
                         return prims::call_n(r, "topk", {a[0], a[1], Value::integer(d), a[3], a[4]});
                       }));
@@ -509,7 +485,7 @@ void add_sorting(SymbolTable& table) {
                         const char* id = "torch.sort";
                         check_sortable(id, r, a[0], /*allow_bool=*/true);
                         KERAUNOS_TYPE_CHECK(a[1].is_int(), id, ": dim must be a constant int");
-                        int64_t d = canonical_dim(id, a[1].as_int(), ttype(r, a[0]).rank());
+                        int64_t d = canonical_dim(id, a[1].as_int(), tt_of(r, a[0]).rank());
                         bool stable = !a[3].is_none() && a[3].as_bool();
                         return prims::call_n(r, "sort", {a[0], Value::integer(d), a[2], Value::boolean(stable)});
                       }));
@@ -520,7 +496,7 @@ void add_sorting(SymbolTable& table) {
                         const char* id = "torch.argsort";
                         check_sortable(id, r, a[0], /*allow_bool=*/true);
                         KERAUNOS_TYPE_CHECK(a[1].is_int(), id, ": dim must be a constant int");
-                        int64_t d = canonical_dim(id, a[1].as_int(), ttype(r, a[0]).rank());
+                        int64_t d = canonical_dim(id, a[1].as_int(), tt_of(r, a[0]).rank());
                         auto sv = prims::call_n(r, "sort", {a[0], Value::integer(d), a[2], a[3]});
                         return std::vector<Value>{sv[1]};
                       }));

@@ -17,11 +17,14 @@
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
+#include "ops/torch/op_helpers.h"
 #include "ops/torch/promotion.h"
 #include "ops/torch/torch_ops.h"
 
 namespace keraunos::ops {
 namespace {
+
+using namespace op_helpers;
 
 using Args = std::vector<Value>;
 using Outs = std::vector<Value>;
@@ -30,30 +33,7 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
 
-// ---- helpers (candidates for a shared shape-helper header; see the family's report) ----------
-
-const TensorType& ttype(Recorder& r, const Value& v) { return tensor_type(r.trace(), v); }
-std::string tstr(Recorder& r, const Value& v) { return type_str(r.trace(), ttype(r, v)); }
-std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.name_of(d.sym) : std::to_string(d.size); }
-int64_t rank_of(Recorder& r, const Value& v) { return ttype(r, v).rank(); }
-
-Value dim_value(const Dim& d) { return d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size); }
-Value shape_value(const Shape& s) {
-  std::vector<Value> out;
-  out.reserve(s.size());
-  for (const auto& d : s) out.push_back(dim_value(d));
-  return Value::tuple(std::move(out));
-}
-
-// An int argument whose value the decomposition needs: a literal or a number proxy with a known value.
-int64_t int_arg(const Trace& t, std::string_view op, const Value& v, std::string_view what) {
-  if (v.is_int()) return v.as_int();
-  if (v.is_proxy() && !t.type(v.as_proxy()).is_tensor) {
-    const auto& n = t.type(v.as_proxy()).number;
-    if (n.kind == NumberKind::Int && n.int_value) return *n.int_value;
-  }
-  throw TypeError(str(op, ": ", what, " must be an int known at trace time, got ", describe_value(t, v)));
-}
+int64_t rank_of(Recorder& r, const Value& v) { return tt_of(r, v).rank(); }
 
 std::optional<int64_t> int_value(const Trace& t, const Value& v) {
   if (v.is_int()) return v.as_int();
@@ -74,33 +54,6 @@ std::string ints_str(const std::vector<int64_t>& v) {
   return s + "]";
 }
 
-// The product of some dims as one Dim: constants multiply; one symbol times 1 stays that symbol; a
-// zero makes it 0. nullopt when it would be a product of symbols (not representable as a Dim).
-std::optional<Dim> dim_product(const std::vector<Dim>& dims) {
-  int64_t c = 1;
-  std::optional<Dim> sym;
-  int nsym = 0;
-  for (const auto& d : dims) {
-    if (d.is_symbolic()) {
-      ++nsym;
-      sym = d;
-    } else {
-      c *= d.size;
-    }
-  }
-  if (c == 0) return Dim::constant(0);
-  if (nsym == 0) return Dim::constant(c);
-  if (nsym == 1 && c == 1) return sym;
-  return std::nullopt;
-}
-
-Dim product_or_throw(const Trace& t, std::string_view op, const std::vector<Dim>& dims) {
-  auto p = dim_product(dims);
-  KERAUNOS_TYPE_CHECK(p.has_value(), op, ": merging the dimensions ", shape_str(t, dims),
-                      " needs a product of symbolic sizes, which a shape cannot hold; make the sizes static");
-  return *p;
-}
-
 int64_t static_size(const Trace& t, std::string_view op, const TensorType& tt, int64_t dim) {
   const Dim& d = tt.shape[static_cast<size_t>(dim)];
   KERAUNOS_TYPE_CHECK(d.is_constant(), op, ": dimension ", dim, " of ", type_str(t, tt), " has the symbolic size ", dim_str(t, d),
@@ -108,32 +61,14 @@ int64_t static_size(const Trace& t, std::string_view op, const TensorType& tt, i
   return d.size;
 }
 
-bool has_symbolic(const Shape& s) {
-  for (const auto& d : s)
-    if (d.is_symbolic()) return true;
-  return false;
-}
-
-Value reshape_to(Recorder& r, const Value& a, const Shape& shape) {
-  if (ttype(r, a).shape == shape) return a;
-  return prims::call(r, "reshape", {a, shape_value(shape)});
-}
-
-Value permute_to(Recorder& r, const Value& a, const std::vector<int64_t>& perm) {
-  bool identity = true;
-  for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
-  if (identity) return a;
-  return prims::call(r, "transpose", {a, Value::ints(perm)});
-}
-
 // broadcast_in_dim with the input's dims at `bdims` of `shape`.
 Value bcast(Recorder& r, const Value& a, const Shape& shape, const std::vector<int64_t>& bdims) {
-  if (ttype(r, a).shape == shape) return a;
+  if (tt_of(r, a).shape == shape) return a;
   return prims::call(r, "broadcast_in_dim", {a, shape_value(shape), Value::ints(bdims)});
 }
 
 Value unsqueeze_at(Recorder& r, const Value& a, int64_t dim) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   Shape shape = tt.shape;
   shape.insert(shape.begin() + dim, Dim::constant(1));
   std::vector<int64_t> bd;
@@ -157,7 +92,7 @@ Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const 
 // a[..., start:end:step, ...] along `dim` (bounds already in range). prims.slice needs constant
 // bounds on every dim, so with symbolic sizes elsewhere the slice is a take of an iota.
 Value slice_dim(Recorder& r, std::string_view op, const Value& a, int64_t dim, int64_t start, int64_t end, int64_t step = 1) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   int64_t n = static_size(r.trace(), op, tt, dim);
   if (start == 0 && end == n && step == 1) return a;
   int64_t len = end > start ? (end - start + step - 1) / step : 0;
@@ -185,7 +120,7 @@ int64_t clamp_bound(int64_t v, int64_t n) {
 // gathered with prims.take; its range is the runtime's to check.
 Value select_at(Recorder& r, std::string_view op, const Value& a, int64_t dim, const Value& index) {
   const Trace& t = r.trace();
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   const Dim n = tt.shape[static_cast<size_t>(dim)];
   std::optional<int64_t> known;
   if (index.is_int()) known = index.as_int();
@@ -302,13 +237,13 @@ Shape infer_shape(const Trace& t, std::string_view op, const Shape& in, const st
 }
 
 Outs reshape_impl(Recorder& r, std::string_view op, const Value& a, const Value& shape) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   Shape s = infer_shape(r.trace(), op, tt.shape, dims_from_value(r.trace(), shape));
   return {reshape_to(r, a, s)};
 }
 
 Value flatten_all(Recorder& r, std::string_view op, const Value& a) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   return reshape_to(r, a, {product_or_throw(r.trace(), op, tt.shape)});
 }
 
@@ -316,7 +251,7 @@ Value flatten_all(Recorder& r, std::string_view op, const Value& a) {
 
 Value expand_impl(Recorder& r, std::string_view op, const Value& a, const std::vector<Dim>& sizes) {
   const Trace& t = r.trace();
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   int64_t n = static_cast<int64_t>(sizes.size()), rank = tt.rank();
   KERAUNOS_TYPE_CHECK(n >= rank, op, ": the number of sizes provided (", n, ") must be greater or equal to the number of dimensions in ",
                       type_str(t, tt), " (", rank, ")");
@@ -354,21 +289,21 @@ Value cat_impl(Recorder& r, std::string_view op, const std::vector<Value>& ts, i
   KERAUNOS_TYPE_CHECK(!ts.empty(), op, ": expected a non-empty list of tensors");
   for (size_t i = 0; i < ts.size(); ++i)
     KERAUNOS_TYPE_CHECK(rank_of(r, ts[i]) > 0, op, ": zero-dimensional tensor (at position ", i,
-                        ") cannot be concatenated; got ", tstr(r, ts[i]));
+                        ") cannot be concatenated; got ", op_helpers::ts(r, ts[i]));
   DType dt = result_type(t, ts);
   // torch skips 1-D tensors of size 0 (a legacy rule) when other tensors are there.
   auto legacy = [&](const Value& v) {
-    const auto& s = ttype(r, v).shape;
+    const auto& s = tt_of(r, v).shape;
     return s.size() == 1 && s[0].is_constant() && s[0].size == 0;
   };
   std::vector<Value> kept;
   for (const auto& v : ts)
     if (!legacy(v)) kept.push_back(v);
   if (kept.empty()) kept.push_back(ts[0]);
-  const TensorType ref = ttype(r, kept[0]);
+  const TensorType ref = tt_of(r, kept[0]);
   int64_t dim = canonical_dim(op, dim_arg, ref.rank());
   for (size_t i = 0; i < kept.size(); ++i) {
-    const auto& tt = ttype(r, kept[i]);
+    const auto& tt = tt_of(r, kept[i]);
     KERAUNOS_TYPE_CHECK(tt.device == ref.device, op, ": expected all tensors on the same device, got ", type_str(t, ref), " and ",
                         type_str(t, tt));
     KERAUNOS_TYPE_CHECK(tt.rank() == ref.rank(), op, ": tensors must have the same number of dimensions: got ", type_str(t, ref),
@@ -389,7 +324,7 @@ Value cat_impl(Recorder& r, std::string_view op, const std::vector<Value>& ts, i
 std::vector<Value> tensors_of(const Value& v) { return v.as_tuple(); }
 
 Value atleast(Recorder& r, const Value& a, int n) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   int64_t rank = tt.rank();
   if (rank >= n) return a;
   Shape s = tt.shape;
@@ -445,7 +380,7 @@ Outs take_pieces(Recorder& r, std::string_view op, const Value& a, int64_t dim, 
 
 // Dim arguments for split-like ops: a 1-D or higher tensor and a static size along the dim.
 std::pair<int64_t, int64_t> split_dim(Recorder& r, std::string_view op, const Value& a, const Value& dim_v) {
-  const auto& tt = ttype(r, a);
+  const auto& tt = tt_of(r, a);
   KERAUNOS_TYPE_CHECK(tt.rank() > 0, op, ": expected a tensor with at least one dimension, got ", type_str(r.trace(), tt));
   int64_t dim = canonical_dim(op, int_arg(r.trace(), op, dim_v, "dim"), tt.rank());
   return {dim, static_size(r.trace(), op, tt, dim)};
@@ -454,7 +389,7 @@ std::pair<int64_t, int64_t> split_dim(Recorder& r, std::string_view op, const Va
 // ---- roll ------------------------------------------------------------------------------------
 
 Value roll_dim(Recorder& r, std::string_view op, const Value& a, int64_t dim, int64_t shift) {
-  int64_t n = static_size(r.trace(), op, ttype(r, a), dim);
+  int64_t n = static_size(r.trace(), op, tt_of(r, a), dim);
   if (n == 0) return a;
   int64_t s = ((shift % n) + n) % n;
   if (s == 0) return a;
@@ -468,7 +403,7 @@ Value roll_dim(Recorder& r, std::string_view op, const Value& a, int64_t dim, in
 // For repeats (n,) int64 and the output size: the input position of each output position,
 // idx[j] = #{i : cumsum(repeats)[i] <= j}.
 Value interleave_index(Recorder& r, const Value& reps, const Value& out_size) {
-  const auto& rt = ttype(r, reps);
+  const auto& rt = tt_of(r, reps);
   Dim n = rt.shape[0];
   Dim o = dim_from_value(r.trace(), out_size);
   Value cum = prims::call(r, "cumsum", {reps, Value::integer(0)});
@@ -509,7 +444,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   table.add(composite("torch.Tensor.view", {P("input", ParamKind::Tensor), P("size", ParamKind::Any)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.Tensor.view";
-                        if (a[1].is_dtype() && a[1].as_dtype() == ttype(r, a[0]).dtype) return Outs{a[0]};
+                        if (a[1].is_dtype() && a[1].as_dtype() == tt_of(r, a[0]).dtype) return Outs{a[0]};
                         KERAUNOS_TYPE_CHECK(!a[1].is_dtype(), op, ": view(dtype) reinterprets the tensor's bytes as ", torch_name(a[1].as_dtype()),
                                             " (a bitcast), which keraunos has no prim for; use .to(dtype) to convert values");
                         KERAUNOS_TYPE_CHECK(a[1].is_tuple() || a[1].is_int() || (a[1].is_proxy() && !is_tensor(r.trace(), a[1])), op,
@@ -523,7 +458,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.flatten";
                         const Trace& t = r.trace();
-                        const TensorType tt = ttype(r, a[0]);
+                        const TensorType tt = tt_of(r, a[0]);
                         int64_t s = canonical_dim(op, int_arg(t, op, a[1], "start_dim"), tt.rank());
                         int64_t e = canonical_dim(op, int_arg(t, op, a[2], "end_dim"), tt.rank());
                         if (tt.rank() == 0) return Outs{reshape_to(r, a[0], {Dim::constant(1)})};
@@ -540,7 +475,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.unflatten";
                         const Trace& t = r.trace();
-                        const TensorType tt = ttype(r, a[0]);
+                        const TensorType tt = tt_of(r, a[0]);
                         KERAUNOS_TYPE_CHECK(tt.rank() > 0, op, ": expected a tensor with at least one dimension, got ", type_str(t, tt));
                         int64_t d = canonical_dim(op, int_arg(t, op, a[1], "dim"), tt.rank());
                         auto sizes = dims_from_value(t, a[2]);
@@ -563,7 +498,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   table.add(composite("torch.squeeze", {P("input", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none())},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.squeeze";
-                        const TensorType tt = ttype(r, a[0]);
+                        const TensorType tt = tt_of(r, a[0]);
                         std::vector<int64_t> dims;
                         if (a[1].is_none()) {
                           for (int64_t i = 0; i < tt.rank(); ++i) dims.push_back(i);
@@ -582,7 +517,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   // ---- permutations ----
   table.add(composite("torch.permute", {P("input", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
     constexpr std::string_view op = "torch.permute";
-    const TensorType tt = ttype(r, a[0]);
+    const TensorType tt = tt_of(r, a[0]);
     auto dims = ints_arg(r.trace(), op, a[1], "dims");
     KERAUNOS_TYPE_CHECK(static_cast<int64_t>(dims.size()) == tt.rank(), op, ": the number of dims ", ints_str(dims),
                         " does not match the rank of ", type_str(r.trace(), tt), " (", tt.rank(), ")");
@@ -608,7 +543,7 @@ void register_torch_shape_ops(SymbolTable& table) {
 
   table.add(composite("torch.t", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     int64_t rank = rank_of(r, a[0]);
-    KERAUNOS_TYPE_CHECK(rank <= 2, "torch.t: expects a tensor with <= 2 dimensions, got ", tstr(r, a[0]));
+    KERAUNOS_TYPE_CHECK(rank <= 2, "torch.t: expects a tensor with <= 2 dimensions, got ", ts(r, a[0]));
     if (rank < 2) return Outs{a[0]};
     return Outs{permute_to(r, a[0], {1, 0})};
   }));
@@ -649,7 +584,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   }));
   table.add(composite("torch.Tensor.expand_as", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
-                        Shape s = ttype(r, a[1]).shape;
+                        Shape s = tt_of(r, a[1]).shape;
                         return Outs{expand_impl(r, "torch.Tensor.expand_as", a[0], s)};
                       }));
 
@@ -746,10 +681,10 @@ void register_torch_shape_ops(SymbolTable& table) {
                         const Trace& t = r.trace();
                         auto ts = tensors_of(a[0]);
                         KERAUNOS_TYPE_CHECK(!ts.empty(), op, ": expected a non-empty list of tensors");
-                        const TensorType ref = ttype(r, ts[0]);
+                        const TensorType ref = tt_of(r, ts[0]);
                         for (size_t i = 1; i < ts.size(); ++i)
-                          KERAUNOS_TYPE_CHECK(ttype(r, ts[i]).shape == ref.shape, op, ": expects each tensor to be equal size, but got ",
-                                              type_str(t, ref), " at entry 0 and ", tstr(r, ts[i]), " at entry ", i);
+                          KERAUNOS_TYPE_CHECK(tt_of(r, ts[i]).shape == ref.shape, op, ": expects each tensor to be equal size, but got ",
+                                              type_str(t, ref), " at entry 0 and ", op_helpers::ts(r, ts[i]), " at entry ", i);
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), ref.rank() + 1);
                         DType dt = result_type(t, ts);
                         std::vector<Value> parts;
@@ -792,12 +727,12 @@ void register_torch_shape_ops(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.narrow";
                         const Trace& t = r.trace();
-                        KERAUNOS_TYPE_CHECK(rank_of(r, a[0]) > 0, op, ": cannot be applied to a 0-dim tensor, got ", tstr(r, a[0]));
-                        const TensorType tt = ttype(r, a[0]);
+                        KERAUNOS_TYPE_CHECK(rank_of(r, a[0]) > 0, op, ": cannot be applied to a 0-dim tensor, got ", ts(r, a[0]));
+                        const TensorType tt = tt_of(r, a[0]);
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), tt.rank());
                         bool start_tensor = is_tensor(t, a[2]);
                         if (start_tensor) {
-                          const auto& st = ttype(r, a[2]);
+                          const auto& st = tt_of(r, a[2]);
                           KERAUNOS_TYPE_CHECK(st.rank() == 0 && is_integer(st.dtype), op, ": start must be an int or a 0-dim integer tensor, got ",
                                               type_str(t, st));
                         } else {
@@ -820,11 +755,11 @@ void register_torch_shape_ops(SymbolTable& table) {
                         int64_t n = static_size(t, op, tt, dim);
                         int64_t start = int_arg(t, op, a[2], "start"), len = int_arg(t, op, a[3], "length");
                         KERAUNOS_TYPE_CHECK(start >= -n && start <= n, op, ": start ", start, " is out of range (expected to be in [", -n, ", ",
-                                            n, "]) for dimension ", dim, " of ", tstr(r, a[0]));
+                                            n, "]) for dimension ", dim, " of ", ts(r, a[0]));
                         if (start < 0) start += n;
                         KERAUNOS_TYPE_CHECK(len >= 0, op, ": length must be non-negative, got ", len);
                         KERAUNOS_TYPE_CHECK(start + len <= n, op, ": start (", start, ") + length (", len, ") exceeds dimension size (", n,
-                                            ") of dimension ", dim, " of ", tstr(r, a[0]));
+                                            ") of dimension ", dim, " of ", ts(r, a[0]));
                         return Outs{slice_dim(r, op, a[0], dim, start, start + len)};
                       }));
   // select: index is an int, an int proxy or a 0-d integer tensor (torch takes those as ints);
@@ -834,13 +769,13 @@ void register_torch_shape_ops(SymbolTable& table) {
                         constexpr std::string_view op = "torch.select";
                         const Trace& t = r.trace();
                         if (is_tensor(t, a[2]))
-                          KERAUNOS_TYPE_CHECK(rank_of(r, a[2]) == 0 && is_integer(ttype(r, a[2]).dtype), op,
-                                              ": index must be an int or a 0-dim integer tensor, got ", tstr(r, a[2]));
+                          KERAUNOS_TYPE_CHECK(rank_of(r, a[2]) == 0 && is_integer(tt_of(r, a[2]).dtype), op,
+                                              ": index must be an int or a 0-dim integer tensor, got ", ts(r, a[2]));
                         else
                           KERAUNOS_TYPE_CHECK(a[2].is_int() || (a[2].is_proxy() && t.type(a[2].as_proxy()).number.kind == NumberKind::Int), op,
                                               ": index must be an int or a 0-dim integer tensor, got ", describe_value(t, a[2]));
                         int64_t rank = rank_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(rank > 0, op, ": cannot be applied to a 0-dim tensor, got ", tstr(r, a[0]));
+                        KERAUNOS_TYPE_CHECK(rank > 0, op, ": cannot be applied to a 0-dim tensor, got ", ts(r, a[0]));
                         int64_t dim = canonical_dim(op, int_arg(r.trace(), op, a[1], "dim"), rank);
                         return Outs{select_at(r, op, a[0], dim, a[2])};
                       }));
@@ -856,14 +791,14 @@ void register_torch_shape_ops(SymbolTable& table) {
                         if (dims.empty()) {
                           KERAUNOS_TYPE_CHECK(shifts.size() == 1, op, ": shifts and dimensions must align; shifts: ", shifts.size(),
                                               ", dims: 0");
-                          const TensorType tt = ttype(r, a[0]);
+                          const TensorType tt = tt_of(r, a[0]);
                           Value flat = flatten_all(r, op, a[0]);
                           return Outs{reshape_to(r, roll_dim(r, op, flat, 0, shifts[0]), tt.shape)};
                         }
                         KERAUNOS_TYPE_CHECK(shifts.size() == dims.size(), op, ": shifts and dimensions must align; shifts: ", shifts.size(),
                                             ", dims: ", dims.size());
                         int64_t rank = rank_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(rank > 0, op, ": dims given for a 0-dim tensor ", tstr(r, a[0]), " (it has no dimensions)");
+                        KERAUNOS_TYPE_CHECK(rank > 0, op, ": dims given for a 0-dim tensor ", ts(r, a[0]), " (it has no dimensions)");
                         Value out = a[0];
                         for (size_t i = 0; i < dims.size(); ++i) out = roll_dim(r, op, out, canonical_dim(op, dims[i], rank), shifts[i]);
                         return Outs{out};
@@ -872,7 +807,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   table.add(composite("torch.Tensor.repeat", {P("input", ParamKind::Tensor), P("repeats", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
     constexpr std::string_view op = "torch.Tensor.repeat";
     const Trace& t = r.trace();
-    const TensorType tt = ttype(r, a[0]);
+    const TensorType tt = tt_of(r, a[0]);
     auto reps = dims_from_value(t, a[1]);
     int64_t k = static_cast<int64_t>(reps.size());
     KERAUNOS_TYPE_CHECK(k >= tt.rank(), op, ": the number of repeats ", shape_str(t, reps),
@@ -911,7 +846,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                               "cannot express; pass output_size=int(repeats.sum())");
         };
         auto check_repeats_tensor = [&](const Value& rep) {
-          const auto& rt = ttype(r, rep);
+          const auto& rt = tt_of(r, rep);
           KERAUNOS_TYPE_CHECK(rt.dtype == DType::Int64 || rt.dtype == DType::Int32, op, ": repeats has to be an int64 or int32 tensor, got ",
                               type_str(t, rt));
           KERAUNOS_TYPE_CHECK(rt.rank() <= 1, op, ": repeats must be a 0-dim or 1-dim tensor, got ", type_str(t, rt));
@@ -921,7 +856,7 @@ void register_torch_shape_ops(SymbolTable& table) {
           check_repeats_tensor(a[0]);
           KERAUNOS_TYPE_CHECK(a[2].is_none(), op, ": dim needs repeats");
           need_output_size();
-          const auto& rt = ttype(r, a[0]);
+          const auto& rt = tt_of(r, a[0]);
           Value rep = reshape_to(r, to_dtype(r, a[0], DType::Int64), {rt.rank() == 0 ? Dim::constant(1) : rt.shape[0]});
           return Outs{to_dtype(r, interleave_index(r, rep, a[3]), rt.dtype)};
         }
@@ -930,14 +865,14 @@ void register_torch_shape_ops(SymbolTable& table) {
         if (a[2].is_none()) {
           x = flatten_all(r, op, a[0]);
         } else {
-          KERAUNOS_TYPE_CHECK(rank_of(r, a[0]) > 0, op, ": dim given for a 0-dim input ", tstr(r, a[0]));
+          KERAUNOS_TYPE_CHECK(rank_of(r, a[0]) > 0, op, ": dim given for a 0-dim input ", ts(r, a[0]));
           dim = canonical_dim(op, int_arg(t, op, a[2], "dim"), rank_of(r, a[0]));
         }
-        const TensorType xt = ttype(r, x);
+        const TensorType xt = tt_of(r, x);
         const Dim n = xt.shape[static_cast<size_t>(dim)];
         if (is_tensor(t, a[1])) {
           check_repeats_tensor(a[1]);
-          const auto& rt = ttype(r, a[1]);
+          const auto& rt = tt_of(r, a[1]);
           auto rn = static_numel(rt.shape);
           bool one = rn && *rn == 1;
           KERAUNOS_TYPE_CHECK(one || (rt.rank() == 1 && rt.shape[0] == n), op,
@@ -986,7 +921,7 @@ void register_torch_shape_ops(SymbolTable& table) {
     table.add(composite(sid, {P("input", ParamKind::Tensor), P("diagonal", ParamKind::Int, Value::integer(0))},
                         [lower, sid](Recorder& r, const Args& a) {
                           const Trace& t = r.trace();
-                          const TensorType tt = ttype(r, a[0]);
+                          const TensorType tt = tt_of(r, a[0]);
                           int64_t rank = tt.rank();
                           KERAUNOS_TYPE_CHECK(rank >= 2, sid, ": input tensor must have at least 2 dimensions, got ", type_str(t, tt));
                           int64_t diag = int_arg(t, sid, a[1], "diagonal");
@@ -1009,13 +944,13 @@ void register_torch_shape_ops(SymbolTable& table) {
       [](Recorder& r, const Args& a) {
         constexpr std::string_view op = "torch.masked_fill";
         const Trace& t = r.trace();
-        const TensorType it = ttype(r, a[0]);
-        const TensorType mt = ttype(r, a[1]);
+        const TensorType it = tt_of(r, a[0]);
+        const TensorType mt = tt_of(r, a[1]);
         KERAUNOS_TYPE_CHECK(mt.dtype == DType::Bool, op, ": only supports boolean masks, got ", type_str(t, mt));
         Shape shape = broadcast_shapes(t, op, {it.shape, mt.shape});
         Value v;
         if (is_tensor(t, a[2])) {
-          const auto& vt = ttype(r, a[2]);
+          const auto& vt = tt_of(r, a[2]);
           KERAUNOS_TYPE_CHECK(vt.rank() == 0, op, ": only supports a 0-dimensional value tensor, got ", type_str(t, vt));
           // torch converts a complex value to a real dtype only when its imaginary part is 0, a
           // data-dependent check; a trace rejects complex values for real non-bool inputs.
@@ -1044,7 +979,7 @@ void register_torch_shape_ops(SymbolTable& table) {
       [](Recorder& r, const Args& a) {
         constexpr std::string_view op = "torch.nn.functional.pad";
         const Trace& t = r.trace();
-        const TensorType tt = ttype(r, a[0]);
+        const TensorType tt = tt_of(r, a[0]);
         const std::string& mode = a[2].as_str();
         KERAUNOS_TYPE_CHECK(mode == "constant", op, ": mode='", mode,
                             "' is not supported; keraunos implements mode='constant' only (reflect/replicate/circular padding is "
@@ -1079,12 +1014,12 @@ void register_torch_shape_ops(SymbolTable& table) {
         for (int64_t d = 0; d < rank; ++d) {
           auto [lo, hi] = cfg[static_cast<size_t>(d)];
           if (lo == 0 && hi == 0) continue;
-          int64_t n = static_size(t, op, ttype(r, x), d);
+          int64_t n = static_size(t, op, tt_of(r, x), d);
           int64_t st = lo < 0 ? -lo : 0, en = hi < 0 ? n + hi : n;
           x = slice_dim(r, op, x, d, st, std::max(st, en));
           std::vector<Value> parts;
           auto block = [&](int64_t len) {
-            Shape s = ttype(r, x).shape;
+            Shape s = tt_of(r, x).shape;
             s[static_cast<size_t>(d)] = Dim::constant(len);
             return prims::call(r, "full", {shape_value(s), value}, {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(tt.dtype)}});
           };
