@@ -1138,10 +1138,11 @@ class Gen {
   }
 
   // Whether a value can live on vector lanes, read with the loop's lane index (the row loop's q, the
-  // pointwise loop's j) as its last index: a float (f32/bf16/f16) made by a few elementwise ops from
-  // unit-stride inputs (the contiguous variant), broadcasts that keep the lane index as the source's
-  // last dim (or drop it: a value constant along the lanes), literals, numbers and row values.
-  // Index maps, comparisons and integers keep scalar code: their index values are per lane.
+  // pointwise loop's j) as its last index: a float (f32/bf16/f16) or a mask, made by the ops below
+  // from unit-stride inputs (the contiguous variant), broadcasts that keep the lane index as the
+  // source's last dim (or drop it: a value constant along the lanes), literals, numbers and row
+  // values. Index maps and integers keep scalar code: their index values are per lane. Masks are
+  // nonzero-is-true (a lane's -1, a row's bool 1), so xor and comparisons of bools stay scalar.
   static bool float_like(DType t) { return t == DType::Float32 || t == DType::BFloat16 || t == DType::Float16; }
   bool on_lanes(int ni, std::set<int>& seen) const {
     if (!seen.insert(ni).second) return true;
