@@ -858,18 +858,17 @@ class Gen {
     }
   }
 
-  // `kr_nt`: whether this call's outputs (`elements` each) are written with non-temporal stores:
-  // together at least kr_nt_min_bytes() (half the last-level cache), every vector store aligned (`unit` elements per
-  // row or chunk, a multiple of the lanes, and 64-byte aligned bases), and `extra` holds.
-  std::string nt_decision(const std::vector<int>& outs, const std::string& elements, const std::string& unit, const std::string& extra) const {
+  // `kr_nt`: whether this call writes a row kernel's full-size outputs `outs` with non-temporal
+  // stores: together at least kr_nt_min_bytes() (half the last-level cache), every vector store
+  // aligned (rows of whole vectors, 64-byte aligned bases), and rows not split across threads.
+  std::string nt_decision(const std::vector<int>& outs) const {
     std::string bytes = "(int64_t)0", aligned = "true";
     for (size_t o = 0; o < r_.outputs.size(); ++o) {
       if (std::find(outs.begin(), outs.end(), r_.outputs[o]) == outs.end()) continue;
       bytes += " + (int64_t)sizeof(*out" + std::to_string(o) + ")";
       aligned += " && (uintptr_t)out" + std::to_string(o) + " % 64 == 0";
     }
-    return "  const bool kr_nt = " + extra + "(" + elements + ") * (" + bytes + ") >= kr_nt_min_bytes() && (" + unit + ") % KR_VW == 0 && " +
-           aligned + ";\n";
+    return "  const bool kr_nt = !split && O * I * (" + bytes + ") >= kr_nt_min_bytes() && I % KR_VW == 0 && " + aligned + ";\n";
   }
 
   // Whether a row's max/min keeps a NaN flag beside it. It need not when a NaN in its input reaches
@@ -941,7 +940,7 @@ class Gen {
     const bool persistent = s_.kind == Schedule::Kind::InnerPersistent;
     if (persistent) out() << "  const bool split = O < omp_get_max_threads() && I >= 65536;\n";
     const bool nt = generic_ && !full_outputs.empty();
-    if (nt) out() << nt_decision(full_outputs, "O * I", "I", "!split && ");
+    if (nt) out() << nt_decision(full_outputs);
     // Row buffers: one allocation (checked) with a slab of 64-byte-rounded buffers per thread.
     std::string slab = "(int64_t)0";
     std::vector<std::string> buf_offsets;
