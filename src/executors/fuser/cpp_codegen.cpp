@@ -231,13 +231,11 @@ static inline kr_vf kr_exp(kr_vf x) {
   return p * f1 * f2;
 #endif
 }
-// Prefetch what lies `row` elements past p into L1, once per 64-byte line; nothing for the scalar tail.
-template <class F, class T> static inline void kr_pf(const T*, int64_t) {}
-template <> inline void kr_pf<kr_vf, uint16_t>(const uint16_t* p, int64_t row) {  // twice a line: cheaper than a test
-  __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3);
+// Prefetch what lies `row` elements past p into L1, for each vector (narrow types fetch a line more
+// than once: cheaper than a test); nothing for the scalar tail.
+template <class F, class T> static inline void kr_pf(const T* p, int64_t row) {
+  if constexpr (sizeof(F) > sizeof(float)) __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3);
 }
-template <> inline void kr_pf<kr_vf, float>(const float* p, int64_t row) { __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row * sizeof *p), 0, 3); }
-template <> inline void kr_pf<kr_vf, bool>(const bool* p, int64_t row) { __builtin_prefetch((const void*)((uintptr_t)p + (uintptr_t)row), 0, 3); }
 static inline float kr_hsum(kr_vf v) { float s = 0; for (int l = 0; l < KR_VW; ++l) s += v[l]; return s; }
 static inline float kr_hmax(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] > s ? v[l] : s; return s; }
 static inline float kr_hmin(kr_vf v) { float s = v[0]; for (int l = 1; l < KR_VW; ++l) s = v[l] < s ? v[l] : s; return s; }
@@ -1145,10 +1143,8 @@ class Gen {
   static bool float_like(DType t) { return t == DType::Float32 || t == DType::BFloat16 || t == DType::Float16; }
   bool on_lanes(int ni, std::set<int>& seen) const {
     if (!seen.insert(ni).second) return true;
-    static const std::set<std::string> ops = {"add", "sub", "mul", "div", "neg", "exp", "sqrt", "rsqrt", "reciprocal", "abs",
-                                              "maximum", "minimum", "exp2", "expm1", "log", "log1p", "log2", "log10", "sin",
-                                              "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
-                                              "atanh", "erf", "erfc"};
+    static const std::set<std::string> ops = {"add", "sub", "mul", "div", "neg", "sqrt", "rsqrt", "reciprocal", "abs",
+                                              "maximum", "minimum"};
     static const std::set<std::string> compare = {"lt", "le", "gt", "ge", "eq", "ne"}, logic = {"logical_not", "logical_and", "logical_or",
                                                                                                        "bitwise_not", "bitwise_and", "bitwise_or"};
     const Node& n = r_.nodes[static_cast<size_t>(ni)];
@@ -1164,7 +1160,7 @@ class Gen {
       case Node::Kind::Scalar: return n.dtype != DType::Bool;  // masks come from comparisons and bool tensors
       case Node::Kind::Input: return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.input & 1);
       case Node::Kind::Elementwise:
-        if (ops.count(n.op) && float_like(n.dtype)) return all_on_lanes();
+        if ((ops.count(n.op) || vector_math(n.op)) && float_like(n.dtype)) return all_on_lanes();
         if (n.op == "where" && float_like(n.dtype)) return dtype_of(n.in[0]) == DType::Bool && all_on_lanes();
         if (compare.count(n.op)) return float_like(dtype_of(n.in[0])) && float_like(dtype_of(n.in[1])) && all_on_lanes();
         if (logic.count(n.op)) {

@@ -78,18 +78,9 @@ void check_nonempty(std::string_view op, Recorder& r, const Value& a, const std:
 
 // The number of elements in the reduced dims: an int, or a number proxy when sizes are symbolic.
 Value reduced_count(Recorder& r, const Shape& s, const std::vector<int64_t>& dims) {
-  int64_t c = 1;
-  std::optional<Value> sym;
-  for (int64_t d : dims) {
-    const Dim& n = s[static_cast<size_t>(d)];
-    if (n.is_constant()) {
-      c *= n.size;
-    } else {
-      sym = sym ? call(r, "mul", {*sym, Value::proxy(n.sym)}) : Value::proxy(n.sym);
-    }
-  }
-  if (!sym) return Value::integer(c);
-  return c == 1 ? *sym : call(r, "mul", {*sym, Value::integer(c)});
+  Shape reduced;
+  for (int64_t d : dims) reduced.push_back(s[static_cast<size_t>(d)]);
+  return count_of(r, std::move(reduced));
 }
 
 std::optional<DType> opt_dtype(const Value& v) { return v.is_none() ? std::nullopt : std::optional<DType>(v.as_dtype()); }
