@@ -1,6 +1,27 @@
 # Optional dependencies: libtorch (from the pip wheel's CMake config) and the CUDA toolkit.
 # The core layers (support, ir, ops, passes, executors/api) need neither.
 
+# The layers that link libtorch share its C++ runtime: a compiler whose shared objects carry their own
+# libstdc++ (some toolchains link it statically) builds an extension that crashes on its first call.
+# The check builds a probe with the compiler, loads it next to torch and runs it; once per compiler.
+function(keraunos_check_cxx_runtime)
+  set(_id "${CMAKE_CXX_COMPILER}|${CMAKE_CXX_COMPILER_VERSION}|${Python3_EXECUTABLE}")
+  if(KERAUNOS_CXX_RUNTIME_CHECKED STREQUAL _id)
+    return()
+  endif()
+  execute_process(
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/cmake/check_cxx_runtime.py --cxx ${CMAKE_CXX_COMPILER}
+    RESULT_VARIABLE _rc ERROR_VARIABLE _why OUTPUT_QUIET)
+  if(NOT _rc EQUAL 0)
+    string(STRIP "${_why}" _why)
+    message(FATAL_ERROR "${_why}\n"
+      "keraunos links libtorch, so it must share torch's C++ runtime. Configure with a compiler that links the "
+      "system libstdc++ dynamically, from an empty build directory: `CXX=/usr/bin/g++ cmake ...`, or run "
+      "scripts/build.sh, which picks such a compiler when $CXX is not one.")
+  endif()
+  set(KERAUNOS_CXX_RUNTIME_CHECKED "${_id}" CACHE INTERNAL "the compiler whose C++ runtime was checked against torch's")
+endfunction()
+
 set(KERAUNOS_HAVE_TORCH OFF)
 set(KERAUNOS_SKIPPED "")
 if(KERAUNOS_WITH_TORCH AND NOT KERAUNOS_SANITIZE)
@@ -20,6 +41,7 @@ if(KERAUNOS_WITH_TORCH AND NOT KERAUNOS_SANITIZE)
       find_package(Torch QUIET)
       if(Torch_FOUND)
         set(KERAUNOS_HAVE_TORCH ON)
+        keraunos_check_cxx_runtime()
       endif()
     endif()
   endif()

@@ -2,6 +2,7 @@
 #include "jit/host_compiler.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -130,7 +132,7 @@ const std::string& compiler_version() {
   static const std::string v = [] {
     int st = 0;
     std::string out = run_capture(quote(compiler_path()) + " --version", &st);
-    return out.substr(0, out.find('\n'));
+    return st == 0 ? out.substr(0, out.find('\n')) : std::string();
   }();
   return v;
 }
@@ -159,7 +161,75 @@ std::vector<std::string> default_flags() {
   return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w", "-lmvec"};
 }
 
+namespace {
+
+const char* kProbeSource =
+#include "jit/cxx_runtime_probe.inc"
+    ;
+
+std::string real_path(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+// The file holding the C++ runtime this process (keraunos, torch) uses.
+std::string own_cxx_runtime() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<const void*>(&std::cout), &info) == 0 || info.dli_fname == nullptr) return "?";
+  return real_path(info.dli_fname);
+}
+
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol);
+
+// Empty when the host compiler is usable, else why not and what to do.
+std::string probe_host_compiler() {
+  const std::string who = str("the CPU fuser's host compiler '", compiler_path(), "'",
+                              compiler_version().empty() ? std::string() : " (" + compiler_version() + ")");
+  const std::string fix = "Set KERAUNOS_CXX to a C++ compiler that links the system libstdc++ dynamically (for example "
+                          "/usr/bin/g++), or leave 'fuser' out of executors=.";
+  CompiledModule m;
+  try {
+    m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe");
+  } catch (const CompileError& e) {
+    return str("keraunos: ", who, " cannot build kernels: compiling a probe failed.\n", e.log(), "\n", fix);
+  } catch (const Error& e) {
+    return str("keraunos: ", who, " builds kernels that do not load: ", e.what(), "\n", fix);
+  }
+  char buf[4096] = {0};
+  auto probe = reinterpret_cast<int (*)(char*, int)>(m.symbol);
+  if (probe(buf, sizeof buf) != 5050) return str("keraunos: ", who, " builds kernels that compute wrong results (a probe summed 1..100 wrongly). ", fix);
+  const std::string out(buf);
+  const size_t bar = out.find('|');
+  const std::string formatted = out.substr(0, bar), where = bar == std::string::npos ? "?" : real_path(out.substr(bar + 1));
+  const std::string ours = own_cxx_runtime();
+  if (where == real_path(m.path))
+    return str("keraunos: ", who, " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
+               "beside the one torch uses (", ours, "); such kernels crash next to torch. ", fix);
+  if (formatted != "probe 5050")
+    return str("keraunos: ", who, " builds kernels whose C++ runtime misbehaves next to torch's (", ours, "): a probe formatted '",
+               formatted, "' instead of 'probe 5050'. ", fix);
+  if (where != ours)
+    return str("keraunos: ", who, " builds kernels that use the C++ runtime ", where, ", but torch uses ", ours, ". ", fix);
+  return {};
+}
+
+}  // namespace
+
+void validate_host_compiler() {
+  static std::once_flag once;
+  static std::string error;
+  std::call_once(once, [] { error = probe_host_compiler(); });
+  if (!error.empty()) throw HostCompilerError(error);
+}
+
 CompiledModule compile_and_load(const std::string& source, const std::string& symbol) {
+  validate_host_compiler();
+  return compile_and_load_unchecked(source, symbol);
+}
+
+namespace {
+
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol) {
   CompiledModule m;
   m.key.compiler = compiler_path();
   m.key.compiler_version = compiler_version();
@@ -221,6 +291,7 @@ CompiledModule compile_and_load(const std::string& source, const std::string& sy
   std::string log = run_capture(cmd, &status);
   if (status != 0) {
     ::unlink(tmp_so.c_str());
+    ::unlink(src_path.c_str());
     throw CompileError(str("keraunos: compiling a generated kernel failed: ", cmd), cmd + "\n" + log);
   }
   ::rename(src_path.c_str(), (dir + "/" + m.key.hex() + ".cpp").c_str());
@@ -233,6 +304,8 @@ CompiledModule compile_and_load(const std::string& source, const std::string& sy
   m.symbol = lookup(handle);
   return m;
 }
+
+}  // namespace
 
 CacheStats cache_stats() {
   std::lock_guard<std::mutex> lock(state().mu);

@@ -36,6 +36,13 @@ class CompileError : public Error {
   std::string log_;
 };
 
+// The host compiler cannot build kernels that run next to torch (not found, failing, or linking a
+// private C++ runtime). The message names the compiler and the fix.
+class HostCompilerError : public Error {
+ public:
+  using Error::Error;
+};
+
 struct CompiledModule {
   void* symbol = nullptr;  // the requested function
   bool from_disk = false;  // loaded from the disk cache rather than compiled now
@@ -51,7 +58,13 @@ const std::string& compiler_version();
 const std::string& native_target();
 std::vector<std::string> default_flags();
 
+// Once per process: builds a probe with the host compiler and the kernels' flags, loads it next to
+// torch and runs it, checking that it shares this process's C++ runtime. Throws HostCompilerError
+// (every time, once it has failed) when the compiler cannot be used.
+void validate_host_compiler();
+
 // Returns the function `symbol` from `source`, compiling it unless the memory or disk cache has it.
+// Validates the host compiler first.
 // A corrupt or truncated cache entry is detected (size and hash recorded beside it) and rebuilt.
 // Throws CompileError with the compiler's output on failure.
 CompiledModule compile_and_load(const std::string& source, const std::string& symbol);

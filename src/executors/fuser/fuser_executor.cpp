@@ -111,6 +111,7 @@ class FusedKernel final : public Kernel {
     for (const Dim& d : region_.sizes) size_src_.push_back(d.is_symbolic() ? SizeSrc{true, slots[d.sym]} : SizeSrc{false, d.size});
     for (int o : region_.outputs) out_dims_.push_back(region_.nodes[static_cast<size_t>(o)].dims);
     trace_text_ = print_trace(t);
+    jit_compiler::validate_host_compiler();  // a clear error now, rather than a crash or a failure per kernel
     // Start compiling the all-contiguous variant now: the plan builds every kernel before the first
     // run, so independent regions compile in parallel.
     ContiguityMask all = region_.inputs.size() >= 64 ? ~0ULL : ((1ULL << region_.inputs.size()) - 1);
