@@ -179,7 +179,9 @@ std::string own_cxx_runtime() {
   return real_path(info.dli_fname);
 }
 
-CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol);
+// `subdir`: where under the cache directory the module lives; `count`: whether it counts in the
+// kernel cache's statistics (the host-compiler probe lives apart and does not).
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count);
 
 // Empty when the host compiler is usable, else why not and what to do.
 std::string probe_host_compiler() {
@@ -189,7 +191,7 @@ std::string probe_host_compiler() {
                           "/usr/bin/g++), or leave 'fuser' out of executors=.";
   CompiledModule m;
   try {
-    m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe");
+    m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe", "/probes", /*count=*/false);
   } catch (const CompileError& e) {
     return str("keraunos: ", who, " cannot build kernels: compiling a probe failed.\n", e.log(), "\n", fix);
   } catch (const Error& e) {
@@ -224,12 +226,12 @@ void validate_host_compiler() {
 
 CompiledModule compile_and_load(const std::string& source, const std::string& symbol) {
   validate_host_compiler();
-  return compile_and_load_unchecked(source, symbol);
+  return compile_and_load_unchecked(source, symbol, "", /*count=*/true);
 }
 
 namespace {
 
-CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol) {
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count) {
   CompiledModule m;
   m.key.compiler = compiler_path();
   m.key.compiler_version = compiler_version();
@@ -238,7 +240,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   m.key.source_hash = hash_string(source);
   const uint64_t h = m.key.hash();
   State& st = state();
-  const std::string dir = cache_dir();
+  const std::string dir = cache_dir() + subdir;
   m.path = dir + "/" + m.key.hex() + ".so";
   auto lookup = [&](void* handle) {
     void* fn = dlsym(handle, symbol.c_str());
@@ -248,7 +250,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   {
     std::lock_guard<std::mutex> lock(st.mu);
     if (auto it = st.loaded.find(h); it != st.loaded.end()) {
-      ++st.stats.memory_hits;
+      if (count) ++st.stats.memory_hits;
       m.symbol = lookup(it->second);
       return m;
     }
@@ -257,7 +259,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   // Two threads compiling the same key write different temporary files and rename atomically.
   auto remember = [&](void* handle, bool disk) {
     std::lock_guard<std::mutex> lock(st.mu);
-    ++(disk ? st.stats.disk_hits : st.stats.compiles);
+    if (count) ++(disk ? st.stats.disk_hits : st.stats.compiles);
     st.loaded.emplace(h, handle);
   };
   mkdirs(dir);
@@ -276,7 +278,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   }
   if (!so.empty() || !meta.empty()) {
     std::lock_guard<std::mutex> lock(st.mu);
-    ++st.stats.rebuilt_corrupt;
+    if (count) ++st.stats.rebuilt_corrupt;
   }
   const std::string unique = std::to_string(::getpid()) + "." + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
   const std::string src_path = dir + "/" + m.key.hex() + "." + unique + ".cpp";

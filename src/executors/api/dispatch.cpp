@@ -1,6 +1,7 @@
 // Dispatch (claim or decompose) and the execution pipeline.
 #include "executors/api/dispatch.h"
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -55,9 +56,35 @@ std::vector<BoundSymbol> apply_transform(Trace& t, const OperatorExecutor& ex, c
   return recorded;
 }
 
+bool takes(const Executor* ex, const BoundSymbol& b, const Trace& t) {
+  if (ex->is_fusion()) return static_cast<bool>(static_cast<const FusionExecutor*>(ex)->can_fuse(b, t));
+  return static_cast<bool>(static_cast<const OperatorExecutor*>(ex)->can_execute(b, t));
+}
+
+// Whether every part of b's recorded decomposition is taken by one of `preferred` (a fusion region
+// or a library call), directly or through its own decomposition.
+bool decomposition_taken(const BoundSymbol& b, const Trace& t, const std::vector<const Executor*>& preferred) {
+  if (b.subsymbols.empty()) return false;
+  for (const auto& s : b.subsymbols) {
+    bool taken = false;
+    for (const Executor* ex : preferred)
+      if ((taken = takes(ex, s, t))) break;
+    if (!taken && !(!s.sym->is_prim && decomposition_taken(s, t, preferred))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void dispatch(Trace& t, const std::vector<const Executor*>& executors, PlacementReport* report) {
+  // The always-executors (ATen) run a torch-level op as one call of its own kernel, never slower
+  // than eager. They yield it to its decomposition only when fusion or library executors take every
+  // part of that decomposition.
+  std::vector<const Executor*> fallbacks, preferred;
+  for (const Executor* ex : executor_registry().always()) fallbacks.push_back(ex);
+  for (const Executor* ex : executors)
+    if (std::find(fallbacks.begin(), fallbacks.end(), ex) == fallbacks.end()) preferred.push_back(ex);
+  auto is_fallback = [&](const Executor* ex) { return std::find(fallbacks.begin(), fallbacks.end(), ex) != fallbacks.end(); };
   std::deque<BoundSymbol> work;
   for (auto& b : t.bsyms) work.push_back(std::move(b));
   std::vector<BoundSymbol> out;
@@ -90,6 +117,10 @@ void dispatch(Trace& t, const std::vector<const Executor*>& executors, Placement
       Decision d = oex->can_execute(b, t);
       if (!d) {
         pl.declined.emplace_back(ex->name(), d.reason);
+        continue;
+      }
+      if (!b.sym->is_prim && !preferred.empty() && is_fallback(ex) && decomposition_taken(b, t, preferred)) {
+        pl.declined.emplace_back(ex->name(), "yields to its decomposition, which fusion or library executors take whole");
         continue;
       }
       auto replacement = apply_transform(t, *oex, *oex->impl(b.sym->id), b);

@@ -49,9 +49,16 @@ const OperatorExecutor::Impl* OperatorExecutor::impl(std::string_view symbol_id)
 
 Decision OperatorExecutor::can_execute(const BoundSymbol& b, const Trace& t) const {
   const Impl* i = impl(b.sym->id);
-  if (!i) return Decision::no("does not implement " + b.sym->id);
+  if (!i) {
+    auto d = declines_.find(b.sym->id);
+    return Decision::no(d == declines_.end() ? "does not implement " + b.sym->id : d->second);
+  }
   if (!i->checker) return Decision::yes();
   return i->checker(b, t);
+}
+
+void OperatorExecutor::register_decline(std::string_view symbol_id, std::string reason) {
+  declines_[std::string(symbol_id)] = std::move(reason);
 }
 
 std::vector<std::string> OperatorExecutor::claimed_ids() const {

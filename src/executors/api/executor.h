@@ -78,6 +78,10 @@ class OperatorExecutor : public Executor {
   void register_implementation(std::string_view symbol_id, const Symbol* op, Checker checker = {},
                                ExecutionTransform transform = {}, GradTransform grad = {});
 
+  // Records why this executor leaves `symbol_id` to its decomposition (the placement report shows it
+  // instead of "does not implement").
+  void register_decline(std::string_view symbol_id, std::string reason);
+
   const Impl* impl(std::string_view symbol_id) const;
   // No impl: "does not implement <id>"; otherwise the checker's decision.
   Decision can_execute(const BoundSymbol& b, const Trace& t) const;
@@ -87,6 +91,7 @@ class OperatorExecutor : public Executor {
 
  private:
   std::unordered_map<std::string, Impl> impls_;
+  std::unordered_map<std::string, std::string> declines_;
   std::unordered_map<const Symbol*, KernelFactory> kernels_;
 };
 

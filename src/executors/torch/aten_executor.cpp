@@ -19,6 +19,8 @@ OperatorExecutor& aten_executor() {
     aten::register_shape_kernels(*owned);
     aten::register_other_kernels(*owned);
     aten::register_torch_kernels(*owned);
+    aten::register_torch_elementwise_kernels(*owned);
+    aten::register_torch_shape_kernels(*owned);
     ex = owned.get();
     executor_registry().add(std::move(owned));
     executor_registry().add_always("aten");

@@ -1,6 +1,8 @@
 // AtenKernel: binding arguments at plan-build time.
 #include "executors/torch/kernel.h"
 
+#include <ATen/ScalarOps.h>
+
 namespace keraunos::aten {
 
 namespace {
@@ -38,13 +40,17 @@ AtenKernel::AtenKernel(Fn fn, const BoundSymbol& b, const Trace& t, const SlotMa
       }
     } else {
       a.kind = Arg::Kind::Literal;
-      if (v.is_number_literal()) a.scalar = literal_scalar(v);
+      if (v.is_number_literal()) {
+        a.scalar = literal_scalar(v);
+        a.wrapped = at::native::wrapped_scalar_tensor(a.scalar);
+      }
     }
     args_.push_back(std::move(a));
   }
   for (ProxyId o : b.outputs) {
     const auto& ty = t.type(o);
-    outs_.push_back({ty.is_tensor, slots[o], ty.is_tensor ? to_aten(ty.tensor.dtype) : at::kDouble});
+    outs_.push_back({ty.is_tensor, slots[o], ty.is_tensor ? to_aten(ty.tensor.dtype) : at::kDouble,
+                     ty.is_tensor ? to_aten(ty.tensor.device) : c10::Device(c10::kCPU)});
   }
 }
 
@@ -77,6 +83,13 @@ c10::Scalar AtenKernel::weak(ExecFrame& f, size_t i, at::ScalarType like) const 
   if (at::isIntegralType(like, /*includeBool=*/false)) return c10::Scalar(s.toLong());
   if (at::isComplexType(like)) return s;
   return c10::Scalar(s.toDouble());
+}
+
+at::Tensor AtenKernel::TW(ExecFrame& f, size_t i) const {
+  const Arg& a = args_[i];
+  if (a.kind == Arg::Kind::Tensor) return f.tensors[static_cast<size_t>(a.slot)];
+  if (a.wrapped.defined()) return a.wrapped;
+  return at::native::wrapped_scalar_tensor(S(f, i));
 }
 
 at::Tensor AtenKernel::TorScalar(ExecFrame& f, size_t i, const at::Tensor& like) const {

@@ -44,11 +44,27 @@ class AtenKernel final : public Kernel {
   // A number converted to a tensor's dtype category (the prim contract: numbers take the tensor's dtype).
   c10::Scalar weak(ExecFrame& f, size_t i, at::ScalarType like) const;
 
+  // Torch-level arguments, as torch's Python binding passes them to ATen.
+  // A tensor, or a Python number as a wrapped 0-d CPU tensor (weak in type promotion); literal
+  // numbers are wrapped once, when the plan is built.
+  at::Tensor TW(ExecFrame& f, size_t i) const;
+  bool is_number(size_t i) const { return args_[i].kind == Arg::Kind::Number || (args_[i].kind == Arg::Kind::Literal && args_[i].lit.is_number_literal()); }
+  // None as nullopt (some ATen functions read an undefined tensor inside an optional as present).
+  std::optional<at::Tensor> OptTensor(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(T(f, i)); }
+  std::optional<int64_t> OptInt(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(Int(f, i)); }
+  std::optional<double> OptF(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(F(f, i)); }
+  std::optional<c10::Scalar> OptS(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(S(f, i)); }
+  std::optional<at::ScalarType> OptDt(size_t i) const { return is_none(i) ? std::nullopt : std::optional(Dt(i)); }
+  std::optional<std::vector<int64_t>> OptInts(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(Ints(f, i)); }
+  bool is_tuple(size_t i) const { return args_[i].kind == Arg::Kind::Tuple; }
+
   // Writes output i; tensors are converted to the dtype the trace says when ATen's promotion differs.
   void out(ExecFrame& f, size_t i, at::Tensor v) const;
   void out_number(ExecFrame& f, size_t i, c10::Scalar v) const;
   size_t num_outputs() const { return outs_.size(); }
   at::ScalarType out_dtype(size_t i) const { return outs_[i].dtype; }
+  // The dtype and device the trace gives output i (creation ops build their result with these).
+  at::TensorOptions out_options(size_t i) const { return at::TensorOptions().dtype(outs_[i].dtype).device(outs_[i].device); }
   const std::string& op() const { return op_; }
 
  private:
@@ -57,6 +73,7 @@ class AtenKernel final : public Kernel {
     int32_t slot = -1;
     Value lit;
     c10::Scalar scalar;
+    at::Tensor wrapped;                 // a literal number as a wrapped 0-d tensor
     std::vector<int64_t> ints;          // literal entries of an int tuple
     std::vector<int32_t> number_slots;  // per entry: a number slot, or -1 for the literal in `ints`
     std::vector<int32_t> tensor_slots;  // a tuple of tensors
@@ -66,6 +83,7 @@ class AtenKernel final : public Kernel {
     bool is_tensor;
     int32_t slot;
     at::ScalarType dtype;
+    c10::Device device;
   };
   Fn fn_;
   std::vector<Arg> args_;
@@ -82,5 +100,7 @@ void register_elementwise_kernels(OperatorExecutor& ex);
 void register_shape_kernels(OperatorExecutor& ex);
 void register_other_kernels(OperatorExecutor& ex);
 void register_torch_kernels(OperatorExecutor& ex);
+void register_torch_elementwise_kernels(OperatorExecutor& ex);
+void register_torch_shape_kernels(OperatorExecutor& ex);
 
 }  // namespace keraunos::aten
