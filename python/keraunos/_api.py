@@ -70,7 +70,7 @@ class Traces:
 
 def last_traces(f) -> Traces:
     """[(pass name, trace text), ...]: "initial", then the trace after each pass."""
-    return Traces(list(_jf(f)._c.last_traces()))
+    return Traces(list(_jf(f)._last_traces()))
 
 
 @dataclasses.dataclass
@@ -92,13 +92,13 @@ class Placement:
 
 def placement(f) -> Placement | None:
     """The placement report of the last call's signature: op -> executor, and the others' reasons."""
-    p = _jf(f)._c.placement()
+    p = _jf(f)._placement()
     return None if p is None else Placement(list(p[0]), p[1], p[2])
 
 
 def cache_info(f) -> dict:
     """{hits, misses, plans, trace_ms, passes_ms, plan_ms, pass_ms: {pass: ms}}"""
-    return dict(_jf(f)._c.cache_info())
+    return dict(_jf(f)._cache_info())
 
 
 def host_pool_info() -> dict:

@@ -50,7 +50,14 @@ def _leaf_for_key(x):
     return f"obj:{type(x).__qualname__}:{x!r}"
 
 
-class JitFunction:
+_LEAF, _TUPLE, _TREE = 0, 1, 2  # how a plan's flat outputs become the result (see function_bindings.cpp)
+
+
+class JitFunction(_C.Function):
+    """A compiled function or module. Calling it runs C++ (`_C.Function.__call__`): a call with tensor
+    arguments and no keywords, outside autograd, whose signature is cached, never enters Python;
+    everything else comes here, to `_slow_call`."""
+
     def __init__(self, fn, executors=None, cache="constant values", fusion=None, dynamic=False, keep_traces=True):
         if cache not in ("constant values", "symbolic values", "no caching"):
             raise ValueError(f"keraunos.jit: cache must be 'constant values', 'symbolic values' or 'no caching', got {cache!r}")
@@ -58,23 +65,20 @@ class JitFunction:
             raise ValueError(f"keraunos.jit: fusion must be None, 'dataflow' or 'consecutive', got {fusion!r}")
         if not callable(fn):
             raise TypeError(f"keraunos.jit: expected a function or an nn.Module, got {type(fn).__name__}")
+        super().__init__(list(executors or []), cache, dynamic, fusion or "", keep_traces)
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
         self._epoch = None
+        self._modes = None
         if self.module is not None:
             self._refresh_layout()
-        self._c = _C.Function(self._trace, list(executors or []), cache, dynamic, fusion or "", keep_traces)
-        self._cuda = torch.cuda.is_available()
-        self._ctx_cache: dict = {}
-        self._leaf_spec = pytree.tree_flatten(0)[1]
-        self._out_specs: dict[int, Any] = {}
         self._pending = None
-        self._modes = getattr(self, "_modes", None)
         functools.update_wrapper(self, fn if not isinstance(fn, torch.nn.Module) else fn.forward, updated=())
 
     def _refresh_layout(self):
         """(owner module, attribute, is_parameter) for every parameter and buffer, and the modules'
-        modes; re-read only when some module's structure or mode may have changed."""
+        modes; re-read only when some module's structure or mode may have changed. The C++ call
+        path gets the same layout and reads the tensors from the owners' dicts on every call."""
         self._epoch = _MODULE_EPOCH[0]
         self._slots = []
         for _, m in self.module.named_modules(remove_duplicate=False):
@@ -87,6 +91,8 @@ class JitFunction:
         self._modules = list(self.module.modules())
         # The module layout is part of the plan's key: a different layout traces anew.
         self._modes = "".join("t" if m.training else "e" for m in self._modules) + f"#{len(self._slots)}:{id(self._layout_token())}"
+        self._set_layout(_MODULE_EPOCH, self._epoch,
+                         [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots], self._modes)
 
     def _layout_token(self):
         token = tuple((id(m), n) for m, n, _, _ in self._slots)
@@ -95,59 +101,40 @@ class JitFunction:
             cached = self._tokens = {}
         return cached.setdefault(token, token)
 
-    # -- the call path -------------------------------------------------------------------------
-    def _context(self) -> str:
-        """Everything besides the inputs that changes what the program computes, as one string."""
+    # -- the slow call path ----------------------------------------------------------------------
+    def _slow_call(self, *args, **kwargs):
         if self.module is not None and self._epoch != _MODULE_EPOCH[0]:
             self._refresh_layout()
-        ac_cpu = torch.is_autocast_enabled("cpu")
-        ac_cuda = self._cuda and torch.is_autocast_enabled("cuda")
-        k = (torch.get_default_dtype(), ac_cpu, ac_cuda, self._modes)
-        ctx = self._ctx_cache.get(k)
-        if ctx is None:
-            ac = f"cpu:{torch.get_autocast_dtype('cpu')}" if ac_cpu else ""
-            if ac_cuda:
-                ac += f"cuda:{torch.get_autocast_dtype('cuda')}"
-            if ac_cpu or ac_cuda:  # the autocast dtype can change without the flag: do not cache
-                return f"{k[0]}|{ac}|{self._modes or ''}"
-            ctx = self._ctx_cache[k] = f"{k[0]}||{self._modes or ''}"
-        return ctx
-
-    def __call__(self, *args, **kwargs):
         if not kwargs and all(type(a) is torch.Tensor for a in args):
-            leaves, spec = list(args), None  # the common case, without pytree
+            leaves, spec = list(args), None
         else:
             leaves, spec = pytree.tree_flatten((args, kwargs))
-        key_leaves = [self._context()]
-        key_leaves += [x if isinstance(x, torch.Tensor) else _leaf_for_key(x) for x in leaves]
+        key_leaves = [x if isinstance(x, torch.Tensor) else _leaf_for_key(x) for x in leaves]
         if self.module is not None:
             for m, name, is_param, _ in self._slots:
                 key_leaves.append(m._parameters[name] if is_param else m._buffers[name])
         self._pending = (leaves, spec)
         if torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in key_leaves):
             return _with_autograd(self, key_leaves, leaves, spec)
-        outs, out_spec = self._run(key_leaves)
-        if out_spec is self._leaf_spec:
-            return outs[0]
-        return pytree.tree_unflatten(outs, out_spec)
+        outs, out_spec = self._run_flat(key_leaves)
+        return self._unflatten(outs, out_spec)
 
-    def _run(self, key_leaves):
-        outs, entry = self._c(key_leaves)
-        out_spec = self._out_specs.get(entry)
-        if out_spec is None:  # first call of a new plan: _trace left its output structure
-            out_spec = self._out_specs[entry] = self._last_spec
-        return outs, out_spec
+    @staticmethod
+    def _unflatten(outs, spec):
+        if spec.is_leaf():
+            return outs[0]
+        return pytree.tree_unflatten(outs, spec)
 
     # -- tracing (called by C++ on a cache miss) ------------------------------------------------
     def _trace(self, tb, in_values):
         leaves, spec = self._pending
         tracer = Tracer(tb, table())
         for dev in ("cpu", "cuda"):
-            if (dev == "cpu" or self._cuda) and torch.is_autocast_enabled(dev):
+            if (dev == "cpu" or torch.cuda.is_available()) and torch.is_autocast_enabled(dev):
                 tracer.autocast = (dev, torch.get_autocast_dtype(dev))
         _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
-        # in_values: [context, *leaves, *state] as proxies (tensors) or literals.
-        vals = list(in_values[1:])
+        # in_values: [*leaves, *state] as proxies (tensors) or literals.
+        vals = list(in_values)
         user = []
         for x, v in zip(leaves, vals[:len(leaves)]):
             if isinstance(x, torch.Tensor):
@@ -181,9 +168,13 @@ class JitFunction:
                                          "(a captured constant); return values computed from the inputs")
             else:
                 raise UnsupportedOpError(f"keraunos: cannot return a {type(o).__name__} from a compiled function")
-        # The cache entry's id is only known when the call returns; _run picks the spec up.
-        self._last_spec = out_spec
-        return outs
+        if out_spec.is_leaf():
+            form = _LEAF
+        elif out_spec.type is tuple and all(c.is_leaf() for c in out_spec.children()):
+            form = _TUPLE
+        else:
+            form = _TREE
+        return outs, out_spec, form
 
     def _call_module_with(self, state, args, kwargs):
         saved = []
@@ -199,15 +190,13 @@ class JitFunction:
 
 
 def _with_autograd(jf: JitFunction, key_leaves, leaves, spec):
-    tensors = [x for x in key_leaves[1:] if isinstance(x, torch.Tensor)]
+    tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
     box = {"pending": (leaves, spec)}
     tensor_outs = _Compiled.apply(jf, key_leaves, box, *tensors)
     outs = list(box["outs"])
     for pos, t in zip(box["tensor_positions"], tensor_outs):
         outs[pos] = t
-    if box["spec"] is jf._leaf_spec:
-        return outs[0]
-    return pytree.tree_unflatten(outs, box["spec"])
+    return jf._unflatten(outs, box["spec"])
 
 
 class _Compiled(torch.autograd.Function):
@@ -218,7 +207,7 @@ class _Compiled(torch.autograd.Function):
     @staticmethod
     def forward(ctx, jf, key_leaves, box, *tensors):
         with torch.no_grad():
-            outs, spec = jf._run(key_leaves)
+            outs, spec = jf._run_flat(key_leaves)
         box["spec"], box["outs"] = spec, outs
         box["tensor_positions"] = [i for i, o in enumerate(outs) if isinstance(o, torch.Tensor)]
         ctx.jf, ctx.pending = jf, box["pending"]

@@ -87,24 +87,35 @@ uint64_t hash_key(const std::vector<int64_t>& key) { return hash_bytes(key.data(
 CompiledFunction::CompiledFunction(TraceFn fn, CompileOptions opts) : fn_(std::move(fn)), opts_(std::move(opts)) {}
 
 template <typename Input>
-const CacheEntry& CompiledFunction::lookup(const std::vector<Input>& inputs) {
-  scratch_key_.clear();
+const CacheEntry* CompiledFunction::find_key(const std::vector<Input>& inputs, const std::vector<int64_t>& context, uint64_t* hash) {
+  scratch_key_.assign(context.begin(), context.end());
   thread_local std::vector<int64_t> seen;
   seen.clear();
   for (const auto& in : inputs) value_key(scratch_key_, in, opts_.cache, opts_.shapes, seen);
-  uint64_t h = hash_key(scratch_key_);
-  if (opts_.cache != CacheMode::NoCaching) {
-    auto it = cache_.find(h);
-    if (it != cache_.end())
-      for (const auto& e : it->second)
-        if (e->key == scratch_key_) {
-          ++info_.hits;
-          last_ = e.get();
-          return *e;
-        }
-  }
+  *hash = hash_key(scratch_key_);
+  if (opts_.cache == CacheMode::NoCaching) return nullptr;
+  auto it = cache_.find(*hash);
+  if (it == cache_.end()) return nullptr;
+  for (const auto& e : it->second)
+    if (e->key == scratch_key_) {
+      ++info_.hits;
+      last_ = e.get();
+      return e.get();
+    }
+  return nullptr;
+}
+
+template <typename Input>
+const CacheEntry& CompiledFunction::lookup(const std::vector<Input>& inputs, const std::vector<int64_t>& context) {
+  uint64_t h = 0;
+  if (const CacheEntry* e = find_key(inputs, context, &h)) return *e;
   std::vector<c10::IValue> values(inputs.begin(), inputs.end());
   return compile(scratch_key_, h, values);
+}
+
+const CacheEntry* CompiledFunction::find(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& context) {
+  uint64_t h = 0;
+  return find_key(inputs, context, &h);
 }
 
 const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t hash, const std::vector<c10::IValue>& inputs) {
@@ -182,8 +193,8 @@ const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t h
   return *bucket.back();
 }
 
-std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IValue>& inputs) {
-  const CacheEntry& e = lookup(inputs);
+std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context) {
+  const CacheEntry& e = lookup(inputs, context);
   // Specialized numbers are not plan inputs.
   std::vector<c10::IValue> plan_inputs;
   plan_inputs.reserve(inputs.size());
@@ -192,8 +203,8 @@ std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IVa
   return e.plan->run(plan_inputs);
 }
 
-std::vector<at::Tensor> CompiledFunction::call_tensors(const std::vector<at::Tensor>& inputs) {
-  return lookup(inputs).plan->run_tensors(inputs);
+std::vector<at::Tensor> CompiledFunction::call_tensors(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& context) {
+  return lookup(inputs, context).plan->run_tensors(inputs);
 }
 
 }  // namespace keraunos

@@ -55,10 +55,14 @@ class CompiledFunction {
  public:
   CompiledFunction(TraceFn fn, CompileOptions opts);
 
-  // Inputs: tensors and Python-like numbers (int, double, bool), in order.
-  std::vector<c10::IValue> operator()(const std::vector<c10::IValue>& inputs);
+  // Inputs: tensors and Python-like numbers (int, double, bool), in order. `context` (what besides
+  // the inputs decides the program: the front end's default dtype, autocast state, module layout)
+  // leads the signature.
+  std::vector<c10::IValue> operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context = {});
   // The fast path for functions of tensors only.
-  std::vector<at::Tensor> call_tensors(const std::vector<at::Tensor>& inputs);
+  std::vector<at::Tensor> call_tensors(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& context = {});
+  // The cached entry for these tensors, or null (compiles nothing; counts a hit when found).
+  const CacheEntry* find(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& context);
 
   const CacheInfo& cache_info() const { return info_; }
   // The entry the last call used.
@@ -67,7 +71,9 @@ class CompiledFunction {
 
  private:
   template <typename Input>
-  const CacheEntry& lookup(const std::vector<Input>& inputs);
+  const CacheEntry* find_key(const std::vector<Input>& inputs, const std::vector<int64_t>& context, uint64_t* hash);
+  template <typename Input>
+  const CacheEntry& lookup(const std::vector<Input>& inputs, const std::vector<int64_t>& context);
   const CacheEntry& compile(std::vector<int64_t> key, uint64_t hash, const std::vector<c10::IValue>& inputs);
 
   TraceFn fn_;

@@ -52,6 +52,7 @@ std::unique_ptr<ExecutionPlan> ExecutionPlan::build(const Trace& t) {
         plan->outputs_.push_back({Output::Kind::Tensor, slots[p], {}});
       } else {
         plan->outputs_.push_back({Output::Kind::Number, slots[p], {}});
+        plan->tensor_outputs_ = false;
       }
     } else {
       c10::IValue lit;
@@ -61,6 +62,7 @@ std::unique_ptr<ExecutionPlan> ExecutionPlan::build(const Trace& t) {
       else if (v.is_str()) lit = v.as_str();
       else KERAUNOS_CHECK(v.is_none(), "ExecutionPlan: unsupported literal output ", print_value(t, v));
       plan->outputs_.push_back({Output::Kind::Literal, -1, std::move(lit)});
+      plan->tensor_outputs_ = false;
     }
   }
 

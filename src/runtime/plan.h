@@ -24,6 +24,8 @@ class ExecutionPlan {
   std::vector<at::Tensor> run_tensors(const std::vector<at::Tensor>& inputs) const;
 
   size_t num_calls() const { return steps_.size(); }
+  // Whether run_tensors() applies: every input and every output is a tensor.
+  bool tensors_only() const { return tensor_only_ && tensor_outputs_; }
 
  private:
   struct Step {
@@ -54,6 +56,7 @@ class ExecutionPlan {
   std::vector<Output> outputs_;
   size_t n_tensors_ = 0, n_numbers_ = 0;
   bool tensor_only_ = true;
+  bool tensor_outputs_ = true;
 };
 
 }  // namespace keraunos

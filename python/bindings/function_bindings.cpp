@@ -1,0 +1,231 @@
+// The front end's compiled function (keraunos.jit returns a Python subclass of it). Its __call__ is
+// C++: for the common call (tensor arguments, no keywords, no autograd, a cached signature) it reads
+// the call context from torch's C++ state, looks the plan up and runs it without entering Python;
+// every other call goes to the Python slow path (`_slow_call`), which flattens structures, traces
+// on a miss and routes autograd.
+#include <ATen/autocast_mode.h>
+#include <c10/core/DefaultDtype.h>
+#include <c10/core/GradMode.h>
+#include <torch/csrc/autograd/python_variable.h>
+#include <torch/csrc/jit/python/pybind_utils.h>
+#include <torch/csrc/utils/pybind.h>
+#include <pybind11/stl.h>
+
+#include <unordered_map>
+
+#include "bindings.h"
+#include "keraunos/keraunos.h"
+#include "ir/printer.h"
+#include "runtime/compiled_function.h"
+#include "support/hash.h"
+#include "trace_builder.h"
+
+namespace py = pybind11;
+
+namespace keraunos::python {
+namespace {
+
+c10::IValue to_ivalue(const py::handle& x) {
+  if (THPVariable_Check(x.ptr())) return THPVariable_Unpack(x.ptr());
+  if (x.is_none()) return c10::IValue();
+  if (py::isinstance<py::bool_>(x)) return x.cast<bool>();
+  if (py::isinstance<py::int_>(x)) return x.cast<int64_t>();
+  if (py::isinstance<py::float_>(x)) return x.cast<double>();
+  if (py::isinstance<py::str>(x)) return x.cast<std::string>();
+  throw TypeError(str("keraunos: cannot pass a ", std::string(py::str(py::type::of(x).attr("__name__"))),
+                      " to a compiled function (expected tensors, numbers, strings or None)"));
+}
+
+// How a plan's flat outputs become the function's result.
+enum class OutForm : uint8_t { Leaf, Tuple, Tree };
+
+class PyFunction {
+ public:
+  explicit PyFunction(CompileOptions opts)
+      : fn_(
+            [this](Recorder& r, const std::vector<Value>& inputs) {
+              // Python may keep the builder (and proxies) after tracing: it is detached when done.
+              auto tb = std::make_shared<TraceBuilder>(r.trace(), r);
+              struct Detach {
+                std::shared_ptr<TraceBuilder> tb;
+                ~Detach() { tb->detach(); }
+              } detach{tb};
+              py::list ins;
+              for (const auto& v : inputs) ins.append(tb->from_value(v));
+              // _trace returns (flat outputs, their pytree spec, OutForm as an int).
+              py::tuple res = py::handle(owner_).attr("_trace")(py::cast(tb), ins);
+              traced_spec_ = res[1];
+              traced_form_ = static_cast<OutForm>(res[2].cast<int>());
+              std::vector<Value> outs;
+              for (auto o : res[0]) outs.push_back(tb->to_value(o));
+              return outs;
+            },
+            std::move(opts)) {}
+
+  // self(*args, **kwargs)
+  py::object call(py::handle self, const py::args& args, const py::kwargs& kwargs) {
+    const size_t n = args.size();
+    if (kwargs.size() != 0 || !layout_current()) return slow(self, args, kwargs);
+    std::vector<at::Tensor> in;
+    in.reserve(n + slots_.size());
+    for (size_t i = 0; i < n; ++i) {
+      PyObject* a = PyTuple_GET_ITEM(args.ptr(), static_cast<Py_ssize_t>(i));
+      if (!THPVariable_CheckExact(a)) return slow(self, args, kwargs);
+      in.push_back(THPVariable_Unpack(a));
+    }
+    for (const auto& [dict, name] : slots_) {
+      PyObject* v = PyDict_GetItemWithError(dict.ptr(), name.ptr());
+      if (v == nullptr || !THPVariable_Check(v)) return slow(self, args, kwargs);
+      in.push_back(THPVariable_Unpack(v));
+    }
+    if (c10::GradMode::is_enabled())
+      for (const auto& t : in)
+        if (t.requires_grad()) return slow(self, args, kwargs);
+    const CacheEntry* e = fn_.find(in, context());
+    if (e == nullptr || !e->plan->tensors_only()) return slow(self, args, kwargs);
+    auto it = forms_.find(e);
+    if (it == forms_.end()) return slow(self, args, kwargs);
+    std::vector<at::Tensor> outs = e->plan->run_tensors(in);
+    return result(self, it->second, outs);
+  }
+
+  // The slow path's plan call: (flat outputs as a list, their pytree spec); traces on a miss.
+  py::tuple run_flat(py::handle self, const py::list& leaves) {
+    owner_ = self.ptr();
+    std::vector<c10::IValue> in;
+    in.reserve(leaves.size());
+    for (auto x : leaves) in.push_back(to_ivalue(x));
+    std::vector<c10::IValue> out = fn_(in, context());
+    const Form& form = form_of(fn_.last_entry());
+    py::list res;
+    for (const auto& v : out) res.append(torch::jit::toPyObject(v));
+    return py::make_tuple(res, form.spec);
+  }
+
+  // The module's parameters and buffers ((dict, name) pairs, read on every call) and its modes; the
+  // fast path applies while `epoch_list[0]` still equals `epoch`.
+  void set_layout(py::object epoch_list, int64_t epoch, const py::list& slots, const std::string& modes) {
+    epoch_list_ = std::move(epoch_list);
+    epoch_ = epoch;
+    slots_.clear();
+    for (auto s : slots) {
+      auto pair = s.cast<py::tuple>();
+      slots_.emplace_back(pair[0], pair[1]);
+    }
+    modes_id_ = static_cast<int64_t>(hash_string(modes));
+  }
+
+  py::dict cache_info() const {
+    const CacheInfo& i = fn_.cache_info();
+    py::dict d;
+    d["hits"] = i.hits;
+    d["misses"] = i.misses;
+    d["plans"] = i.plans;
+    d["trace_ms"] = i.trace_ms;
+    d["passes_ms"] = i.passes_ms;
+    d["plan_ms"] = i.plan_ms;
+    d["pass_ms"] = i.pass_ms;
+    return d;
+  }
+
+  std::vector<std::pair<std::string, std::string>> last_traces() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (const CacheEntry* e = fn_.last_entry())
+      for (const auto& [name, t] : e->traces) out.emplace_back(name, print_trace(t));
+    return out;
+  }
+
+  py::object placement() const {
+    const CacheEntry* e = fn_.last_entry();
+    if (!e) return py::none();
+    py::list rows;
+    for (const auto& p : e->placement.entries) {
+      py::list declined;
+      for (const auto& [ex, why] : p.declined) declined.append(py::make_tuple(ex, why));
+      rows.append(py::make_tuple(p.op, p.executor, p.fused, declined, p.text));
+    }
+    return py::make_tuple(rows, e->placement.table(), e->placement.summary());
+  }
+
+ private:
+  struct Form {
+    OutForm form;
+    py::object spec;
+  };
+
+  bool layout_current() const {
+    if (!epoch_list_) return true;  // a function: no module state
+    PyObject* cur = PyList_GET_ITEM(epoch_list_.ptr(), 0);
+    return PyLong_CheckExact(cur) && PyLong_AsLongLong(cur) == epoch_;
+  }
+
+  // What besides the inputs decides the program: the default dtype, autocast on the CPU and on CUDA
+  // (with its dtype), and the module's layout and modes.
+  const std::vector<int64_t>& context() {
+    ctx_.clear();
+    ctx_.push_back(static_cast<int64_t>(c10::typeMetaToScalarType(c10::get_default_dtype())));
+    for (auto dev : {at::kCPU, at::kCUDA})
+      ctx_.push_back(at::autocast::is_autocast_enabled(dev) ? static_cast<int64_t>(at::autocast::get_autocast_dtype(dev)) : -1);
+    ctx_.push_back(modes_id_);
+    return ctx_;
+  }
+
+  const Form& form_of(const CacheEntry* e) {
+    auto it = forms_.find(e);
+    if (it != forms_.end()) return it->second;
+    return forms_.emplace(e, Form{traced_form_, traced_spec_}).first->second;
+  }
+
+  py::object result(py::handle self, const Form& form, std::vector<at::Tensor>& outs) const {
+    if (form.form == OutForm::Leaf) return py::reinterpret_steal<py::object>(THPVariable_Wrap(std::move(outs[0])));
+    py::tuple t(outs.size());
+    for (size_t i = 0; i < outs.size(); ++i)
+      PyTuple_SET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i), THPVariable_Wrap(std::move(outs[i])));
+    if (form.form == OutForm::Tuple) return std::move(t);
+    return self.attr("_unflatten")(py::list(t), form.spec);
+  }
+
+  py::object slow(py::handle self, const py::args& args, const py::kwargs& kwargs) {
+    return self.attr("_slow_call")(*args, **kwargs);
+  }
+
+  CompiledFunction fn_;
+  PyObject* owner_ = nullptr;  // the Python object of the call in progress (the trace callback's `self`)
+  py::object traced_spec_;
+  OutForm traced_form_ = OutForm::Tree;
+  std::unordered_map<const CacheEntry*, Form> forms_;
+  py::object epoch_list_;  // null for a function (no module state)
+  int64_t epoch_ = 0;
+  std::vector<std::pair<py::object, py::object>> slots_;
+  int64_t modes_id_ = 0;
+  std::vector<int64_t> ctx_;
+};
+
+}  // namespace
+
+void bind_function(py::module_& m) {
+  py::class_<PyFunction>(m, "Function", py::dynamic_attr())
+      .def(py::init([](std::vector<std::string> executors, std::string cache, bool dynamic, std::string partition, bool keep_traces) {
+             keraunos::init();
+             CompileOptions o;
+             o.executors = std::move(executors);
+             o.cache = cache == "symbolic values" ? CacheMode::SymbolicValues : cache == "no caching" ? CacheMode::NoCaching : CacheMode::ConstantValues;
+             o.shapes = dynamic ? ShapeMode::Symbolic : ShapeMode::Static;
+             if (partition == "dataflow") o.partition = PartitionMode::Dataflow;
+             else if (partition == "consecutive") o.partition = PartitionMode::Consecutive;
+             o.keep_traces = keep_traces;
+             return std::make_unique<PyFunction>(std::move(o));
+           }),
+           py::arg("executors") = std::vector<std::string>{}, py::arg("cache") = "constant values", py::arg("dynamic") = false,
+           py::arg("partition") = "", py::arg("keep_traces") = true)
+      .def("__call__", [](py::object self, py::args args, py::kwargs kwargs) {
+             return self.cast<PyFunction&>().call(self, args, kwargs);
+           })
+      .def("_run_flat", [](py::object self, const py::list& leaves) { return self.cast<PyFunction&>().run_flat(self, leaves); })
+      .def("_set_layout", &PyFunction::set_layout)
+      .def("_cache_info", &PyFunction::cache_info)
+      .def("_last_traces", &PyFunction::last_traces)
+      .def("_placement", &PyFunction::placement);
+}
+
+}  // namespace keraunos::python
