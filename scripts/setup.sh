@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
 # Installs what keraunos needs to build and test: Debian packages and the pinned pip packages.
-# Idempotent, and quick when everything is already there.
+# Idempotent, and quick when everything is already there. A tool already on the PATH (cmake, ninja,
+# a compiler: a GPU image has them outside Debian's packages) counts as installed. Where no package
+# source is reachable, it goes on without the optional pieces (ccache, GoogleTest, Google Benchmark:
+# the C++ unit tests and benchmarks are then left out, as the configure step says) and stops only if
+# an essential one is missing. pip honours PIP_FIND_LINKS/PIP_NO_INDEX for machines without an index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(cmake ninja-build g++ ccache libgtest-dev libgmock-dev libbenchmark-dev git)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+# package : how to tell it is there without dpkg (a command, or a file)
+ESSENTIAL=(cmake:cmake ninja-build:ninja g++:g++ git:git)
+OPTIONAL=(ccache:ccache libgtest-dev:/usr/include/gtest/gtest.h libgmock-dev:/usr/include/gmock/gmock.h
+          libbenchmark-dev:/usr/include/benchmark/benchmark.h)
+present() {  # present PACKAGE PROBE
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+  case "$2" in /*) [ -e "$2" ] ;; *) command -v "$2" >/dev/null 2>&1 ;; esac
+}
+missing=() missing_essential=()
+for entry in "${ESSENTIAL[@]}" "${OPTIONAL[@]}"; do
+  pkg=${entry%%:*} probe=${entry#*:}
+  present "$pkg" "$probe" && continue
+  missing+=("$pkg")
+  [[ " ${ESSENTIAL[*]} " == *" $entry "* ]] && missing_essential+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "[setup] installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if ! { timeout 300 $SUDO apt-get update -qq -o Acquire::Retries=0 &&
+         DEBIAN_FRONTEND=noninteractive timeout 900 $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+    if ((${#missing_essential[@]})); then
+      echo "[setup] could not install ${missing_essential[*]}, which the build needs" >&2
+      exit 1
+    fi
+    echo "[setup] could not install ${missing[*]} (no package source reachable?); going on without them"
+  fi
 fi
 
 PY=${PYTHON:-python3}

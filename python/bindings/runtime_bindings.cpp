@@ -53,6 +53,12 @@ class Program {
   std::string text() const { return print_trace(trace_); }
   std::string placement() const { return placement_.table(); }
   std::string placement_summary() const { return placement_.summary(); }
+  // (op, executor, [(executor, reason it declined)]) per placement decision.
+  py::list placement_rows() const {
+    py::list rows;
+    for (const auto& p : placement_.entries) rows.append(py::make_tuple(p.op, p.executor, p.declined));
+    return rows;
+  }
   size_t num_calls() const { return plan_->num_calls(); }
 
  private:
@@ -77,6 +83,7 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
       .def_property_readonly("text", &Program::text)
       .def_property_readonly("placement", &Program::placement)
       .def_property_readonly("placement_summary", &Program::placement_summary)
+      .def_property_readonly("placement_rows", &Program::placement_rows)
       .def_property_readonly("num_calls", &Program::num_calls);
   m.def("compile_trace", [trace_of](py::handle builder, const std::vector<std::string>& executors) {
     return std::make_unique<Program>(trace_of(builder), executors);

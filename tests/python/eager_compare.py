@@ -1,7 +1,21 @@
-"""Helpers the front-end tests share: comparing keraunos' outputs with eager PyTorch's."""
+"""Helpers the front-end tests share: comparing keraunos' outputs with eager PyTorch's, and the
+devices tests run on (CUDA tests skip, saying so, where no GPU is present)."""
 
+import pytest
 import torch
 import torch.utils._pytree as pytree
+
+CUDA = torch.cuda.is_available()
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="needs a CUDA device"))]
+
+
+def to_device(tree, device):
+    """Every tensor in a nested structure moved to `device` (requires_grad kept)."""
+    def move(x):
+        if not isinstance(x, torch.Tensor) or x.device.type == device:
+            return x
+        return x.detach().to(device).requires_grad_(x.requires_grad)
+    return pytree.tree_map(move, tree)
 
 # (rtol, atol) per dtype; integer and bool results must be exact.
 TOL = {

@@ -17,7 +17,7 @@ import keraunos._backend
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from eager_compare import TOL, R, assert_same  # noqa: F401,E402
+from eager_compare import DEVICES, TOL, R, assert_same, to_device  # noqa: F401,E402
 
 
 @pytest.fixture(autouse=True)
@@ -132,12 +132,15 @@ def _params():
     return [pytest.param(*c, id=c[0]) if type(c) is tuple else c for c in CASES]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name,fn,make_inputs", _params())
-def test_compile_matches_eager(name, fn, make_inputs, spy):
+def test_compile_matches_eager(name, fn, make_inputs, spy, device):
+    if device != "cpu" and name == "indexing_and_creation":
+        pytest.skip("creates CPU tensors next to its inputs, which eager rejects on CUDA too")
     if name in MODULE_CASES:
-        fn = fn().eval()
+        fn = fn().eval().to(device)
     with torch.no_grad():
-        check(fn, make_inputs, spy)
+        check(fn, lambda: to_device(make_inputs(), device), spy)
 
 
 def test_enough_distinct_programs():
@@ -199,7 +202,8 @@ def test_compile_training_step_matches_eager(spy):
     assert spy["calls"] >= 3
 
 
-def test_compile_gpt_example(spy):
+@pytest.mark.parametrize("device", DEVICES)
+def test_compile_gpt_example(spy, device):
     path = os.path.join(ROOT, "examples", "gpt.py")
     if not os.path.exists(path):
         pytest.skip("examples/gpt.py does not exist yet")
@@ -207,7 +211,7 @@ def test_compile_gpt_example(spy):
         sys.path.insert(0, ROOT)
     from examples.gpt import GPT
 
-    m = GPT.from_name("tiny").eval()
+    m = GPT.from_name("tiny").eval().to(device)
     V = m.config.vocab_size
     with torch.no_grad():
-        check(m, lambda: (torch.randint(0, V, (2, 12)),), spy)
+        check(m, lambda: (torch.randint(0, V, (2, 12), device=device),), spy)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import keraunos
 
-from eager_compare import TOL, R, assert_same, call  # noqa: F401,E402
+from eager_compare import DEVICES, TOL, R, assert_same, call, to_device  # noqa: F401,E402
 
 
 def POS(*shape, dtype=torch.float32):
@@ -158,11 +158,18 @@ def _case_params():
     return out
 
 
+# Cases that create CPU tensors inside the function: eager cannot mix them with CUDA inputs either.
+CPU_ONLY = {"arange_inside", "zeros_ones_inside"}
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name,fn,make", _case_params())
-def test_function_matches_eager(name, fn, make):
+def test_function_matches_eager(name, fn, make, device):
+    if device != "cpu" and name in CPU_ONLY:
+        pytest.skip("creates CPU tensors next to its inputs, which eager rejects on CUDA too")
     jf = keraunos.jit(fn)
     for _ in range(2):  # the second call reuses the plan on new random data
-        args, kwargs = make()
+        args, kwargs = to_device(make(), device)
         got = call(jf, *args, **kwargs)
         want = fn(*args, **kwargs)
         assert_same(got, want)
@@ -430,3 +437,71 @@ def test_dynamic_shapes_reuse_the_plan():
         a = R(n, 4)
         assert_same(call(jf, a), f(a))
     assert keraunos.cache_info(jf)["plans"] == 1
+
+
+# -- placement, inspection, and one ATen call per torch-level op ---------------------------------------
+
+def _block(x, w, b, g):
+    h = F.layer_norm(x, (x.shape[-1],), g, b)
+    h = F.gelu(F.linear(h, w), approximate="tanh") + x.to(torch.float64).float()
+    return torch.softmax(h * 0.5, dim=-1), h.var(-1), torch.where(h > 0, h, 0.1)
+
+
+def _block_inputs(device):
+    return to_device((R(4, 8), R(8, 8) * 0.3, R(8), R(8) + 1), device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_placement_and_traces_on_the_device(device):
+    jf = keraunos.jit(_block)
+    ins = _block_inputs(device)
+    with torch.no_grad():
+        assert_same(call(jf, *ins), _block(*ins), tol=(1e-4, 1e-5))
+    p = keraunos.placement(jf)
+    assert p is not None and p.rows, p
+    executors = {r[1] for r in p.rows}
+    assert "decomposed" not in executors, p.table  # each torch-level op is one call (or fused on the CPU)
+    if device == "cuda":
+        assert executors == {"aten"}, p.table  # the CPU fuser takes nothing on CUDA ...
+        fuser_reasons = [why for r in p.rows for ex, why in r[3] if ex == "fuser"]
+        assert fuser_reasons and all("not on the CPU" in w or "CPU" in w for w in fuser_reasons), fuser_reasons  # ... and says why
+    final = str(keraunos.last_traces(jf))
+    assert f'"{device} f32[4, 8]"' in final, final
+    info = keraunos.cache_info(jf)
+    assert (info["misses"], info["plans"]) == (1, 1), info
+    with torch.no_grad():
+        call(jf, *_block_inputs(device))
+    assert keraunos.cache_info(jf)["hits"] == 1
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_each_torch_op_runs_as_one_aten_call(device):
+    """With only ATen (nothing fuses), the plan makes one ATen call per torch-level op, as eager
+    does, never one per prim of its decomposition."""
+    def f(x, y):
+        return torch.softmax(F.gelu(x + y * 2) - torch.tanh(x), -1).sum(-1, dtype=torch.float64)
+
+    jf = keraunos.jit(f, executors=["aten"])
+    x, y = to_device((R(3, 16, dtype=torch.bfloat16), R(16)), device)  # mixed dtypes: no convert calls
+    with torch.no_grad():
+        assert_same(call(jf, x, y), f(x, y))
+    calls = [ln for ln in str(keraunos.last_traces(jf)).splitlines() if ln.strip().startswith("t") and "= aten." in ln]
+    assert len(calls) == 7, str(keraunos.last_traces(jf))  # mul, add, gelu, tanh, sub, softmax, sum
+    assert all("prims" not in ln.split("=")[1].split("(")[0] for ln in calls), calls
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeated_calls_take_the_cpp_call_path(device):
+    """A cached signature runs without Python: the hit count grows and results stay right, with
+    outputs as a tensor, a tuple, and a nested structure (rebuilt by the Python side)."""
+    single = keraunos.jit(lambda a, b: a * b + 1)
+    pair = keraunos.jit(lambda a, b: (a + b, a - b))
+    tree = keraunos.jit(lambda a, b: {"s": a + b, "l": [a * b]})
+    a, b = to_device((R(5, 3), R(5, 3)), device)
+    for _ in range(3):
+        assert_same(call(single, a, b), a * b + 1)
+        assert_same(call(pair, a, b), (a + b, a - b))
+        assert_same(call(tree, a, b), {"s": a + b, "l": [a * b]})
+    for jf in (single, pair, tree):
+        info = keraunos.cache_info(jf)
+        assert (info["misses"], info["hits"]) == (1, 2), info

@@ -15,7 +15,7 @@ import keraunos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from eager_compare import TOL, R, assert_same, call  # noqa: F401,E402
+from eager_compare import DEVICES, to_device, TOL, R, assert_same, call  # noqa: F401,E402
 
 
 # -- modules ------------------------------------------------------------------------------------------
@@ -162,12 +162,13 @@ def _params():
     return [pytest.param(*m, id=m[0]) if type(m) is tuple else m for m in MODULES]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name,make_module,make_inputs", _params())
-def test_module_matches_eager(name, make_module, make_inputs):
-    m = make_module().eval()
+def test_module_matches_eager(name, make_module, make_inputs, device):
+    m = make_module().eval().to(device)
     jm = keraunos.jit(m)
     for _ in range(2):  # the second call reuses the plan on new data
-        args = make_inputs()
+        args = to_device(make_inputs(), device)
         with torch.no_grad():
             got = call(jm, *args)
             want = m(*args)
@@ -300,17 +301,18 @@ def _grads(m):
     return {n: p.grad for n, p in m.named_parameters()}
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("make", [_mlp, lambda: TransformerBlock().eval(), TiedLM], ids=["mlp", "transformer_block", "tied_lm"])
-def test_backward_matches_eager(make):
-    m = make()
+def test_backward_matches_eager(make, device):
+    m = make().to(device)
     ref = copy.deepcopy(m)
     jm = keraunos.jit(m)
     if isinstance(m, TiedLM):
-        idx, tgt = torch.randint(0, 20, (3, 5)), torch.randint(0, 20, (3, 5))
+        idx, tgt = to_device((torch.randint(0, 20, (3, 5)), torch.randint(0, 20, (3, 5))), device)
         got, want = call(jm, idx, tgt)[1], ref(idx, tgt)[1]
     else:
-        x = R(2, 9, 32) if isinstance(m, TransformerBlock) else R(5, 8)
-        g = R(*m(x).shape)
+        x = to_device(R(2, 9, 32) if isinstance(m, TransformerBlock) else R(5, 8), device)
+        g = to_device(R(*m(x).shape), device)
         got, want = (call(jm, x) * g).sum(), (ref(x) * g).sum()
     assert got.requires_grad
     assert_same(got, want)
@@ -358,20 +360,21 @@ def _gpt():
     return GPT
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["fp32", "bf16"])
 @pytest.mark.parametrize("config", ["tiny", "tiny-llama"])
-def test_gpt_logits(config, dtype):
+def test_gpt_logits(config, dtype, device):
     GPT = _gpt()
-    m = GPT.from_name(config).to(dtype).eval()
+    m = GPT.from_name(config).to(dtype).to(device).eval()
     jm = keraunos.jit(m)
     V = m.config.vocab_size
     for B, T in [(2, 16), (1, 7)]:
-        idx = torch.randint(0, V, (B, T))
+        idx = torch.randint(0, V, (B, T), device=device)
         with torch.no_grad():
             got = call(jm, idx)
             want = m(idx)
         assert got.shape == (B, T, V)
         assert_same(got, want)
-    idx, tgt = torch.randint(0, V, (2, 16)), torch.randint(0, V, (2, 16))
+    idx, tgt = torch.randint(0, V, (2, 16), device=device), torch.randint(0, V, (2, 16), device=device)
     with torch.no_grad():
         assert_same(call(jm, idx, tgt), m(idx, tgt))

@@ -55,9 +55,18 @@ def compare(op, got, want, where, failures):
         failures.append(f"{where}: got {got}, want {want}")
 
 
-def check_numerics(op, failures, run, dtypes=None, max_samples=None):
+def _moved(x, device):
+    if isinstance(x, torch.Tensor):
+        return x.to(device)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_moved(e, device) for e in x)
+    return x
+
+
+def check_numerics(op, failures, run, dtypes=None, max_samples=None, device="cpu"):
     """Runs `run(tb, inputs)` (a recorded op and its input tensors -> outputs) on every sample
-    PyTorch accepts and compares with the reference; the decomposition, ATen and fuser tests share it."""
+    PyTorch accepts and compares with the reference; the decomposition, ATen and fuser tests share it.
+    With device="cuda" the samples' tensors move there first (the reference runs there too)."""
     for dtype in op.dtypes or ALL_DTYPES:
         if dtypes is not None and dtype not in dtypes:
             continue
@@ -66,14 +75,17 @@ def check_numerics(op, failures, run, dtypes=None, max_samples=None):
                 break
             if op.skip_reason(dtype, sample):
                 continue
+            args, kwargs = sample.args, sample.kwargs
+            if device != "cpu":
+                args, kwargs = _moved(tuple(args), device), {k: _moved(v, device) for k, v in kwargs.items()}
             try:
-                want = flatten_outputs(op.ref(*sample.args, **sample.kwargs))
+                want = flatten_outputs(op.ref(*args, **kwargs))
             except Exception:
                 continue  # torch rejects it; the meta test checks that keraunos does too
             where = f"{dtype_name(dtype)} {sample!r}"
             try:
-                tb, _ = record(op.id, sample.args, sample.kwargs)
-                got = run(tb, _inputs(sample.args, sample.kwargs))
+                tb, _ = record(op.id, args, kwargs)
+                got = run(tb, _inputs(args, kwargs))
             except Exception as e:
                 failures.append(f"{where}: {type(e).__name__}: {e}")
                 continue
