@@ -109,18 +109,19 @@ PromotedTypes promote(const Trace& t, const std::vector<Value>& operands, Promot
   DType comp = r;
   switch (kind) {
     case Promotion::Default: break;
-    case Promotion::NoOpmath: return {r, r};
+    case Promotion::NoOpmath: return {r, r, r};
     case Promotion::IntToFloat:
       if (is_exact(r)) r = comp = default_float_dtype();
       break;
-    case Promotion::AlwaysBool: return {is_low_precision(r) ? DType::Float32 : r, DType::Bool};
+    case Promotion::AlwaysBool: return {is_low_precision(r) ? DType::Float32 : r, DType::Bool, r};
     case Promotion::ComplexToFloat: r = to_real(r); break;
     case Promotion::BoolToLong:
       if (is_exact(r)) r = comp = DType::Int64;
       break;
   }
+  const DType common = comp;
   if (is_low_precision(comp)) comp = DType::Float32;
-  return {comp, r};
+  return {comp, r, common};
 }
 
 Value to_dtype(Recorder& r, const Value& v, DType dt) {
@@ -147,7 +148,14 @@ PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Val
   for (const auto& v : operands)
     if (is_tensor(t, v)) shapes.push_back(tensor_type(t, v).shape);
   Shape shape = broadcast_shapes(t, op, shapes);
-  for (auto& v : operands) v = to_dtype(r, broadcast_to(r, v, shape), types.computation);
+  for (auto& v : operands) {
+    v = broadcast_to(r, v, shape);
+    // A tensor of another dtype is rounded to the common dtype first, as TensorIterator does
+    // (numbers stay weak and exact).
+    if (types.common != types.computation && is_tensor(t, v) && tensor_type(t, v).dtype != types.common)
+      v = to_dtype(r, v, types.common);
+    v = to_dtype(r, v, types.computation);
+  }
   return types;
 }
 

@@ -18,6 +18,9 @@ enum class Promotion { Default, IntToFloat, AlwaysBool, ComplexToFloat, BoolToLo
 struct PromotedTypes {
   DType computation;  // what the prim computes in (f32 for f16/bf16)
   DType result;
+  // What torch's TensorIterator casts tensor operands to before computing in `computation`: a
+  // float64 0-d tensor next to a float16 one is rounded to float16 first.
+  DType common = computation;
 };
 
 // torch.result_type over tensors and numbers (numbers are weak; 0-d tensors rank below others).
