@@ -15,6 +15,8 @@ OUT=${OUT:-/tmp/keraunos-gpu}
 mkdir -p "$OUT"
 what=${1:-all}
 shift || true
+# The lent hosts reach no network: no apt; pip installs from carried wheels.
+export KERAUNOS_OFFLINE=${KERAUNOS_OFFLINE:-1}
 [ -d .whl ] && export PIP_FIND_LINKS=$PWD/.whl PIP_NO_INDEX=1
 export PYTHONUNBUFFERED=1
 

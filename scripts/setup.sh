@@ -4,7 +4,8 @@
 # a compiler: a GPU image has them outside Debian's packages) counts as installed. Where no package
 # source is reachable, it goes on without the optional pieces (ccache, GoogleTest, Google Benchmark:
 # the C++ unit tests and benchmarks are then left out, as the configure step says) and stops only if
-# an essential one is missing. pip honours PIP_FIND_LINKS/PIP_NO_INDEX for machines without an index.
+# an essential one is missing (KERAUNOS_OFFLINE=1: without trying). pip honours PIP_FIND_LINKS and
+# PIP_NO_INDEX for machines without an index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,9 @@ for entry in "${ESSENTIAL[@]}" "${OPTIONAL[@]}"; do
   missing+=("$pkg")
   [[ " ${ESSENTIAL[*]} " == *" $entry "* ]] && missing_essential+=("$pkg")
 done
-if ((${#missing[@]})); then
+if ((${#missing[@]})) && [ "${KERAUNOS_OFFLINE:-0}" = 1 ] && ((${#missing_essential[@]} == 0)); then
+  echo "[setup] offline (KERAUNOS_OFFLINE=1): going on without ${missing[*]}"
+elif ((${#missing[@]})); then
   echo "[setup] installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   if ! { timeout 300 $SUDO apt-get update -qq -o Acquire::Retries=0 &&
