@@ -42,14 +42,8 @@ import torch.nn.functional as F  # noqa: E402
 import keraunos  # noqa: E402
 from examples.gpt import GPT, GPTConfig  # noqa: E402
 
-
-def chain20(x):
-    for i in range(5):
-        x = x * 1.01
-        x = x + 0.5
-        x = torch.tanh(x) if i % 2 == 0 else torch.sigmoid(x)
-        x = x - 0.25
-    return x
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_fuser import chain20  # noqa: E402  (the same chain as the CPU fuser's benchmark)
 
 
 def add(x, y):
@@ -107,25 +101,23 @@ def copy_gbps(dev, numel):
     return 2 * a.numel() * 4 / (ms * 1e-3) / 1e9
 
 
-def compiled(fn, enabled):
-    if not enabled:
-        return None
-    return torch.compile(fn)
+def columns(wrap, fn, use_compile):
+    """{column: timed callable}: `wrap(f)` times f, for f the eager `fn`, keraunos.jit(fn) with the
+    default executors and with ATen only, and torch.compile(fn)."""
+    out = {"eager": wrap(fn), "keraunos": wrap(keraunos.jit(fn)), "keraunos-aten": wrap(keraunos.jit(fn, executors=["aten"]))}
+    if use_compile:
+        out["torch.compile"] = wrap(torch.compile(fn))
+    return out
 
 
 # -- cases -----------------------------------------------------------------------------------------
-# Each returns {column: callable} and, for memory-bound ones, the bytes a single pass would move.
+# Each returns {column: callable} and facts about the case (bytes a single fused pass moves, or
+# that it measures host time).
 
 def case_chain(dev, quick, use_compile):
     n = 1 << (22 if quick else (26 if dev == "cuda" else 24))
     x = torch.randn(n, device=dev)
-    fns = {"eager": lambda: chain20(x),
-           "keraunos": (lambda f: lambda: f(x))(keraunos.jit(chain20)),
-           "keraunos-aten": (lambda f: lambda: f(x))(keraunos.jit(chain20, executors=["aten"]))}
-    c = compiled(chain20, use_compile)
-    if c is not None:
-        fns["torch.compile"] = lambda: c(x)
-    return fns, {"bytes_fused": 2 * n * 4, "n": n, "check": lambda f: f()}
+    return columns(lambda f: lambda: f(x), chain20, use_compile), {"bytes_fused": 2 * n * 4}
 
 
 def _gpt_model(dev, n_layer, quick):
@@ -142,18 +134,13 @@ def case_gpt2_infer(dev, quick, use_compile):
     m, B, T, cfg = _gpt_model(dev, 12, quick)
     m.eval()
     idx = torch.randint(0, cfg.vocab_size, (B, T), device=dev)
-    jm, ja = keraunos.jit(m), keraunos.jit(m, executors=["aten"])
 
-    def run(f):
+    def infer(f):
         def go():
             with torch.no_grad():
                 return f(idx)
         return go
-    fns = {"eager": run(m), "keraunos": run(jm), "keraunos-aten": run(ja)}
-    c = compiled(m, use_compile)
-    if c is not None:
-        fns["torch.compile"] = run(c)
-    return fns, {}
+    return columns(infer, m, use_compile), {}
 
 
 def case_gpt_train(dev, quick, use_compile):
@@ -161,7 +148,6 @@ def case_gpt_train(dev, quick, use_compile):
     m.train()
     idx = torch.randint(0, cfg.vocab_size, (B, T), device=dev)
     tgt = torch.randint(0, cfg.vocab_size, (B, T), device=dev)
-    jm, ja = keraunos.jit(m), keraunos.jit(m, executors=["aten"])
 
     def step(f):
         def go():
@@ -170,11 +156,7 @@ def case_gpt_train(dev, quick, use_compile):
             for p in m.parameters():
                 p.grad = None
         return go
-    fns = {"eager": step(m), "keraunos": step(jm), "keraunos-aten": step(ja)}
-    c = compiled(m, use_compile)
-    if c is not None:
-        fns["torch.compile"] = step(c)
-    return fns, {}
+    return columns(step, m, use_compile), {}
 
 
 def lm_head(x, w, t):
@@ -192,33 +174,17 @@ def case_lm_head(dev, quick, use_compile):
             f(x, w, t).backward()
             x.grad = w.grad = None
         return go
-    fns = {"eager": step(lm_head), "keraunos": step(keraunos.jit(lm_head)),
-           "keraunos-aten": step(keraunos.jit(lm_head, executors=["aten"]))}
-    c = compiled(lm_head, use_compile)
-    if c is not None:
-        fns["torch.compile"] = step(c)
-    return fns, {}
-
-
-def _host_fns(fn, args, use_compile):
-    out = {"eager": lambda: fn(*args)}
-    for name, ex in (("keraunos", None), ("keraunos-aten", ["aten"])):
-        f = keraunos.jit(fn, executors=ex)
-        out[name] = (lambda f: lambda: f(*args))(f)
-    c = compiled(fn, use_compile)
-    if c is not None:
-        out["torch.compile"] = lambda: c(*args)
-    return out
+    return columns(step, lm_head, use_compile), {}
 
 
 def case_host_add(dev, quick, use_compile):
     x, y = torch.randn(8, device=dev), torch.randn(8, device=dev)
-    return _host_fns(add, (x, y), use_compile), {"host": True}
+    return columns(lambda f: lambda: f(x, y), add, use_compile), {"host": True}
 
 
 def case_host_chain(dev, quick, use_compile):
     x = torch.randn(8, device=dev)
-    return _host_fns(chain20, (x,), use_compile), {"host": True}
+    return columns(lambda f: lambda: f(x), chain20, use_compile), {"host": True}
 
 
 CASES = {"chain": case_chain, "gpt2_infer": case_gpt2_infer, "gpt_train": case_gpt_train, "lm_head": case_lm_head,

@@ -142,12 +142,8 @@ void k_convert_element_type(const K& k, ExecFrame& f) {
 }  // namespace
 
 void register_elementwise_kernels(OperatorExecutor& ex) {
-  struct Entry {
-    const char* id;
-    AtenKernel::Fn fn;
-  };
 #define E(name) {"prims." #name, k_##name}
-  const Entry entries[] = {
+  claim_all(ex, {
       E(abs), E(neg), E(exp), E(exp2), E(expm1), E(log), E(log1p), E(log2), E(log10), E(sqrt), E(rsqrt), E(reciprocal),
       E(sin), E(cos), E(tan), E(asin), E(acos), E(atan), E(sinh), E(cosh), E(tanh), E(asinh), E(acosh), E(atanh),
       E(erf), E(erfc), E(erfinv), E(lgamma), E(digamma), E(sign), E(signbit), E(floor), E(ceil), E(round), E(trunc),
@@ -155,9 +151,8 @@ void register_elementwise_kernels(OperatorExecutor& ex) {
       E(add), E(sub), E(mul), E(div), E(pow), E(fmod), E(remainder), E(maximum), E(minimum), E(eq), E(ne), E(lt), E(le),
       E(gt), E(ge), E(logical_and), E(logical_or), E(logical_xor), E(bitwise_and), E(bitwise_or), E(bitwise_xor),
       E(shift_left), E(shift_right), E(atan2), E(copysign), E(nextafter), E(lerp), E(where), E(convert_element_type),
-  };
+  });
 #undef E
-  for (const auto& e : entries) claim(ex, e.id, e.fn);
 }
 
 }  // namespace keraunos::aten

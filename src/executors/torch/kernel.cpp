@@ -118,4 +118,8 @@ void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn
   ex.register_implementation(symbol_id, op, std::move(checker));
 }
 
+void claim_all(OperatorExecutor& ex, std::initializer_list<KernelEntry> entries) {
+  for (const auto& e : entries) claim(ex, e.id, e.fn);
+}
+
 }  // namespace keraunos::aten

@@ -95,6 +95,13 @@ class AtenKernel final : public Kernel {
 // "aten.add", "torch.softmax" -> "aten.torch.softmax") and claims `symbol_id`.
 void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker = {});
 
+// Claims each (symbol id, kernel) pair without a checker.
+struct KernelEntry {
+  const char* id;
+  AtenKernel::Fn fn;
+};
+void claim_all(OperatorExecutor& ex, std::initializer_list<KernelEntry> entries);
+
 // Families of kernels, one file each.
 void register_elementwise_kernels(OperatorExecutor& ex);
 void register_shape_kernels(OperatorExecutor& ex);

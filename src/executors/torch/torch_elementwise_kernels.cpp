@@ -176,11 +176,7 @@ bool is_tensor_arg(const BoundSymbol& b, const Trace& t, size_t i) {
 }  // namespace
 
 void register_torch_elementwise_kernels(OperatorExecutor& ex) {
-  struct Entry {
-    const char* id;
-    AtenKernel::Fn fn;
-  };
-  const Entry entries[] = {
+  claim_all(ex, {
       {"torch.abs", t_abs}, {"torch.neg", t_neg}, {"torch.exp", t_exp}, {"torch.exp2", t_exp2}, {"torch.expm1", t_expm1},
       {"torch.log", t_log}, {"torch.log1p", t_log1p}, {"torch.log2", t_log2}, {"torch.log10", t_log10}, {"torch.sqrt", t_sqrt},
       {"torch.rsqrt", t_rsqrt}, {"torch.reciprocal", t_reciprocal}, {"torch.sin", t_sin}, {"torch.cos", t_cos},
@@ -216,8 +212,7 @@ void register_torch_elementwise_kernels(OperatorExecutor& ex) {
       {"torch.Tensor.half", t_to_dtype}, {"torch.Tensor.bfloat16", t_to_dtype}, {"torch.Tensor.int", t_to_dtype},
       {"torch.Tensor.long", t_to_dtype}, {"torch.Tensor.bool", t_to_dtype}, {"torch.Tensor.short", t_to_dtype},
       {"torch.Tensor.byte", t_to_dtype}, {"torch.Tensor.char", t_to_dtype},
-  };
-  for (const auto& e : entries) claim(ex, e.id, e.fn);
+  });
   // clamp with one tensor bound and one number bound: ATen's clamp takes both as tensors or both as numbers.
   Checker bounds_alike = [](const BoundSymbol& b, const Trace& t) {
     const bool lo = is_tensor_arg(b, t, 1), hi = is_tensor_arg(b, t, 2);

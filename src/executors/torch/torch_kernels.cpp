@@ -169,11 +169,7 @@ Checker none_at(std::vector<size_t> positions, const char* what) {
 }  // namespace
 
 void register_torch_kernels(OperatorExecutor& ex) {
-  struct Entry {
-    const char* id;
-    AtenKernel::Fn fn;
-  };
-  const Entry entries[] = {
+  claim_all(ex, {
       {"torch.sum", t_sum}, {"torch.mean", t_mean}, {"torch.prod", t_prod}, {"torch.var", t_var}, {"torch.std", t_std},
       {"torch.var_mean", t_var_mean}, {"torch.std_mean", t_std_mean}, {"torch.amax", t_amax}, {"torch.amin", t_amin},
       {"torch.max", t_max}, {"torch.min", t_min}, {"torch.argmax", t_argmax}, {"torch.argmin", t_argmin},
@@ -181,8 +177,7 @@ void register_torch_kernels(OperatorExecutor& ex) {
       {"torch.any", t_any}, {"torch.count_nonzero", t_count_nonzero}, {"torch.linalg.vector_norm", t_vector_norm},
       {"torch.topk", t_topk}, {"torch.sort", t_sort}, {"torch.argsort", t_argsort},
       {"torch.nn.functional.group_norm", t_group_norm}, {"torch.einsum", t_einsum},
-  };
-  for (const auto& e : entries) claim(ex, e.id, e.fn);
+  });
 
   claim(ex, "torch.norm", t_norm, [](const BoundSymbol& b, const Trace&) {
     const Value& p = b.args[1];
@@ -201,7 +196,7 @@ void register_torch_kernels(OperatorExecutor& ex) {
     return Decision::yes();
   });
   claim(ex, "torch.nn.functional.normalize", t_normalize, none_at({4}, "out= is given"));
-  const Entry matmuls[] = {{"torch.nn.functional.linear", t_linear}, {"torch.matmul", t_matmul}, {"torch.mm", t_mm},
+  const KernelEntry matmuls[] = {{"torch.nn.functional.linear", t_linear}, {"torch.matmul", t_matmul}, {"torch.mm", t_mm},
                            {"torch.bmm", t_bmm}, {"torch.dot", t_dot}, {"torch.outer", t_outer}, {"torch.addmm", t_addmm},
                            {"torch.baddbmm", t_baddbmm}};
   for (const auto& e : matmuls) claim(ex, e.id, e.fn, same_input_output_dtype);

@@ -126,11 +126,7 @@ bool arg_is_int(const BoundSymbol& b, const Trace& t, size_t i) {
 }  // namespace
 
 void register_torch_shape_kernels(OperatorExecutor& ex) {
-  struct Entry {
-    const char* id;
-    AtenKernel::Fn fn;
-  };
-  const Entry entries[] = {
+  claim_all(ex, {
       {"torch.reshape", t_reshape}, {"torch.flatten", t_flatten}, {"torch.unflatten", t_unflatten},
       {"torch.unsqueeze", t_unsqueeze}, {"torch.squeeze", t_squeeze}, {"torch.permute", t_permute},
       {"torch.transpose", t_transpose}, {"torch.swapaxes", t_transpose}, {"torch.t", t_t}, {"torch.movedim", t_movedim},
@@ -148,8 +144,7 @@ void register_torch_shape_kernels(OperatorExecutor& ex) {
       {"torch.ones", t_ones}, {"torch.empty", t_empty}, {"torch.full", t_full}, {"torch.zeros_like", t_zeros_like},
       {"torch.ones_like", t_ones_like}, {"torch.empty_like", t_empty_like}, {"torch.full_like", t_full_like},
       {"torch.eye", t_eye}, {"torch.arange", t_arange}, {"torch.linspace", t_linspace},
-  };
-  for (const auto& e : entries) claim(ex, e.id, e.fn);
+  });
 
   claim(ex, "torch.Tensor.view", t_view, [](const BoundSymbol& b, const Trace& t) {
     return arg_is_int_tuple(b, t, 1) ? Decision::yes() : Decision::no("view(dtype) reinterprets bytes; only view(shape) runs whole");
