@@ -70,12 +70,15 @@ class PyFunction {
     in.reserve(n + slots_.size());
     for (size_t i = 0; i < n; ++i) {
       PyObject* a = PyTuple_GET_ITEM(args.ptr(), static_cast<Py_ssize_t>(i));
-      if (!THPVariable_CheckExact(a)) return slow(self, args, kwargs);
+      if (!THPVariable_Check(a)) return slow(self, args, kwargs);  // nn.Parameter too (the backend passes them)
       in.push_back(THPVariable_Unpack(a));
     }
     for (const auto& [dict, name] : slots_) {
       PyObject* v = PyDict_GetItemWithError(dict.ptr(), name.ptr());
-      if (v == nullptr || !THPVariable_Check(v)) return slow(self, args, kwargs);
+      if (v == nullptr || !THPVariable_Check(v)) {
+        PyErr_Clear();
+        return slow(self, args, kwargs);  // a parameter or buffer was removed: the layout is re-read
+      }
       in.push_back(THPVariable_Unpack(v));
     }
     if (c10::GradMode::is_enabled())
