@@ -123,6 +123,9 @@ std::string cache_dir() {
 const std::string& compiler_path() {
   static const std::string p = [] {
     if (auto c = env_string("KERAUNOS_CXX"); c && !c->empty()) return *c;
+#ifdef KERAUNOS_BUILD_CXX
+    if (::access(KERAUNOS_BUILD_CXX, X_OK) == 0) return std::string(KERAUNOS_BUILD_CXX);
+#endif
     return std::string("c++");
   }();
   return p;

@@ -52,6 +52,7 @@ struct CompiledModule {
 
 std::string cache_dir();
 // The compiler and flags used for generated kernels: -O3 -march=native -fopenmp -shared -fPIC ...
+// The compiler is $KERAUNOS_CXX, else the one that built keraunos (where it exists), else `c++`.
 const std::string& compiler_path();
 const std::string& compiler_version();
 // What -march=native means here (the compiler's expansion), part of every cache key.
