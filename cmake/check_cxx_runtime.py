@@ -46,17 +46,14 @@ def check(cxx: str) -> str | None:
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
             return f"{cxx!r} could not build a shared object:\n  {' '.join(cmd)}\n{res.stderr.strip()}"
-        import torch  # noqa: F401  (load torch's C++ runtime first, as `import keraunos` does)
-
-        torch_rt = loaded_cxx_runtime()
-        try:
-            lib = ctypes.CDLL(so)
-        except OSError as e:
-            return f"a shared object built by {cxx!r} does not load next to torch: {e}"
-        buf = ctypes.create_string_buffer(4096)
-        if lib.keraunos_cxx_runtime_probe(buf, len(buf)) != 5050:
-            return f"a shared object built by {cxx!r} loaded but computed a wrong result"
-        formatted, _, where = buf.value.decode().partition("|")
+        # Loaded and run in a child process: a private C++ runtime can crash it outright.
+        run = subprocess.run([sys.executable, os.path.abspath(__file__), "--run-probe", so], capture_output=True, text=True)
+        if run.returncode < 0:
+            return (f"a shared object built by {cxx!r} crashes when it runs next to torch (signal {-run.returncode}): "
+                    "it carries its own copy of the C++ runtime (libstdc++ linked statically) beside the one torch loaded")
+        if run.returncode != 0:
+            return f"a shared object built by {cxx!r} does not load or run next to torch: {(run.stderr or run.stdout).strip()}"
+        torch_rt, formatted, where = run.stdout.rstrip("\n").split("|", 2)
         probe_rt = os.path.realpath(where) if where not in ("", "?") else "?"
         if probe_rt == os.path.realpath(so):
             return (f"shared objects built by {cxx!r} carry their own copy of the C++ runtime (libstdc++ linked statically), "
@@ -64,13 +61,29 @@ def check(cxx: str) -> str | None:
         if formatted != "probe 5050":
             return (f"a shared object built by {cxx!r} runs a C++ runtime that misbehaves next to torch's ({torch_rt}): "
                     f"formatting 'probe 5050' gave {formatted!r}")
-        if torch_rt is not None and probe_rt != torch_rt:
+        if torch_rt != "?" and probe_rt != torch_rt:
             return (f"shared objects built by {cxx!r} use the C++ runtime {probe_rt}, but torch loaded {torch_rt}; "
                     "an extension built with it may crash")
     return None
 
 
+def run_probe(so: str) -> int:
+    """In a child process: load torch, then the probe, run it; prints `<torch's runtime>|<probe output>`."""
+    import torch  # noqa: F401  (torch's C++ runtime first, as `import keraunos` does)
+
+    torch_rt = loaded_cxx_runtime()
+    lib = ctypes.CDLL(so)
+    buf = ctypes.create_string_buffer(4096)
+    if lib.keraunos_cxx_runtime_probe(buf, len(buf)) != 5050:
+        print("the probe computed a wrong result", file=sys.stderr)
+        return 1
+    print(f"{torch_rt or '?'}|{buf.value.decode()}")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--run-probe":
+        return run_probe(sys.argv[2])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cxx", action="append", required=True, help="a compiler (command and flags); repeat to give candidates")
     ap.add_argument("--pick", action="store_true", help="print the first usable candidate; exit 1 if none is")

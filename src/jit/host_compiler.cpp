@@ -2,14 +2,17 @@
 #include "jit/host_compiler.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -184,7 +187,45 @@ std::string own_cxx_runtime() {
 
 // `subdir`: where under the cache directory the module lives; `count`: whether it counts in the
 // kernel cache's statistics (the host-compiler probe lives apart and does not).
-CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count);
+// Called with a module's path before it is loaded; throws to refuse it.
+using BeforeLoad = std::function<void(const std::string& path)>;
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count,
+                                          const BeforeLoad& before_load = {});
+
+// The DT_NEEDED entries of a 64-bit ELF shared object (empty when it cannot be read as one).
+std::vector<std::string> needed_libraries(const std::string& path) {
+  const std::string data = read_file(path);
+  auto read = [&](size_t off, auto& out) {
+    if (off + sizeof(out) > data.size()) return false;
+    std::memcpy(&out, data.data() + off, sizeof(out));
+    return true;
+  };
+  Elf64_Ehdr eh;
+  if (!read(0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) return {};
+  Elf64_Phdr dyn{};
+  std::vector<Elf64_Phdr> loads;
+  for (size_t i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (!read(eh.e_phoff + i * eh.e_phentsize, ph)) return {};
+    if (ph.p_type == PT_DYNAMIC) dyn = ph;
+    if (ph.p_type == PT_LOAD) loads.push_back(ph);
+  }
+  std::vector<uint64_t> name_offsets;
+  uint64_t strtab = 0;
+  for (size_t off = dyn.p_offset; off + sizeof(Elf64_Dyn) <= dyn.p_offset + dyn.p_filesz; off += sizeof(Elf64_Dyn)) {
+    Elf64_Dyn d;
+    if (!read(off, d) || d.d_tag == DT_NULL) break;
+    if (d.d_tag == DT_NEEDED) name_offsets.push_back(d.d_un.d_val);
+    if (d.d_tag == DT_STRTAB) strtab = d.d_un.d_ptr;
+  }
+  size_t table = std::string::npos;
+  for (const auto& ph : loads)
+    if (strtab >= ph.p_vaddr && strtab < ph.p_vaddr + ph.p_filesz) table = ph.p_offset + (strtab - ph.p_vaddr);
+  std::vector<std::string> out;
+  for (uint64_t n : name_offsets)
+    if (table != std::string::npos && table + n < data.size()) out.emplace_back(data.c_str() + table + n);
+  return out;
+}
 
 // Empty when the host compiler is usable, else why not and what to do.
 std::string probe_host_compiler() {
@@ -193,8 +234,20 @@ std::string probe_host_compiler() {
   const std::string fix = "Set KERAUNOS_CXX to a C++ compiler that links the system libstdc++ dynamically (for example "
                           "/usr/bin/g++), or leave 'fuser' out of executors=.";
   CompiledModule m;
+  // The probe uses the C++ runtime: a module that does not name libstdc++ (or libc++) among its
+  // libraries carries its own copy, and running it next to torch's can crash the process, so such a
+  // module is refused before it is loaded.
+  const std::string private_runtime = "carries its own copy of the C++ runtime";
+  auto before_load = [&](const std::string& path) {
+    for (const auto& lib : needed_libraries(path))
+      if (lib.rfind("libstdc++.so", 0) == 0 || lib.rfind("libc++.so", 0) == 0) return;
+    throw HostCompilerError(private_runtime);
+  };
   try {
-    m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe", "/probes", /*count=*/false);
+    m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe", "/probes", /*count=*/false, before_load);
+  } catch (const HostCompilerError&) {
+    return str("keraunos: ", who, " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
+               "beside the one torch uses (", own_cxx_runtime(), "); such kernels crash next to torch. ", fix);
   } catch (const CompileError& e) {
     return str("keraunos: ", who, " cannot build kernels: compiling a probe failed.\n", e.log(), "\n", fix);
   } catch (const Error& e) {
@@ -234,7 +287,8 @@ CompiledModule compile_and_load(const std::string& source, const std::string& sy
 
 namespace {
 
-CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count) {
+CompiledModule compile_and_load_unchecked(const std::string& source, const std::string& symbol, const std::string& subdir, bool count,
+                                          const BeforeLoad& before_load) {
   CompiledModule m;
   m.key.compiler = compiler_path();
   m.key.compiler_version = compiler_version();
@@ -272,6 +326,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   std::string meta = read_file(meta_path);
   std::string expect = str(so.size(), " ", hash_string(so), "\n");
   if (!so.empty() && meta.rfind(expect, 0) == 0) {
+    if (before_load) before_load(m.path);
     if (void* handle = dlopen(m.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) {
       remember(handle, true);
       m.from_disk = true;
@@ -303,6 +358,7 @@ CompiledModule compile_and_load_unchecked(const std::string& source, const std::
   ::rename(tmp_so.c_str(), m.path.c_str());
   so = read_file(m.path);
   write_atomic(meta_path, str(so.size(), " ", hash_string(so), "\n", m.key.describe()));
+  if (before_load) before_load(m.path);
   void* handle = dlopen(m.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   KERAUNOS_CHECK(handle != nullptr, "keraunos: cannot load ", m.path, ": ", dlerror());
   remember(handle, false);
