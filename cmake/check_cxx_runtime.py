@@ -49,8 +49,8 @@ def check(cxx: str) -> str | None:
         # Loaded and run in a child process: a private C++ runtime can crash it outright.
         run = subprocess.run([sys.executable, os.path.abspath(__file__), "--run-probe", so], capture_output=True, text=True)
         if run.returncode < 0:
-            return (f"a shared object built by {cxx!r} crashes when it runs next to torch (signal {-run.returncode}): "
-                    "it carries its own copy of the C++ runtime (libstdc++ linked statically) beside the one torch loaded")
+            return (f"shared objects built by {cxx!r} crash when they run next to torch (signal {-run.returncode}): "
+                    "they carry their own copy of the C++ runtime (libstdc++ linked statically) beside the one torch loaded")
         if run.returncode != 0:
             return f"a shared object built by {cxx!r} does not load or run next to torch: {(run.stderr or run.stdout).strip()}"
         torch_rt, formatted, where = run.stdout.rstrip("\n").split("|", 2)
