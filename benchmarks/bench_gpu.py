@@ -2,7 +2,8 @@
 """keraunos against eager PyTorch and torch.compile (Inductor) on one device, all in the same run:
 the cases of the GPU-floor issue (#20), on CUDA by default, or on the CPU with --device cpu.
 
-    python3 benchmarks/bench_gpu.py [--device cuda|cpu] [--only chain,host_add] [--no-compile] [--quick] [--json out.jsonl]
+    python3 benchmarks/bench_gpu.py [--device cuda|cpu] [--only chain,host_add] [--no-compile | --compile-only chain]
+                                    [--quick] [--json out.jsonl]
 
 Cases (bf16 unless noted; sizes shrink on the CPU):
   chain        the 20-op tanh/sigmoid chain of bench_fuser.py on 2^26 float32 elements (memory-bound:
@@ -196,6 +197,7 @@ def main() -> int:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--only", default="", help="comma-separated case names")
     ap.add_argument("--no-compile", action="store_true", help="leave out torch.compile (its compiles take minutes)")
+    ap.add_argument("--compile-only", default="", help="comma-separated cases that get a torch.compile column (default: all)")
     ap.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
     ap.add_argument("--json", default="", help="append one JSON line per case to this file")
     args = ap.parse_args()
@@ -211,7 +213,8 @@ def main() -> int:
         if only and name not in only:
             continue
         torch.manual_seed(0)
-        fns, info = make(dev, args.quick, not args.no_compile)
+        use_compile = not args.no_compile and (not args.compile_only or name in args.compile_only.split(","))
+        fns, info = make(dev, args.quick, use_compile)
         if info.get("host"):
             res = host_us(fns, dev, calls=200 if args.quick else 2000, batches=5 if args.quick else 15)
             unit = "us/call"
