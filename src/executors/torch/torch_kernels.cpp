@@ -203,7 +203,12 @@ void register_torch_kernels(OperatorExecutor& ex) {
   claim(ex, "torch.nn.functional.scaled_dot_product_attention", t_sdpa, [](const BoundSymbol& b, const Trace& t) {
     if (!(b.args[4].is_number_literal() && b.args[4].as_float() == 0.0))
       return Decision::no("attention dropout draws from keraunos' Philox stream, not torch's generator");
-    return same_input_output_dtype(b, t);
+    Decision d = floating_input(b, t);
+    if (!d) return d;
+    for (size_t i = 1; i < 3; ++i)  // the mask may be bool or another float dtype, as torch allows
+      if (t.type(b.args[i].as_proxy()).tensor.dtype != t.type(b.args[0].as_proxy()).tensor.dtype)
+        return Decision::no("query, key and value of different dtypes");
+    return Decision::yes();
   });
   claim(ex, "torch.nn.functional.embedding", t_embedding, [](const BoundSymbol& b, const Trace&) {
     return b.args[3].is_none() ? Decision::yes() : Decision::no("max_norm renormalizes the weight in place");

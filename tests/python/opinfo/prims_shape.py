@@ -80,7 +80,7 @@ def pad_ref(a, value, config):
         if interior and n > 1:
             shape = list(out.shape)
             shape[d] = n + (n - 1) * interior
-            spread = torch.full(shape, value, dtype=a.dtype)
+            spread = torch.full(shape, value, dtype=a.dtype, device=a.device)
             spread[(slice(None),) * d + (slice(None, None, interior + 1),)] = out
             out = spread
         n = out.shape[d]
@@ -96,7 +96,7 @@ def pad_ref(a, value, config):
             elif amount > 0:
                 shape = list(out.shape)
                 shape[d] = amount
-                parts.append(torch.full(shape, value, dtype=a.dtype))
+                parts.append(torch.full(shape, value, dtype=a.dtype, device=a.device))
         out = torch.cat(parts, d)
     return out.clone()
 
