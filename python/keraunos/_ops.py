@@ -12,74 +12,32 @@ import torch.nn.functional as F
 
 from keraunos import _C
 
+# What the op table says about each torch-level op's Python API (declared with the op in C++;
+# python_facts in src/ops/meta_utils.h): other names, operators, views, varargs sizes, return types
+# and autocast policy. The front end keeps no list of ops of its own.
+_FACTS = _C.python_facts()
+
 # Ops that return views in eager PyTorch: their outputs share the input's alias group.
-VIEW_OPS = {
-    "torch.reshape", "torch.Tensor.view", "torch.transpose", "torch.permute", "torch.t", "torch.Tensor.expand",
-    "torch.Tensor.expand_as", "torch.squeeze", "torch.unsqueeze", "torch.flatten", "torch.unflatten", "torch.narrow",
-    "torch.select", "torch.Tensor.__getitem__", "torch.split", "torch.chunk", "torch.unbind", "torch.movedim",
-    "torch.swapaxes", "torch.Tensor.contiguous", "torch.broadcast_to", "torch.tensor_split", "torch.real", "torch.imag",
-}
+VIEW_OPS = {sid for sid, f in _FACTS.items() if f["view"]}
+# torch.autocast's policy: run in the autocast dtype, or in float32 (CPU autocast and CUDA autocast differ).
+AUTOCAST_LOWER = {sid for sid, f in _FACTS.items() if f["autocast_cuda"] == "lower"}
+AUTOCAST_FP32 = {sid for sid, f in _FACTS.items() if f["autocast_cuda"] == "fp32"}
+AUTOCAST_FP32_CPU = {sid for sid, f in _FACTS.items() if f["autocast_cpu"] == "fp32"}
+# Operators: dunder -> (symbol id, operands reversed); in-place ones rebind their left operand.
+DUNDERS, INPLACE_DUNDERS, ALIASES = {}, set(), {}
+for _sid, _f in _FACTS.items():
+    for _name in _f["names"]:
+        _kind, _, _dunder = _name.rpartition(":")
+        if _dunder.startswith("__"):
+            DUNDERS[_dunder] = (_sid, _kind == "r")
+            if _kind == "i":
+                INPLACE_DUNDERS.add(_dunder)
+        else:
+            ALIASES[_name] = _sid  # another Python name of the op
+# Ops whose Python form takes varargs sizes (x.view(2, 3), torch.zeros(2, 3)): from this argument on.
+VARARG_SIZE = {sid: f["varargs"] for sid, f in _FACTS.items() if f["varargs"] >= 0}
+_RETURN_TYPES = {sid: getattr(torch.return_types, f["returns"]) for sid, f in _FACTS.items() if f["returns"]}
 
-# torch.autocast's op lists (the subset keraunos has): run in the autocast dtype, or in float32.
-AUTOCAST_LOWER = {
-    "torch.nn.functional.linear", "torch.matmul", "torch.mm", "torch.bmm", "torch.addmm", "torch.baddbmm",
-    "torch.nn.functional.scaled_dot_product_attention", "torch.einsum", "torch.outer", "torch.dot",
-}
-# CPU autocast runs only losses and a few reductions in float32 (torch's CPU list), unlike CUDA's.
-AUTOCAST_FP32_CPU = {
-    "torch.prod", "torch.nn.functional.mse_loss", "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
-    "torch.nn.functional.binary_cross_entropy", "torch.nn.functional.l1_loss", "torch.nn.functional.smooth_l1_loss",
-    "torch.nn.functional.huber_loss", "torch.nn.functional.kl_div", "torch.nn.functional.binary_cross_entropy_with_logits",
-}
-AUTOCAST_FP32 = {
-    "torch.softmax", "torch.log_softmax", "torch.nn.functional.layer_norm", "torch.nn.functional.group_norm",
-    "torch.nn.functional.rms_norm", "torch.nn.functional.cross_entropy", "torch.nn.functional.nll_loss",
-    "torch.nn.functional.mse_loss", "torch.nn.functional.l1_loss", "torch.nn.functional.binary_cross_entropy_with_logits",
-    "torch.nn.functional.kl_div", "torch.logsumexp", "torch.exp", "torch.log", "torch.pow", "torch.sum", "torch.prod",
-    "torch.cumsum", "torch.nn.functional.softplus", "torch.norm", "torch.linalg.vector_norm", "torch.nn.functional.normalize",
-}
-
-# Operators: dunder -> (symbol id, operands reversed)
-DUNDERS = {
-    "__add__": ("torch.add", False), "__radd__": ("torch.add", True), "__iadd__": ("torch.add", False),
-    "__sub__": ("torch.sub", False), "__rsub__": ("torch.sub", True), "__isub__": ("torch.sub", False),
-    "__mul__": ("torch.mul", False), "__rmul__": ("torch.mul", True), "__imul__": ("torch.mul", False),
-    "__truediv__": ("torch.div", False), "__rtruediv__": ("torch.div", True), "__itruediv__": ("torch.div", False),
-    "__floordiv__": ("torch.floor_divide", False), "__rfloordiv__": ("torch.floor_divide", True),
-    "__mod__": ("torch.remainder", False), "__rmod__": ("torch.remainder", True),
-    "__pow__": ("torch.pow", False), "__rpow__": ("torch.pow", True),
-    "__matmul__": ("torch.matmul", False), "__rmatmul__": ("torch.matmul", True),
-    "__neg__": ("torch.neg", False), "__pos__": ("torch.positive", False), "__abs__": ("torch.abs", False),
-    "__invert__": ("torch.bitwise_not", False),
-    "__and__": ("torch.bitwise_and", False), "__rand__": ("torch.bitwise_and", True),
-    "__or__": ("torch.bitwise_or", False), "__ror__": ("torch.bitwise_or", True),
-    "__xor__": ("torch.bitwise_xor", False), "__rxor__": ("torch.bitwise_xor", True),
-    "__lshift__": ("torch.bitwise_left_shift", False), "__rshift__": ("torch.bitwise_right_shift", False),
-    "__eq__": ("torch.eq", False), "__ne__": ("torch.ne", False), "__lt__": ("torch.lt", False),
-    "__le__": ("torch.le", False), "__gt__": ("torch.gt", False), "__ge__": ("torch.ge", False),
-}
-INPLACE_DUNDERS = {"__iadd__", "__isub__", "__imul__", "__itruediv__"}
-
-# Python names that are aliases of a symbol under another name.
-ALIASES = {
-    "torch.nn.functional.softmax": "torch.softmax", "torch.Tensor.softmax": "torch.softmax",
-    "torch.nn.functional.log_softmax": "torch.log_softmax", "torch.Tensor.log_softmax": "torch.log_softmax",
-    "torch.nn.functional.relu": "torch.relu", "torch.nn.functional.sigmoid": "torch.sigmoid",
-    "torch.nn.functional.tanh": "torch.tanh", "torch.Tensor.reshape": "torch.reshape", "torch.Tensor.view": "torch.Tensor.view",
-    "torch.Tensor.transpose": "torch.transpose", "torch.Tensor.permute": "torch.permute", "torch.Tensor.t": "torch.t",
-    "torch.Tensor.unsqueeze": "torch.unsqueeze", "torch.Tensor.squeeze": "torch.squeeze", "torch.Tensor.flatten": "torch.flatten",
-    "torch.Tensor.repeat": "torch.Tensor.repeat", "torch.multiply": "torch.mul", "torch.subtract": "torch.sub",
-    "torch.divide": "torch.div", "torch.concat": "torch.cat", "torch.concatenate": "torch.cat", "torch.absolute": "torch.abs",
-    "torch.greater": "torch.gt", "torch.greater_equal": "torch.ge", "torch.less": "torch.lt", "torch.less_equal": "torch.le",
-    "torch.not_equal": "torch.ne", "torch.negative": "torch.neg", "torch.special.erf": "torch.erf",
-    "torch.special.expm1": "torch.expm1", "torch.nn.functional.silu": "torch.nn.functional.silu",
-    "torch.Tensor.type_as": "torch.Tensor.type_as", "torch.Tensor.masked_fill": "torch.masked_fill",
-}
-
-# Signature quirks: ops whose Python form takes varargs sizes (x.view(2, 3), torch.zeros(2, 3)).
-VARARG_SIZE = {"torch.Tensor.view": 1, "torch.reshape": 1, "torch.Tensor.expand": 1, "torch.permute": 1,
-               "torch.Tensor.repeat": 1, "torch.zeros": 0, "torch.ones": 0, "torch.empty": 0, "torch.rand": 0,
-               "torch.randn": 0}
 # Python-only parameters torch's wrappers take that the symbols do not.
 DROP_KWARGS = {"_stacklevel", "out"}
 
@@ -210,7 +168,7 @@ def _autocast(tr, sid, args):
 
     def cast(x):
         if isinstance(x, TensorProxy) and x.dtype.is_floating_point and x.dtype != target and x.dtype != torch.float64:
-            return tr.record("prims.convert_element_type", (x, target), {})[0]
+            return tr.record(_C.PrimId.convert_element_type, (x, target), {})[0]
         if isinstance(x, (list, tuple)):
             return type(x)(cast(e) for e in x)
         return x
@@ -239,10 +197,6 @@ def _call(tr, sid, args, kwargs):
     return rt(tuple(outs)) if rt is not None else tuple(outs)
 
 
-_RETURN_TYPES = {
-    "torch.max": torch.return_types.max, "torch.min": torch.return_types.min, "torch.topk": torch.return_types.topk,
-    "torch.sort": torch.return_types.sort,
-}
 
 
 def _einsum(tr, args, kwargs):
@@ -280,7 +234,7 @@ def _rebind(tr, target, out):
         raise UnsupportedOpError(
             f"keraunos does not support updating in place a tensor that has views (the views would not see the update) at {user_location()}")
     if out.dtype != target.dtype:
-        out = tr.record("prims.convert_element_type", (out, target.dtype), {})[0]
+        out = tr.record(_C.PrimId.convert_element_type, (out, target.dtype), {})[0]
     target.ref = out.ref
     target.shape = out.shape
     return target
@@ -321,7 +275,7 @@ def _tensor_literal(tr, args, kwargs):
     dtype = kwargs.get("dtype") or (torch.bool if isinstance(data, bool) else torch.int64 if isinstance(data, int)
                                     else torch.get_default_dtype())
     device = torch.device(kwargs.get("device") or "cpu")
-    return tr.record("prims.full", ((), data), {"device": device, "dtype": dtype})[0]
+    return tr.record(_C.PrimId.full, ((), data), {"device": device, "dtype": dtype})[0]
 
 
 _TABLE = None

@@ -19,12 +19,8 @@ from keraunos import _C
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 _TORCH_DIR = os.path.dirname(os.path.abspath(torch.__file__))
 
-_DTYPE_NAMES = {
-    torch.bool: "bool", torch.uint8: "uint8", torch.int8: "int8", torch.int16: "int16", torch.int32: "int32",
-    torch.int64: "int64", torch.float16: "float16", torch.bfloat16: "bfloat16", torch.float32: "float32",
-    torch.float64: "float64", torch.complex64: "complex64", torch.complex128: "complex128",
-    torch.float8_e4m3fn: "float8_e4m3fn", torch.float8_e5m2: "float8_e5m2",
-}
+# keraunos' dtypes by torch's names for them (C++ knows the list).
+_DTYPE_NAMES = {getattr(torch, name): name for name in _C.dtype_names()}
 _DTYPES = {v: k for k, v in _DTYPE_NAMES.items()}
 
 
@@ -242,22 +238,22 @@ class NumberProxy:
         out = self.tracer.tb.call(prim, [self.tracer.to_arg(a), self.tracer.to_arg(b)], {})
         return NumberProxy(self.tracer, out[0])
 
-    def __add__(self, o): return self._bin("prims.add", o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __radd__(self, o): return self._bin("prims.add", o, True)
-    def __sub__(self, o): return self._bin("prims.sub", o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rsub__(self, o): return self._bin("prims.sub", o, True)
-    def __mul__(self, o): return self._bin("prims.mul", o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rmul__(self, o): return self._bin("prims.mul", o, True)
-    def __truediv__(self, o): return self._bin("prims.div", o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rtruediv__(self, o): return self._bin("prims.div", o, True)
+    def __add__(self, o): return self._bin(_C.PrimId.add, o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __radd__(self, o): return self._bin(_C.PrimId.add, o, True)
+    def __sub__(self, o): return self._bin(_C.PrimId.sub, o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rsub__(self, o): return self._bin(_C.PrimId.sub, o, True)
+    def __mul__(self, o): return self._bin(_C.PrimId.mul, o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rmul__(self, o): return self._bin(_C.PrimId.mul, o, True)
+    def __truediv__(self, o): return self._bin(_C.PrimId.div, o) if not isinstance(o, TensorProxy) else NotImplemented
+    def __rtruediv__(self, o): return self._bin(_C.PrimId.div, o, True)
 
     def __floordiv__(self, o):
         if self.kind == "int" and isinstance(o, int):
-            return self._bin("prims.div", o)  # sizes are non-negative: truncation is floor
+            return self._bin(_C.PrimId.div, o)  # sizes are non-negative: truncation is floor
         raise UnsupportedOpError(f"keraunos: // on a symbolic number is supported for sizes divided by an int, at {user_location()}")
 
     def __neg__(self):
-        return NumberProxy(self.tracer, self.tracer.tb.call("prims.neg", [self.ref], {})[0])
+        return NumberProxy(self.tracer, self.tracer.tb.call(_C.PrimId.neg, [self.ref], {})[0])
 
     def _data_dependent(self, *_):
         raise UnsupportedOpError(f"keraunos cannot use the value of a symbolic number in Python control flow at {user_location()}")
@@ -414,8 +410,7 @@ class Tracer:
 
 # Torch functions that make tensors from nothing (no proxy among their arguments) are recorded too,
 # so torch.arange(T) inside a traced function becomes part of the program, not a captured constant.
-CREATION_IDS = {"torch.arange", "torch.zeros", "torch.ones", "torch.full", "torch.empty", "torch.eye", "torch.linspace",
-                "torch.rand", "torch.randn", "torch.randint", "torch.tensor", "torch.as_tensor", "torch.scalar_tensor"}
+CREATION_IDS = set(_C.creation_ops())
 
 
 def _has_proxy(x) -> bool:

@@ -32,6 +32,22 @@ enum OpTag : uint32_t {
   kTagCreation = 1u << 7,
   kTagInternal = 1u << 8,       // bookkeeping symbols (del, fusion regions)
   kTagFusion = 1u << 9,         // a fusion region: its subsymbols are its definition
+  kTagView = 1u << 10,          // eager returns a view of its first input (the Python front end tracks aliases)
+};
+
+// How torch.autocast treats an op on one device type.
+enum class AutocastPolicy : uint8_t { None, Lower /* runs in the autocast dtype */, Fp32 /* runs in float32 */ };
+
+// What the Python front end needs to map torch's Python API onto a torch-level op, declared with the
+// op (ops::python_facts parses the short form): the other Python callables that mean it
+// ("torch.nn.functional.softmax", "torch.Tensor.softmax"), the operators that call it ("__add__";
+// "r:__radd__" with its operands reversed; "i:__iadd__" in place), where varargs sizes begin
+// (x.view(2, 3)), the torch.return_types name of a multi-output result, and the autocast policy.
+struct PythonFacts {
+  std::vector<std::string> names;
+  int vararg_sizes = -1;
+  std::string return_type;
+  AutocastPolicy autocast_cpu = AutocastPolicy::None, autocast_cuda = AutocastPolicy::None;
 };
 
 // What a parameter accepts. Binding checks arguments against these and reports the op and parameter.
@@ -101,6 +117,8 @@ struct Symbol {
   std::string doc;
   bool variadic = false;             // takes any number of positional arguments (fusion regions)
   const Executor* executor = nullptr;  // set for symbols an executor registered (they run on it)
+  int32_t prim = -1;                   // a prim's ops::PrimId (ops/prim_table.h); -1 for other symbols
+  PythonFacts python;                  // torch-level ops: how the Python front end reaches them
 
   bool has_tag(OpTag t) const { return (tags & t) != 0; }
 };

@@ -93,9 +93,10 @@ Param P(std::string name, ParamKind kind, Value default_value, bool kw_only) {
 }
 Param KW(std::string name, ParamKind kind, Value default_value) { return P(std::move(name), kind, std::move(default_value), true); }
 
-Symbol make_prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags) {
+Symbol make_prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags) {
   Symbol s;
-  s.id = std::move(id);
+  s.id = "prims." + std::string(prim_name(id));
+  s.prim = static_cast<int32_t>(id);
   s.is_prim = true;
   s.tags = tags;
   s.params = std::move(params);
@@ -109,6 +110,34 @@ Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp
   s.tags = tags;
   s.params = std::move(params);
   s.decomp = std::move(decomp);
+  return s;
+}
+
+Symbol python_facts(Symbol s, std::string_view facts) {
+  auto policy = [&](std::string_view v) {
+    KERAUNOS_CHECK(v == "lower" || v == "fp32", s.id, ": unknown autocast policy '", v, "' (lower or fp32)");
+    return v == "lower" ? AutocastPolicy::Lower : AutocastPolicy::Fp32;
+  };
+  size_t i = 0;
+  while (i < facts.size()) {
+    size_t j = facts.find(' ', i);
+    if (j == std::string_view::npos) j = facts.size();
+    const std::string_view w = facts.substr(i, j - i);
+    i = j + 1;
+    if (w.empty()) continue;
+    const size_t eq = w.find('=');
+    const std::string_view key = w.substr(0, eq), value = eq == std::string_view::npos ? std::string_view() : w.substr(eq + 1);
+    if (w == "view") s.tags |= kTagView;
+    else if (key == "varargs") s.python.vararg_sizes = std::stoi(std::string(value));
+    else if (key == "returns") s.python.return_type = std::string(value);
+    else if (key == "autocast") s.python.autocast_cpu = s.python.autocast_cuda = policy(value);
+    else if (key == "autocast_cpu") s.python.autocast_cpu = policy(value);
+    else if (key == "autocast_cuda") s.python.autocast_cuda = policy(value);
+    else {
+      KERAUNOS_CHECK(eq == std::string_view::npos, s.id, ": unknown Python fact '", w, "'");
+      s.python.names.emplace_back(w);
+    }
+  }
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "ir/symbol.h"
 #include "ir/trace.h"
+#include "ops/prim_table.h"
 #include "support/error.h"
 
 namespace keraunos::ops {
@@ -42,7 +43,17 @@ inline std::vector<ProxyType> one(TensorType t) { return {ProxyType::of(std::mov
 
 // Symbols, briefly: a prim with its meta, or a composite with its decomposition. Each op family
 // wraps these with its own default tags.
-Symbol make_prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags);
+Symbol make_prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags);
 Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t tags);
+
+// Sets a torch-level op's Python facts from their short form, words separated by spaces:
+//   torch.nn.functional.softmax torch.Tensor.softmax   other Python callables that mean the op
+//   __add__ r:__radd__ i:__iadd__                      operators (r: operands reversed, i: in place)
+//   view                                               eager returns a view of the first input
+//   varargs=1                                          sizes may come as varargs from argument 1
+//   returns=max                                        torch.return_types.max
+//   autocast=lower | autocast=fp32 | autocast_cpu=fp32 | autocast_cuda=fp32
+// e.g. table.add(python_facts(composite(...), "torch.Tensor.softmax autocast_cuda=fp32")).
+Symbol python_facts(Symbol s, std::string_view facts);
 
 }  // namespace keraunos::ops

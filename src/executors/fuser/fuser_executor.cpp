@@ -189,7 +189,7 @@ class FusedKernel final : public Kernel {
     for (const auto& n : region_.nodes) {
       if (n.kind != fuser::Node::Kind::Gather) continue;
       const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
-      what += str(what.empty() ? "" : ", ", "prims.", n.op, " along dim ", n.ints[0], " of size ", S[src.dims[static_cast<size_t>(n.ints[0])]]);
+      what += str(what.empty() ? "" : ", ", "prims.", ops::prim_name(n.prim), " along dim ", n.ints[0], " of size ", S[src.dims[static_cast<size_t>(n.ints[0])]]);
     }
     throw Error(str("keraunos: an index is out of range in a fused gather (", what,
                     "): every index must be in [0, size) of the gathered dim (a cross_entropy/nll_loss target must be a class "

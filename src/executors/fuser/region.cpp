@@ -5,46 +5,24 @@
 #include <unordered_map>
 
 #include "executors/fuser/region.h"
+#include "ops/prims/prims.h"
 #include "ir/printer.h"
 #include "support/hash.h"
 
 namespace keraunos::fuser {
 namespace {
 
-const std::map<std::string, int>& elementwise_arity() {
-  static const std::map<std::string, int> m = {
-      {"abs", 1}, {"neg", 1}, {"exp", 1}, {"exp2", 1}, {"expm1", 1}, {"log", 1}, {"log1p", 1}, {"log2", 1}, {"log10", 1},
-      {"sqrt", 1}, {"rsqrt", 1}, {"reciprocal", 1}, {"sin", 1}, {"cos", 1}, {"tan", 1}, {"asin", 1}, {"acos", 1},
-      {"atan", 1}, {"sinh", 1}, {"cosh", 1}, {"tanh", 1}, {"asinh", 1}, {"acosh", 1}, {"atanh", 1}, {"erf", 1},
-      {"erfc", 1}, {"sign", 1}, {"floor", 1}, {"ceil", 1}, {"round", 1}, {"trunc", 1}, {"isfinite", 1}, {"isnan", 1},
-      {"isinf", 1}, {"logical_not", 1}, {"bitwise_not", 1},
-      {"add", 2}, {"sub", 2}, {"mul", 2}, {"div", 2}, {"pow", 2}, {"fmod", 2}, {"remainder", 2}, {"maximum", 2},
-      {"minimum", 2}, {"eq", 2}, {"ne", 2}, {"lt", 2}, {"le", 2}, {"gt", 2}, {"ge", 2}, {"logical_and", 2},
-      {"logical_or", 2}, {"logical_xor", 2}, {"bitwise_and", 2}, {"bitwise_or", 2}, {"bitwise_xor", 2}, {"atan2", 2},
-      {"copysign", 2}, {"where", 3}, {"lerp", 3}};
-  return m;
-}
-
-// Ops that are only defined for floating operands in the generated code (integer division by zero
-// and integer powers are not worth the branches).
-bool float_only(const std::string& op) {
-  static const char* ops[] = {"exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "sin",
-                              "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-                              "erf", "erfc", "div", "pow", "fmod", "remainder", "atan2", "copysign", "lerp"};
-  for (const char* o : ops)
-    if (op == o) return true;
-  return false;
-}
-
 bool dtype_ok(DType t) { return !is_complex(t) && !is_float8(t); }
 
-std::string prim_name(const Symbol* s) { return s->id.substr(6); }
+using ops::PrimId;
+using ops::elementwise_info;
 
 }  // namespace
 
 Decision supports_prim(const Trace& t, const BoundSymbol& b) {
-  if (!b.sym->is_prim || b.sym->id.rfind("prims.", 0) != 0) return Decision::no("not a prim (decomposed first)");
-  std::string name = prim_name(b.sym);
+  const auto id = ops::prim_of(*b.sym);
+  if (!id) return Decision::no("not a prim (decomposed first)");
+  const PrimId p = *id;
   for (ProxyId o : b.outputs) {
     const auto& ty = t.type(o);
     if (!ty.is_tensor) return Decision::no("produces a number");
@@ -59,41 +37,62 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
       if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
     }
   }
-  auto ew = elementwise_arity().find(name);
-  if (ew != elementwise_arity().end()) {
-    if (float_only(name)) {
+  if (ops::is_elementwise(p)) {
+    const auto& info = elementwise_info(p);
+    if (!info.has(ops::kFuse)) return Decision::no(str("no fused code for ", b.sym->id));
+    if (info.has(ops::kFloatCode))
       for (ProxyId o : b.outputs)
-        if (!is_floating(t.type(o).tensor.dtype)) return Decision::no(str(name, " on integers is left to ATen"));
-    }
+        if (!is_floating(t.type(o).tensor.dtype)) return Decision::no(str(info.name, " on integers is left to ATen"));
     return Decision::yes();
   }
-  if (name == "cat") {
-    for (const auto& v : b.args[0].as_tuple()) {
-      const auto& tt = t.type(v.as_proxy()).tensor;
-      if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
-      if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
-    }
-    return Decision::yes();
-  }
-  if (name == "pad") {
-    for (const auto& d : t.type(b.args[0].as_proxy()).tensor.shape)
-      if (d.is_constant() && d.size == 0) return Decision::no("padding an empty tensor is left to ATen");
-    return Decision::yes();
-  }
-  if (name == "take_along_axis" || name == "gather") {  // (a, index, dim) and (a, dim, index)
-    DType it = t.type(b.args[name == "gather" ? 2 : 1].as_proxy()).tensor.dtype;
-    if (it != DType::Int64 && it != DType::Int32) return Decision::no(str("an index of dtype ", torch_name(it)));
-    return Decision::yes();
-  }
-  static const char* shape_ops[] = {"convert_element_type", "shallow_copy", "broadcast_in_dim", "reshape", "transpose", "squeeze", "slice", "flip",
-                                    "sum", "prod", "amax", "amin", "var", "var_mean"};
-  for (const char* s : shape_ops)
-    if (name == s) {
-      if ((name == "sum" || name == "prod") && !is_floating(t.type(b.outputs[0]).tensor.dtype))
-        return Decision::no("integer sums keep torch's wrapping semantics in ATen");
+  switch (p) {
+    case PrimId::cat:
+      for (const auto& v : b.args[0].as_tuple()) {
+        const auto& tt = t.type(v.as_proxy()).tensor;
+        if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
+        if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
+      }
+      return Decision::yes();
+    case PrimId::pad:
+      for (const auto& d : t.type(b.args[0].as_proxy()).tensor.shape)
+        if (d.is_constant() && d.size == 0) return Decision::no("padding an empty tensor is left to ATen");
+      return Decision::yes();
+    case PrimId::take_along_axis:
+    case PrimId::gather: {  // (a, index, dim) and (a, dim, index)
+      DType it = t.type(b.args[p == PrimId::gather ? 2 : 1].as_proxy()).tensor.dtype;
+      if (it != DType::Int64 && it != DType::Int32) return Decision::no(str("an index of dtype ", torch_name(it)));
       return Decision::yes();
     }
-  return Decision::no(str("no fused code for ", b.sym->id));
+    case PrimId::sum:
+    case PrimId::prod:
+      if (!is_floating(t.type(b.outputs[0]).tensor.dtype)) return Decision::no("integer sums keep torch's wrapping semantics in ATen");
+      return Decision::yes();
+    case PrimId::convert_element_type:
+    case PrimId::shallow_copy:
+    case PrimId::broadcast_in_dim:
+    case PrimId::reshape:
+    case PrimId::transpose:
+    case PrimId::squeeze:
+    case PrimId::slice:
+    case PrimId::flip:
+    case PrimId::amax:
+    case PrimId::amin:
+    case PrimId::var:
+    case PrimId::var_mean: return Decision::yes();
+    default: return Decision::no(str("no fused code for ", b.sym->id));
+  }
+}
+
+std::string_view reduction_name(Reduction r) {
+  switch (r) {
+    case Reduction::Sum: return "sum";
+    case Reduction::Prod: return "prod";
+    case Reduction::Amax: return "amax";
+    case Reduction::Amin: return "amin";
+    case Reduction::Mean: return "mean";
+    case Reduction::Var: return "var";
+  }
+  return "?";
 }
 
 namespace {
@@ -189,40 +188,40 @@ class Builder {
       why = str(b.sym->id, ": ", d.reason);
       return false;
     }
-    std::string name = prim_name(b.sym);
+    const PrimId name = *ops::prim_of(*b.sym);
     const TensorType& out = t_.type(b.outputs[0]).tensor;
     Node n;
     n.dtype = out.dtype;
     n.dims = dims_of(b.outputs[0]);
-    if (elementwise_arity().count(name)) {
+    if (ops::is_elementwise(name)) {
       n.kind = Node::Kind::Elementwise;
-      n.op = name;
+      n.prim = name;
       // Numbers take the dtype of the tensor operands (the prims' weak numbers).
       DType like = out.dtype;
       for (const auto& a : b.args)
         if (a.is_proxy() && t_.type(a.as_proxy()).is_tensor) like = t_.type(a.as_proxy()).tensor.dtype;
-      for (size_t i = 0; i < b.args.size(); ++i) n.in.push_back(operand(b.args[i], name == "where" && i == 0 ? DType::Bool : like));
-    } else if (name == "convert_element_type" || name == "shallow_copy") {  // a copy is a conversion to the same dtype
+      for (size_t i = 0; i < b.args.size(); ++i) n.in.push_back(operand(b.args[i], name == PrimId::where && i == 0 ? DType::Bool : like));
+    } else if (name == PrimId::convert_element_type || name == PrimId::shallow_copy) {  // a copy is a conversion to the same dtype
       n.kind = Node::Kind::Convert;
       n.in.push_back(operand(b.args[0], out.dtype));
-    } else if (name == "broadcast_in_dim") {
+    } else if (name == PrimId::broadcast_in_dim) {
       n.kind = Node::Kind::Broadcast;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.ints = b.args[2].as_ints();
-    } else if (name == "reshape") {
+    } else if (name == PrimId::reshape) {
       n.kind = Node::Kind::Reshape;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
-    } else if (name == "transpose") {
+    } else if (name == PrimId::transpose) {
       n.kind = Node::Kind::Transpose;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.ints = b.args[1].as_ints();
-    } else if (name == "squeeze") {
+    } else if (name == PrimId::squeeze) {
       n.kind = Node::Kind::Squeeze;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.ints = b.args[1].as_ints();
       int64_t rank = t_.type(b.args[0].as_proxy()).tensor.rank();
       for (auto& dd : n.ints) dd = dd < 0 ? dd + rank : dd;
-    } else if (name == "slice") {
+    } else if (name == PrimId::slice) {
       n.kind = Node::Kind::Slice;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       for (const auto& v : b.args[1].as_tuple()) {
@@ -234,7 +233,7 @@ class Builder {
       }
       std::vector<int64_t> st = b.args[3].is_none() ? std::vector<int64_t>(n.ints.size(), 1) : b.args[3].as_ints();
       n.ints.insert(n.ints.end(), st.begin(), st.end());
-    } else if (name == "cat") {
+    } else if (name == PrimId::cat) {
       // Each output element selects among the inputs by its index along dim (empty inputs dropped).
       n.kind = Node::Kind::Cat;
       int64_t rank = out.rank();
@@ -249,24 +248,24 @@ class Builder {
         why = "a cat of empty tensors";
         return false;
       }
-    } else if (name == "pad") {
+    } else if (name == PrimId::pad) {
       n.kind = Node::Kind::Pad;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.in.push_back(operand(b.args[1], out.dtype));
       for (const auto& cfg : b.args[2].as_tuple())
         for (int64_t v : cfg.as_ints()) n.ints.push_back(v);
-    } else if (name == "take_along_axis" || name == "gather") {
+    } else if (name == PrimId::take_along_axis || name == PrimId::gather) {
       // out[i] = a[i with dim replaced by index[i]]; a's and index's size-1 dims broadcast.
       n.kind = Node::Kind::Gather;
-      n.op = name;
-      const bool gather = name == "gather";
+      n.prim = name;
+      const bool gather = name == PrimId::gather;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.in.push_back(def_.at(b.args[gather ? 2 : 1].as_proxy()));
       int64_t rank = out.rank();
       int64_t dd = b.args[gather ? 1 : 2].as_int();
       n.ints.push_back(dd < 0 ? dd + rank : dd);
       r_.checks_indices = true;
-    } else if (name == "flip") {
+    } else if (name == PrimId::flip) {
       n.kind = Node::Kind::Flip;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       int64_t rank = out.rank();
@@ -284,7 +283,7 @@ class Builder {
       n.kind = Node::Kind::Reduce;
       n.ints = dims;
       n.in.push_back(src);
-      if (name == "var" || name == "var_mean") {
+      if (name == PrimId::var || name == PrimId::var_mean) {
         if (!b.args[2].is_int()) {
           why = "a non-integer variance correction";
           return false;
@@ -292,19 +291,19 @@ class Builder {
         // Two passes over each row (mean, then squared deviations): the row is in cache for the
         // second, and the result is more accurate than one-pass Welford.
         Node mean = n;
-        mean.op = "mean";
-        mean.dtype = t_.type(b.outputs[name == "var" ? 0 : 1]).tensor.dtype;
+        mean.red = Reduction::Mean;
+        mean.dtype = t_.type(b.outputs[name == PrimId::var ? 0 : 1]).tensor.dtype;
         int m = add(std::move(mean));
         Node var = n;
-        var.op = "var";
+        var.red = Reduction::Var;
         var.in.push_back(m);
         var.correction = b.args[2].as_int();
         var.dtype = t_.type(b.outputs[0]).tensor.dtype;
         def_[b.outputs[0]] = add(std::move(var));
-        if (name == "var_mean") def_[b.outputs[1]] = m;
+        if (name == PrimId::var_mean) def_[b.outputs[1]] = m;
         return true;
       }
-      n.op = name;
+      n.red = name == PrimId::sum ? Reduction::Sum : name == PrimId::prod ? Reduction::Prod : name == PrimId::amax ? Reduction::Amax : Reduction::Amin;
     }
     def_[b.outputs[0]] = add(std::move(n));
     return true;
@@ -396,8 +395,8 @@ ScheduleResult schedule_region(const Region& r) {
     // A variance whose mean is a reduction of the same value: one Welford sweep computes both.
     for (int ri : reduces) {
       const Node& n = r.nodes[static_cast<size_t>(ri)];
-      if (n.op == "var" && n.in.size() == 2 && r.nodes[static_cast<size_t>(n.in[1])].kind == Node::Kind::Reduce &&
-          r.nodes[static_cast<size_t>(n.in[1])].op == "mean" && r.nodes[static_cast<size_t>(n.in[1])].in[0] == n.in[0])
+      if (n.red == Reduction::Var && n.in.size() == 2 && r.nodes[static_cast<size_t>(n.in[1])].kind == Node::Kind::Reduce &&
+          r.nodes[static_cast<size_t>(n.in[1])].red == Reduction::Mean && r.nodes[static_cast<size_t>(n.in[1])].in[0] == n.in[0])
         s.welford.push_back(ri);
     }
   }

@@ -8,15 +8,21 @@
 #include <vector>
 
 #include "ir/trace.h"
+#include "ops/prim_table.h"
 #include "support/error.h"
 
 namespace keraunos::fuser {
 
 // One node of the region DAG.
+// What a Reduce node computes (mean is the first pass of a variance; it is not a prim of its own).
+enum class Reduction : uint8_t { Sum, Prod, Amax, Amin, Mean, Var };
+std::string_view reduction_name(Reduction r);
+
 struct Node {
   enum class Kind : uint8_t { Input, Scalar, Literal, Elementwise, Convert, Broadcast, Reshape, Transpose, Squeeze, Slice, Flip, Reduce, Gather, Cat, Pad };
   Kind kind;
-  std::string op;             // elementwise prim name, or the reduction: sum, prod, amax, amin, mean, var
+  ops::PrimId prim = ops::PrimId::add;  // Elementwise and Gather: which prim
+  Reduction red = Reduction::Sum;       // Reduce: which reduction
   std::vector<int> in;        // operand nodes
   std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims / gather dim / cat dim / pad (low, high, interior) per dim
   std::vector<int> dims;      // this node's shape: indices into Region::sizes

@@ -1,5 +1,7 @@
-// ATen kernels for the elementwise prims. Numbers are weak: they take the tensor operand's dtype.
+// ATen kernels for the elementwise prims, from the op table. Numbers are weak: they take the tensor
+// operand's dtype.
 #include "executors/torch/kernel.h"
+#include "ops/prims/prims.h"
 
 namespace keraunos::aten {
 namespace {
@@ -15,76 +17,58 @@ at::Tensor arg(const K& k, ExecFrame& f, size_t i, size_t first = 0) {
   return at::scalar_tensor(k.S(f, i));
 }
 
-#define KERAUNOS_UNARY(name, expr)                        \
+// One kernel per row of the op table, by the shape its `kernel` column gives; Custom rows are
+// written below.
+#define KERAUNOS_KERNEL_Unary(name, aten)                 \
   void k_##name(const K& k, ExecFrame& f) {               \
     const at::Tensor a = arg(k, f, 0);                    \
-    k.out(f, 0, expr);                                    \
+    k.out(f, 0, at::aten(a));                             \
   }
-#define KERAUNOS_BINARY(name, expr)                       \
+#define KERAUNOS_KERNEL_Binary(name, aten)                \
   void k_##name(const K& k, ExecFrame& f) {               \
     const at::Tensor a = arg(k, f, 0);                    \
     const at::Tensor b = arg(k, f, 1);                    \
-    k.out(f, 0, expr);                                    \
+    k.out(f, 0, at::aten(a, b));                          \
   }
 // With an ATen overload taking a Scalar second operand: no 0-d tensor for `tensor op number`.
-#define KERAUNOS_BINARY_S(name, fn)                                          \
+#define KERAUNOS_KERNEL_BinaryS(name, aten)                                  \
   void k_##name(const K& k, ExecFrame& f) {                                  \
     if (k.is_tensor(0) && !k.is_tensor(1)) {                                 \
       const at::Tensor& a = k.T(f, 0);                                       \
-      k.out(f, 0, fn(a, k.weak(f, 1, a.scalar_type())));                     \
+      k.out(f, 0, at::aten(a, k.weak(f, 1, a.scalar_type())));               \
       return;                                                                \
     }                                                                        \
     const at::Tensor a = arg(k, f, 0);                                       \
     const at::Tensor b = arg(k, f, 1);                                       \
-    k.out(f, 0, fn(a, b));                                                   \
+    k.out(f, 0, at::aten(a, b));                                             \
   }
+#define KERAUNOS_KERNEL_Custom(name, aten)
+#define KERAUNOS_KERNEL(name, arity, in, out, fuser, kernel, aten, ...) KERAUNOS_KERNEL_##kernel(name, aten)
+KERAUNOS_ELEMENTWISE_PRIMS(KERAUNOS_KERNEL)
+#undef KERAUNOS_KERNEL
 
-KERAUNOS_UNARY(abs, at::abs(a))
-KERAUNOS_UNARY(neg, at::neg(a))
-KERAUNOS_UNARY(exp, at::exp(a))
-KERAUNOS_UNARY(exp2, at::exp2(a))
-KERAUNOS_UNARY(expm1, at::expm1(a))
-KERAUNOS_UNARY(log, at::log(a))
-KERAUNOS_UNARY(log1p, at::log1p(a))
-KERAUNOS_UNARY(log2, at::log2(a))
-KERAUNOS_UNARY(log10, at::log10(a))
-KERAUNOS_UNARY(sqrt, at::sqrt(a))
-KERAUNOS_UNARY(rsqrt, at::rsqrt(a))
-KERAUNOS_UNARY(reciprocal, at::reciprocal(a))
-KERAUNOS_UNARY(sin, at::sin(a))
-KERAUNOS_UNARY(cos, at::cos(a))
-KERAUNOS_UNARY(tan, at::tan(a))
-KERAUNOS_UNARY(asin, at::asin(a))
-KERAUNOS_UNARY(acos, at::acos(a))
-KERAUNOS_UNARY(atan, at::atan(a))
-KERAUNOS_UNARY(sinh, at::sinh(a))
-KERAUNOS_UNARY(cosh, at::cosh(a))
-KERAUNOS_UNARY(tanh, at::tanh(a))
-KERAUNOS_UNARY(asinh, at::asinh(a))
-KERAUNOS_UNARY(acosh, at::acosh(a))
-KERAUNOS_UNARY(atanh, at::atanh(a))
-KERAUNOS_UNARY(erf, at::erf(a))
-KERAUNOS_UNARY(erfc, at::erfc(a))
-KERAUNOS_UNARY(erfinv, at::erfinv(a))
-KERAUNOS_UNARY(lgamma, at::lgamma(a))
-KERAUNOS_UNARY(digamma, at::digamma(a))
-KERAUNOS_UNARY(sign, at::sign(a))
-KERAUNOS_UNARY(signbit, at::signbit(a))
-KERAUNOS_UNARY(floor, at::floor(a))
-KERAUNOS_UNARY(ceil, at::ceil(a))
-KERAUNOS_UNARY(round, at::round(a))
-KERAUNOS_UNARY(trunc, at::trunc(a))
-KERAUNOS_UNARY(isfinite, at::isfinite(a))
-KERAUNOS_UNARY(isnan, at::isnan(a))
-KERAUNOS_UNARY(isinf, at::isinf(a))
-KERAUNOS_UNARY(logical_not, at::logical_not(a))
-KERAUNOS_UNARY(bitwise_not, at::bitwise_not(a))
-KERAUNOS_UNARY(real, a.is_complex() ? at::real(a) : a)
-KERAUNOS_UNARY(imag, at::imag(a))
+// The torch-level ops built one-to-one on a prim (the table's `torch` column) take Python numbers as
+// torch's binding passes them (wrapped 0-d tensors, or the Scalar overload: weak in promotion), not
+// as the prims' numbers of the tensor's dtype.
+#define KERAUNOS_TORCH_Unary(name, aten)                                     \
+  [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) { k.out(f, 0, at::aten(k.T(f, 0))); }
+#define KERAUNOS_TORCH_Binary(name, aten)                                    \
+  [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) { k.out(f, 0, at::aten(k.TW(f, 0), k.TW(f, 1))); }
+#define KERAUNOS_TORCH_BinaryS(name, aten)                                   \
+  [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) {                 \
+    if (k.is_tensor(0) && !k.is_tensor(1)) return k.out(f, 0, at::aten(k.T(f, 0), k.S(f, 1))); \
+    k.out(f, 0, at::aten(k.TW(f, 0), k.TW(f, 1)));                           \
+  }
+#define KERAUNOS_TORCH_Custom(name, aten)
+#define KERAUNOS_TORCH(name, arity, in, out, fuser, kernel, aten, ...) KERAUNOS_TORCH_##kernel(name, aten)
+KERAUNOS_ELEMENTWISE_PRIMS(KERAUNOS_TORCH)
+#undef KERAUNOS_TORCH
 
-KERAUNOS_BINARY_S(add, at::add)
-KERAUNOS_BINARY_S(sub, at::sub)
-KERAUNOS_BINARY_S(mul, at::mul)
+void k_real(const K& k, ExecFrame& f) {
+  const at::Tensor a = arg(k, f, 0);
+  k.out(f, 0, a.is_complex() ? at::real(a) : a);
+}
+
 // Integer division truncates, as in C.
 void k_div(const K& k, ExecFrame& f) {
   if (k.is_tensor(0) && !k.is_tensor(1) && at::isFloatingType(k.T(f, 0).scalar_type())) {
@@ -95,28 +79,6 @@ void k_div(const K& k, ExecFrame& f) {
   const at::Tensor b = arg(k, f, 1);
   k.out(f, 0, at::isIntegralType(a.scalar_type(), true) ? at::div(a, b, "trunc") : at::div(a, b));
 }
-KERAUNOS_BINARY_S(pow, at::pow)
-KERAUNOS_BINARY_S(fmod, at::fmod)
-KERAUNOS_BINARY_S(remainder, at::remainder)
-KERAUNOS_BINARY(maximum, at::maximum(a, b))
-KERAUNOS_BINARY(minimum, at::minimum(a, b))
-KERAUNOS_BINARY_S(eq, at::eq)
-KERAUNOS_BINARY_S(ne, at::ne)
-KERAUNOS_BINARY_S(lt, at::lt)
-KERAUNOS_BINARY_S(le, at::le)
-KERAUNOS_BINARY_S(gt, at::gt)
-KERAUNOS_BINARY_S(ge, at::ge)
-KERAUNOS_BINARY(logical_and, at::logical_and(a, b))
-KERAUNOS_BINARY(logical_or, at::logical_or(a, b))
-KERAUNOS_BINARY(logical_xor, at::logical_xor(a, b))
-KERAUNOS_BINARY_S(bitwise_and, at::bitwise_and)
-KERAUNOS_BINARY_S(bitwise_or, at::bitwise_or)
-KERAUNOS_BINARY_S(bitwise_xor, at::bitwise_xor)
-KERAUNOS_BINARY(shift_left, at::bitwise_left_shift(a, b))
-KERAUNOS_BINARY(shift_right, at::bitwise_right_shift(a, b))
-KERAUNOS_BINARY(atan2, at::atan2(a, b))
-KERAUNOS_BINARY(copysign, at::copysign(a, b))
-KERAUNOS_BINARY(nextafter, at::nextafter(a, b))
 
 void k_lerp(const K& k, ExecFrame& f) { k.out(f, 0, at::lerp(arg(k, f, 0), arg(k, f, 1), arg(k, f, 2))); }
 
@@ -142,17 +104,23 @@ void k_convert_element_type(const K& k, ExecFrame& f) {
 }  // namespace
 
 void register_elementwise_kernels(OperatorExecutor& ex) {
-#define E(name) {"prims." #name, k_##name}
-  claim_all(ex, {
-      E(abs), E(neg), E(exp), E(exp2), E(expm1), E(log), E(log1p), E(log2), E(log10), E(sqrt), E(rsqrt), E(reciprocal),
-      E(sin), E(cos), E(tan), E(asin), E(acos), E(atan), E(sinh), E(cosh), E(tanh), E(asinh), E(acosh), E(atanh),
-      E(erf), E(erfc), E(erfinv), E(lgamma), E(digamma), E(sign), E(signbit), E(floor), E(ceil), E(round), E(trunc),
-      E(isfinite), E(isnan), E(isinf), E(logical_not), E(bitwise_not), E(real), E(imag),
-      E(add), E(sub), E(mul), E(div), E(pow), E(fmod), E(remainder), E(maximum), E(minimum), E(eq), E(ne), E(lt), E(le),
-      E(gt), E(ge), E(logical_and), E(logical_or), E(logical_xor), E(bitwise_and), E(bitwise_or), E(bitwise_xor),
-      E(shift_left), E(shift_right), E(atan2), E(copysign), E(nextafter), E(lerp), E(where), E(convert_element_type),
-  });
-#undef E
+  struct Entry {
+    ops::PrimId id;
+    AtenKernel::Fn prim, torch;  // the torch-level op's kernel: a custom row's prim kernel serves it too
+  };
+#define KERAUNOS_TORCH_FN_Unary(name) t_##name
+#define KERAUNOS_TORCH_FN_Binary(name) t_##name
+#define KERAUNOS_TORCH_FN_BinaryS(name) t_##name
+#define KERAUNOS_TORCH_FN_Custom(name) k_##name
+#define KERAUNOS_ENTRY(name, arity, in, out, fuser, kernel, ...) {ops::PrimId::name, k_##name, KERAUNOS_TORCH_FN_##kernel(name)},
+  const Entry kernels[] = {KERAUNOS_ELEMENTWISE_PRIMS(KERAUNOS_ENTRY)};
+#undef KERAUNOS_ENTRY
+  for (const Entry& e : kernels) {
+    claim(ex, ops::prim_symbol(e.id).id, e.prim);
+    const auto& info = ops::elementwise_info(e.id);
+    if (!info.torch.empty()) claim(ex, std::string(info.torch), e.torch);
+  }
+  claim(ex, ops::prim_symbol(ops::PrimId::convert_element_type).id, k_convert_element_type);
 }
 
 }  // namespace keraunos::aten

@@ -13,48 +13,6 @@ using K = AtenKernel;
     const at::Tensor& a = k.T(f, 0);        \
     k.out(f, 0, expr);                      \
   }
-KERAUNOS_TORCH_UNARY(abs, at::abs(a))
-KERAUNOS_TORCH_UNARY(neg, at::neg(a))
-KERAUNOS_TORCH_UNARY(exp, at::exp(a))
-KERAUNOS_TORCH_UNARY(exp2, at::exp2(a))
-KERAUNOS_TORCH_UNARY(expm1, at::expm1(a))
-KERAUNOS_TORCH_UNARY(log, at::log(a))
-KERAUNOS_TORCH_UNARY(log1p, at::log1p(a))
-KERAUNOS_TORCH_UNARY(log2, at::log2(a))
-KERAUNOS_TORCH_UNARY(log10, at::log10(a))
-KERAUNOS_TORCH_UNARY(sqrt, at::sqrt(a))
-KERAUNOS_TORCH_UNARY(rsqrt, at::rsqrt(a))
-KERAUNOS_TORCH_UNARY(reciprocal, at::reciprocal(a))
-KERAUNOS_TORCH_UNARY(sin, at::sin(a))
-KERAUNOS_TORCH_UNARY(cos, at::cos(a))
-KERAUNOS_TORCH_UNARY(tan, at::tan(a))
-KERAUNOS_TORCH_UNARY(asin, at::asin(a))
-KERAUNOS_TORCH_UNARY(acos, at::acos(a))
-KERAUNOS_TORCH_UNARY(atan, at::atan(a))
-KERAUNOS_TORCH_UNARY(sinh, at::sinh(a))
-KERAUNOS_TORCH_UNARY(cosh, at::cosh(a))
-KERAUNOS_TORCH_UNARY(tanh, at::tanh(a))
-KERAUNOS_TORCH_UNARY(asinh, at::asinh(a))
-KERAUNOS_TORCH_UNARY(acosh, at::acosh(a))
-KERAUNOS_TORCH_UNARY(atanh, at::atanh(a))
-KERAUNOS_TORCH_UNARY(erf, at::erf(a))
-KERAUNOS_TORCH_UNARY(erfc, at::erfc(a))
-KERAUNOS_TORCH_UNARY(erfinv, at::erfinv(a))
-KERAUNOS_TORCH_UNARY(lgamma, at::lgamma(a))
-KERAUNOS_TORCH_UNARY(digamma, at::digamma(a))
-KERAUNOS_TORCH_UNARY(sign, at::sign(a))
-KERAUNOS_TORCH_UNARY(signbit, at::signbit(a))
-KERAUNOS_TORCH_UNARY(floor, at::floor(a))
-KERAUNOS_TORCH_UNARY(ceil, at::ceil(a))
-KERAUNOS_TORCH_UNARY(round, at::round(a))
-KERAUNOS_TORCH_UNARY(trunc, at::trunc(a))
-KERAUNOS_TORCH_UNARY(isfinite, at::isfinite(a))
-KERAUNOS_TORCH_UNARY(isnan, at::isnan(a))
-KERAUNOS_TORCH_UNARY(isinf, at::isinf(a))
-KERAUNOS_TORCH_UNARY(logical_not, at::logical_not(a))
-KERAUNOS_TORCH_UNARY(bitwise_not, at::bitwise_not(a))
-KERAUNOS_TORCH_UNARY(real, at::real(a))
-KERAUNOS_TORCH_UNARY(imag, at::imag(a))
 KERAUNOS_TORCH_UNARY(square, at::square(a))
 KERAUNOS_TORCH_UNARY(frac, at::frac(a))
 KERAUNOS_TORCH_UNARY(positive, at::positive(a))
@@ -75,28 +33,6 @@ KERAUNOS_TORCH_UNARY(to_dtype, a.to(k.out_dtype(0)))
 // Binary ops whose operands may be Python numbers (wrapped, as torch's binding wraps them).
 #define KERAUNOS_TORCH_BINARY(name, fn) \
   void t_##name(const K& k, ExecFrame& f) { k.out(f, 0, fn(k.TW(f, 0), k.TW(f, 1))); }
-KERAUNOS_TORCH_BINARY(mul, at::mul)
-KERAUNOS_TORCH_BINARY(fmod, at::fmod)
-KERAUNOS_TORCH_BINARY(remainder, at::remainder)
-KERAUNOS_TORCH_BINARY(maximum, at::maximum)
-KERAUNOS_TORCH_BINARY(minimum, at::minimum)
-KERAUNOS_TORCH_BINARY(eq, at::eq)
-KERAUNOS_TORCH_BINARY(ne, at::ne)
-KERAUNOS_TORCH_BINARY(lt, at::lt)
-KERAUNOS_TORCH_BINARY(le, at::le)
-KERAUNOS_TORCH_BINARY(gt, at::gt)
-KERAUNOS_TORCH_BINARY(ge, at::ge)
-KERAUNOS_TORCH_BINARY(logical_and, at::logical_and)
-KERAUNOS_TORCH_BINARY(logical_or, at::logical_or)
-KERAUNOS_TORCH_BINARY(logical_xor, at::logical_xor)
-KERAUNOS_TORCH_BINARY(bitwise_and, at::bitwise_and)
-KERAUNOS_TORCH_BINARY(bitwise_or, at::bitwise_or)
-KERAUNOS_TORCH_BINARY(bitwise_xor, at::bitwise_xor)
-KERAUNOS_TORCH_BINARY(bitwise_left_shift, at::bitwise_left_shift)
-KERAUNOS_TORCH_BINARY(bitwise_right_shift, at::bitwise_right_shift)
-KERAUNOS_TORCH_BINARY(atan2, at::atan2)
-KERAUNOS_TORCH_BINARY(copysign, at::copysign)
-KERAUNOS_TORCH_BINARY(nextafter, at::nextafter)
 KERAUNOS_TORCH_BINARY(true_divide, at::true_divide)
 KERAUNOS_TORCH_BINARY(floor_divide, at::floor_divide)
 KERAUNOS_TORCH_BINARY(hypot, at::hypot)
@@ -111,7 +47,6 @@ KERAUNOS_TORCH_BINARY(heaviside, at::heaviside)
     if (!k.is_tensor(0)) return k.out(f, 0, fn(k.S(f, 0), k.T(f, 1))); \
     k.out(f, 0, fn(k.T(f, 0), k.T(f, 1)));                             \
   }
-KERAUNOS_TORCH_BINARY_S(pow, at::pow)
 KERAUNOS_TORCH_BINARY_S(xlogy, at::xlogy)
 KERAUNOS_TORCH_BINARY_S(float_power, at::float_power)
 #undef KERAUNOS_TORCH_BINARY_S
@@ -177,17 +112,7 @@ bool is_tensor_arg(const BoundSymbol& b, const Trace& t, size_t i) {
 
 void register_torch_elementwise_kernels(OperatorExecutor& ex) {
   claim_all(ex, {
-      {"torch.abs", t_abs}, {"torch.neg", t_neg}, {"torch.exp", t_exp}, {"torch.exp2", t_exp2}, {"torch.expm1", t_expm1},
-      {"torch.log", t_log}, {"torch.log1p", t_log1p}, {"torch.log2", t_log2}, {"torch.log10", t_log10}, {"torch.sqrt", t_sqrt},
-      {"torch.rsqrt", t_rsqrt}, {"torch.reciprocal", t_reciprocal}, {"torch.sin", t_sin}, {"torch.cos", t_cos},
-      {"torch.tan", t_tan}, {"torch.asin", t_asin}, {"torch.acos", t_acos}, {"torch.atan", t_atan}, {"torch.sinh", t_sinh},
-      {"torch.cosh", t_cosh}, {"torch.tanh", t_tanh}, {"torch.asinh", t_asinh}, {"torch.acosh", t_acosh},
-      {"torch.atanh", t_atanh}, {"torch.erf", t_erf}, {"torch.erfc", t_erfc}, {"torch.erfinv", t_erfinv},
-      {"torch.lgamma", t_lgamma}, {"torch.digamma", t_digamma}, {"torch.sign", t_sign}, {"torch.signbit", t_signbit},
-      {"torch.floor", t_floor}, {"torch.ceil", t_ceil}, {"torch.round", t_round}, {"torch.trunc", t_trunc},
-      {"torch.isfinite", t_isfinite}, {"torch.isnan", t_isnan}, {"torch.isinf", t_isinf},
-      {"torch.logical_not", t_logical_not}, {"torch.bitwise_not", t_bitwise_not}, {"torch.real", t_real},
-      {"torch.imag", t_imag}, {"torch.square", t_square}, {"torch.frac", t_frac}, {"torch.positive", t_positive},
+      {"torch.square", t_square}, {"torch.frac", t_frac}, {"torch.positive", t_positive},
       {"torch.sgn", t_sgn}, {"torch.sigmoid", t_sigmoid}, {"torch.relu", t_relu},
       {"torch.nn.functional.relu6", t_relu6}, {"torch.nn.functional.silu", t_silu}, {"torch.nn.functional.selu", t_selu},
       {"torch.nn.functional.mish", t_mish}, {"torch.nn.functional.hardswish", t_hardswish},
@@ -195,13 +120,6 @@ void register_torch_elementwise_kernels(OperatorExecutor& ex) {
       {"torch.nn.functional.hardtanh", t_hardtanh}, {"torch.nn.functional.gelu", t_gelu},
       {"torch.nn.functional.softplus", t_softplus}, {"torch.nn.functional.leaky_relu", t_leaky_relu},
       {"torch.nn.functional.elu", t_elu}, {"torch.nn.functional.celu", t_celu}, {"torch.nn.functional.glu", t_glu},
-      {"torch.mul", t_mul}, {"torch.pow", t_pow}, {"torch.fmod", t_fmod}, {"torch.remainder", t_remainder},
-      {"torch.maximum", t_maximum}, {"torch.minimum", t_minimum}, {"torch.eq", t_eq}, {"torch.ne", t_ne},
-      {"torch.lt", t_lt}, {"torch.le", t_le}, {"torch.gt", t_gt}, {"torch.ge", t_ge}, {"torch.logical_and", t_logical_and},
-      {"torch.logical_or", t_logical_or}, {"torch.logical_xor", t_logical_xor}, {"torch.bitwise_and", t_bitwise_and},
-      {"torch.bitwise_or", t_bitwise_or}, {"torch.bitwise_xor", t_bitwise_xor},
-      {"torch.bitwise_left_shift", t_bitwise_left_shift}, {"torch.bitwise_right_shift", t_bitwise_right_shift},
-      {"torch.atan2", t_atan2}, {"torch.copysign", t_copysign}, {"torch.nextafter", t_nextafter},
       {"torch.true_divide", t_true_divide}, {"torch.floor_divide", t_floor_divide}, {"torch.hypot", t_hypot},
       {"torch.logaddexp", t_logaddexp}, {"torch.heaviside", t_heaviside}, {"torch.xlogy", t_xlogy},
       {"torch.float_power", t_float_power}, {"torch.add", t_add}, {"torch.sub", t_sub}, {"torch.rsub", t_rsub},

@@ -7,8 +7,8 @@
 namespace keraunos::ops {
 namespace {
 
-Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagNone) {
-  return make_prim(std::move(id), std::move(params), std::move(meta), tags);
+Symbol prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagNone) {
+  return make_prim(id, std::move(params), std::move(meta), tags);
 }
 
 void check_index(const MetaArgs& m, const TensorType& idx, const char* what = "index") {
@@ -40,7 +40,7 @@ void check_gather_like(const MetaArgs& m, const TensorType& a, const TensorType&
 
 void register_indexing_prims(SymbolTable& table) {
   // take(a, index, dim): index_select with a 1-D (or 0-D) index.
-  table.add(prim("prims.take", {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::take, {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     const auto& idx = m.tensor(1);
     check_index(m, idx);
@@ -50,7 +50,7 @@ void register_indexing_prims(SymbolTable& table) {
     if (a.rank() > 0) out.shape[static_cast<size_t>(dim)] = idx.rank() == 1 ? idx.shape[0] : Dim::constant(1);
     return one(std::move(out));
   }));
-  table.add(prim("prims.gather", {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::gather, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     const auto& idx = m.tensor(2);
     check_index(m, idx);
@@ -61,7 +61,7 @@ void register_indexing_prims(SymbolTable& table) {
     return one(std::move(out));
   }));
   // take_along_axis(a, index, dim): gather where index broadcasts against a outside dim.
-  table.add(prim("prims.take_along_axis", {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)},
+  table.add(prim(PrimId::take_along_axis, {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    const auto& idx = m.tensor(1);
@@ -78,9 +78,9 @@ void register_indexing_prims(SymbolTable& table) {
                    out.shape = std::move(out_shape);
                    return one(std::move(out));
                  }));
-  for (const char* name : {"scatter", "scatter_add"}) {
-    bool add = std::string_view(name) == "scatter_add";
-    table.add(prim(std::string("prims.") + name,
+  for (PrimId id : {PrimId::scatter, PrimId::scatter_add}) {
+    bool add = id == PrimId::scatter_add;
+    table.add(prim(id,
                    {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("src", ParamKind::TensorOrNumber)},
                    [add](const MetaArgs& m) {
                      const auto& a = m.tensor(0);
@@ -99,8 +99,8 @@ void register_indexing_prims(SymbolTable& table) {
                      return one(same_as(a));
                    }));
   }
-  for (const char* name : {"index_add", "index_copy"}) {
-    table.add(prim(std::string("prims.") + name,
+  for (PrimId id : {PrimId::index_add, PrimId::index_copy}) {
+    table.add(prim(id,
                    {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
                    [](const MetaArgs& m) {
                      const auto& a = m.tensor(0);
@@ -121,7 +121,7 @@ void register_indexing_prims(SymbolTable& table) {
   }
   // index_put(a, indices, values, accumulate): advanced indexing assignment; indices broadcast
   // together and index the leading dims of a.
-  table.add(prim("prims.index_put",
+  table.add(prim(PrimId::index_put,
                  {P("a", ParamKind::Tensor), P("indices", ParamKind::Tensors), P("values", ParamKind::Tensor),
                   P("accumulate", ParamKind::Bool, Value::boolean(false))},
                  [](const MetaArgs& m) {
@@ -144,15 +144,15 @@ void register_indexing_prims(SymbolTable& table) {
                    broadcast_shapes(m.trace(), m.op(), {target, v.shape});
                    return one(same_as(a));
                  }));
-  for (const char* name : {"cumsum", "cumprod"}) {
-    table.add(prim(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+  for (PrimId id : {PrimId::cumsum, PrimId::cumprod}) {
+    table.add(prim(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
       const auto& a = m.tensor(0);
       canonical_dim(m.op(), m[1].as_int(), a.rank());
       KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported (convert first)");
       return one(same_as(a));
     }, kTagReduction));
   }
-  table.add(prim("prims.topk",
+  table.add(prim(PrimId::topk,
                  {P("a", ParamKind::Tensor), P("k", ParamKind::Int), P("dim", ParamKind::Int), P("largest", ParamKind::Bool),
                   P("sorted", ParamKind::Bool)},
                  [](const MetaArgs& m) {
@@ -174,7 +174,7 @@ void register_indexing_prims(SymbolTable& table) {
                    return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
                  },
                  kTagReduction));
-  table.add(prim("prims.sort", {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
+  table.add(prim(PrimId::sort, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    KERAUNOS_TYPE_CHECK(!is_complex(a.dtype), m.op(), ": complex tensors are not ordered, got ", type_str(m.trace(), a));

@@ -7,8 +7,8 @@
 namespace keraunos::ops {
 namespace {
 
-Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagMatmul) {
-  return make_prim(std::move(id), std::move(params), std::move(meta), tags);
+Symbol prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagMatmul) {
+  return make_prim(id, std::move(params), std::move(meta), tags);
 }
 
 void check_same_dtype_device(const MetaArgs& m, const TensorType& a, const TensorType& b) {
@@ -37,7 +37,7 @@ Shape matmul_shape(const Trace& t, std::string_view op, const TensorType& a, con
 }
 
 void register_linalg_prims(SymbolTable& table) {
-  table.add(prim("prims.matmul", {P("a", ParamKind::Tensor), P("b", ParamKind::Tensor)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::matmul, {P("a", ParamKind::Tensor), P("b", ParamKind::Tensor)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     const auto& b = m.tensor(1);
     check_same_dtype_device(m, a, b);
@@ -48,7 +48,7 @@ void register_linalg_prims(SymbolTable& table) {
     return one(std::move(out));
   }));
   // linear(a, w, bias): a[..., in] @ w[out, in]^T + bias[out]
-  table.add(prim("prims.linear", {P("a", ParamKind::Tensor), P("w", ParamKind::Tensor), P("bias", ParamKind::OptTensor, Value::none())},
+  table.add(prim(PrimId::linear, {P("a", ParamKind::Tensor), P("w", ParamKind::Tensor), P("bias", ParamKind::OptTensor, Value::none())},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    const auto& w = m.tensor(1);
@@ -71,7 +71,7 @@ void register_linalg_prims(SymbolTable& table) {
                    }
                    return one(std::move(out));
                  }));
-  table.add(prim("prims.embedding", {P("indices", ParamKind::Tensor), P("weight", ParamKind::Tensor)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::embedding, {P("indices", ParamKind::Tensor), P("weight", ParamKind::Tensor)}, [](const MetaArgs& m) {
     const auto& idx = m.tensor(0);
     const auto& w = m.tensor(1);
     KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
@@ -84,7 +84,7 @@ void register_linalg_prims(SymbolTable& table) {
     return one(std::move(out));
   }, kTagNone));
   // The gradient of embedding with respect to its weight: scatter-adds grad rows into num_weights rows.
-  table.add(prim("prims.embedding_backward",
+  table.add(prim(PrimId::embedding_backward,
                  {P("grad", ParamKind::Tensor), P("indices", ParamKind::Tensor), P("num_weights", ParamKind::Int),
                   P("padding_idx", ParamKind::Int, Value::integer(-1)), P("scale_grad_by_freq", ParamKind::Bool, Value::boolean(false))},
                  [](const MetaArgs& m) {

@@ -25,16 +25,16 @@ TensorType reduced(const MetaArgs& m, const TensorType& a, const std::vector<int
   return out;
 }
 
-Symbol reduction(std::string id, std::vector<Param> params, MetaFn meta) {
-  return make_prim(std::move(id), std::move(params), std::move(meta), kTagReduction);
+Symbol reduction(PrimId id, std::vector<Param> params, MetaFn meta) {
+  return make_prim(id, std::move(params), std::move(meta), kTagReduction);
 }
 
 }  // namespace
 
 void register_reduction_prims(SymbolTable& table) {
-  for (const char* name : {"sum", "prod", "amax", "amin"}) {
-    bool minmax = name[0] == 'a';
-    table.add(reduction(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)},
+  for (PrimId id : {PrimId::sum, PrimId::prod, PrimId::amax, PrimId::amin}) {
+    bool minmax = id == PrimId::amax || id == PrimId::amin;
+    table.add(reduction(id, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)},
                         [minmax](const MetaArgs& m) {
                           const auto& a = m.tensor(0);
                           if (minmax)
@@ -60,13 +60,13 @@ void register_reduction_prims(SymbolTable& table) {
     if (with_mean) out.push_back(ProxyType::of(mean));
     return out;
   };
-  table.add(reduction("prims.var", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints), KW("correction", ParamKind::Float, Value::integer(1))},
+  table.add(reduction(PrimId::var, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints), KW("correction", ParamKind::Float, Value::integer(1))},
                       [var_meta](const MetaArgs& m) { return var_meta(m, false); }));
-  table.add(reduction("prims.var_mean",
+  table.add(reduction(PrimId::var_mean,
                       {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints), KW("correction", ParamKind::Float, Value::integer(1))},
                       [var_meta](const MetaArgs& m) { return var_meta(m, true); }));
-  for (const char* name : {"argmax", "argmin"}) {
-    table.add(reduction(std::string("prims.") + name, {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none())},
+  for (PrimId id : {PrimId::argmax, PrimId::argmin}) {
+    table.add(reduction(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none())},
                         [](const MetaArgs& m) {
                           const auto& a = m.tensor(0);
                           KERAUNOS_TYPE_CHECK(!is_complex(a.dtype) && !is_bool(a.dtype), m.op(),

@@ -8,8 +8,8 @@
 namespace keraunos::ops {
 namespace {
 
-Symbol prim(std::string id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagShape) {
-  return make_prim(std::move(id), std::move(params), std::move(meta), tags);
+Symbol prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags = kTagShape) {
+  return make_prim(id, std::move(params), std::move(meta), tags);
 }
 
 TensorType like(const TensorType& a, Shape shape) {
@@ -24,7 +24,7 @@ std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.n
 }  // namespace
 
 void register_shape_prims(SymbolTable& table) {
-  table.add(prim("prims.broadcast_in_dim",
+  table.add(prim(PrimId::broadcast_in_dim,
                  {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints), P("broadcast_dimensions", ParamKind::Ints)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
@@ -47,7 +47,7 @@ void register_shape_prims(SymbolTable& table) {
                    return one(like(a, std::move(shape)));
                  }));
 
-  table.add(prim("prims.reshape", {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::reshape, {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     Shape shape = dims_from_value(m.trace(), m[1]);
     for (const auto& d : shape)
@@ -60,7 +60,7 @@ void register_shape_prims(SymbolTable& table) {
     return one(like(a, std::move(shape)));
   }));
 
-  table.add(prim("prims.transpose", {P("a", ParamKind::Tensor), P("permutation", ParamKind::Ints)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::transpose, {P("a", ParamKind::Tensor), P("permutation", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     auto perm = m[1].as_ints();
     KERAUNOS_TYPE_CHECK(static_cast<int64_t>(perm.size()) == a.rank(), m.op(), ": permutation ",
@@ -74,7 +74,7 @@ void register_shape_prims(SymbolTable& table) {
 
   // slice(a, start, end, strides): a symbolic dimension can only be kept whole (start 0, end the
   // same symbol, stride 1); constant dimensions are bounds-checked.
-  table.add(prim("prims.slice",
+  table.add(prim(PrimId::slice,
                  {P("a", ParamKind::Tensor), P("start_indices", ParamKind::Ints), P("end_indices", ParamKind::Ints),
                   P("strides", ParamKind::OptInts, Value::none())},
                  [](const MetaArgs& m) {
@@ -102,7 +102,7 @@ void register_shape_prims(SymbolTable& table) {
                    return one(like(a, std::move(shape)));
                  }));
 
-  table.add(prim("prims.squeeze", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::squeeze, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     auto dims = canonical_dims(m.op(), m[1].as_ints(), a.rank());
     Shape shape;
@@ -119,7 +119,7 @@ void register_shape_prims(SymbolTable& table) {
     return one(like(a, std::move(shape)));
   }));
 
-  table.add(prim("prims.cat", {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::cat, {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
     const auto& ts = m[0].as_tuple();
     KERAUNOS_TYPE_CHECK(!ts.empty(), m.op(), ": expected a non-empty tuple of tensors");
     const auto& first = m.type_of(ts[0]).tensor;
@@ -146,7 +146,7 @@ void register_shape_prims(SymbolTable& table) {
   }));
 
   // pad(a, padding_value, padding_config): per dim (low, high, interior); low/high may be negative.
-  table.add(prim("prims.pad", {P("a", ParamKind::Tensor), P("padding_value", ParamKind::Number), P("padding_config", ParamKind::Any)},
+  table.add(prim(PrimId::pad, {P("a", ParamKind::Tensor), P("padding_value", ParamKind::Number), P("padding_config", ParamKind::Any)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    KERAUNOS_TYPE_CHECK(m[2].is_tuple() && static_cast<int64_t>(m[2].as_tuple().size()) == a.rank(), m.op(),
@@ -169,13 +169,13 @@ void register_shape_prims(SymbolTable& table) {
                    return one(like(a, std::move(shape)));
                  }));
 
-  table.add(prim("prims.flip", {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::flip, {P("a", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     canonical_dims(m.op(), m[1].as_ints(), a.rank());
     return one(like(a, a.shape));
   }));
 
-  table.add(prim("prims.shallow_copy", {P("a", ParamKind::Tensor)}, [](const MetaArgs& m) {
+  table.add(prim(PrimId::shallow_copy, {P("a", ParamKind::Tensor)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     return one(like(a, a.shape));
   }));

@@ -34,24 +34,24 @@ void no_inplace(std::string_view op, const Value& inplace) {
 }
 
 // Reduces over `dim` and broadcasts the result back to the input shape (keepdim + expand).
-Value reduce_keep(Recorder& r, std::string_view prim, const Value& x, int64_t dim) {
+Value reduce_keep(Recorder& r, PrimId prim, const Value& x, int64_t dim) {
   const Shape shape = tensor_type(r.trace(), x).shape;
   Value red = call(r, prim, {x, Value::ints({dim})});
   std::vector<int64_t> bd;
   for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
     if (i != dim) bd.push_back(i);
-  return call(r, "broadcast_in_dim", {red, Value::tuple(shape_values(shape)), Value::ints(bd)});
+  return call(r, PrimId::broadcast_in_dim, {red, Value::tuple(shape_values(shape)), Value::ints(bd)});
 }
 
 // 1 / (1 + exp(-x)), in x's dtype.
 Value sigmoid_of(Recorder& r, const Value& x) {
-  return call(r, "reciprocal", {call(r, "add", {call(r, "exp", {call(r, "neg", {x})}), Value::floating(1.0)})});
+  return call(r, PrimId::reciprocal, {call(r, PrimId::add, {call(r, PrimId::exp, {call(r, PrimId::neg, {x})}), Value::floating(1.0)})});
 }
 
 // clamp(x, lo, hi) with NaN propagating (comparisons with NaN are false).
 Value clamp_nan(Recorder& r, const Value& x, const Value& lo, const Value& hi) {
-  Value y = call(r, "where", {call(r, "lt", {x, lo}), lo, x});
-  return call(r, "where", {call(r, "gt", {y, hi}), hi, y});
+  Value y = call(r, PrimId::where, {call(r, PrimId::lt, {x, lo}), lo, x});
+  return call(r, PrimId::where, {call(r, PrimId::gt, {y, hi}), hi, y});
 }
 
 // A float-only activation: f(x) computed in the computation dtype, rounded to the input dtype.
@@ -69,15 +69,15 @@ Value softmax_core(Recorder& r, const Value& input, int64_t dim, DType out, bool
   if (tt.rank() == 0) {
     Value x = to_dtype(r, input, out);
     // One element: exp(x - x) / exp(x - x), which is 1 (NaN for non-finite x), log of it 0.
-    Value z = call(r, "sub", {x, x});
-    return log ? z : call(r, "exp", {z});
+    Value z = call(r, PrimId::sub, {x, x});
+    return log ? z : call(r, PrimId::exp, {z});
   }
   Value x = to_dtype(r, input, compute_dtype(out));
-  Value m = reduce_keep(r, "amax", x, dim);
-  Value shifted = call(r, "sub", {x, m});
-  Value e = call(r, "exp", {shifted});
-  Value s = reduce_keep(r, "sum", e, dim);
-  Value y = log ? call(r, "sub", {shifted, call(r, "log", {s})}) : call(r, "div", {e, s});
+  Value m = reduce_keep(r, PrimId::amax, x, dim);
+  Value shifted = call(r, PrimId::sub, {x, m});
+  Value e = call(r, PrimId::exp, {shifted});
+  Value s = reduce_keep(r, PrimId::sum, e, dim);
+  Value y = log ? call(r, PrimId::sub, {shifted, call(r, PrimId::log, {s})}) : call(r, PrimId::div, {e, s});
   return to_dtype(r, y, out);
 }
 
@@ -127,22 +127,22 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 
 // x > 0 ? x * scale : expm1(x * in_scale) * neg_scale  (elu, selu, celu)
 Value elu_core(Recorder& r, const Value& x, double scale, double in_scale, const Value& neg_scale) {
-  Value pos = scale == 1.0 ? x : call(r, "mul", {x, Value::floating(scale)});
-  Value xs = in_scale == 1.0 ? x : call(r, "mul", {x, Value::floating(in_scale)});
-  Value neg = call(r, "mul", {call(r, "expm1", {xs}), neg_scale});
-  return call(r, "where", {call(r, "gt", {x, Value::integer(0)}), pos, neg});
+  Value pos = scale == 1.0 ? x : call(r, PrimId::mul, {x, Value::floating(scale)});
+  Value xs = in_scale == 1.0 ? x : call(r, PrimId::mul, {x, Value::floating(in_scale)});
+  Value neg = call(r, PrimId::mul, {call(r, PrimId::expm1, {xs}), neg_scale});
+  return call(r, PrimId::where, {call(r, PrimId::gt, {x, Value::integer(0)}), pos, neg});
 }
 
 }  // namespace
 
 void register_torch_activations(SymbolTable& table) {
-  table.add(composite("torch.relu", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.relu", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     const TensorType tt = tensor_type(r.trace(), a[0]);
     KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype) && !is_complex(tt.dtype) && !is_float8(tt.dtype), "torch.relu: expected an integer or floating tensor, got ",
                         type_str(r.trace(), tt));
     // where(a <= 0, 0, a) keeps NaN, as torch does.
-    return Args{call(r, "where", {call(r, "le", {a[0], Value::integer(0)}), Value::integer(0), a[0]})};
-  }));
+    return Args{call(r, PrimId::where, {call(r, PrimId::le, {a[0], Value::integer(0)}), Value::integer(0), a[0]})};
+  }), "torch.nn.functional.relu"));
   table.add(composite("torch.nn.functional.relu6", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.relu6", a[1]);
@@ -163,22 +163,22 @@ void register_torch_activations(SymbolTable& table) {
                         return Args{float_unary(r, a[0], "torch.nn.functional.gelu", [&](const Value& x) {
                           Value inner;
                           if (mode == "none") {
-                            inner = call(r, "erf", {call(r, "mul", {x, Value::floating(M_SQRT1_2)})});
+                            inner = call(r, PrimId::erf, {call(r, PrimId::mul, {x, Value::floating(M_SQRT1_2)})});
                           } else {
-                            Value x3 = call(r, "mul", {call(r, "mul", {x, x}), x});
-                            Value poly = call(r, "add", {x, call(r, "mul", {x3, Value::floating(0.044715)})});
-                            inner = call(r, "tanh", {call(r, "mul", {poly, Value::floating(std::sqrt(2.0 / M_PI))})});
+                            Value x3 = call(r, PrimId::mul, {call(r, PrimId::mul, {x, x}), x});
+                            Value poly = call(r, PrimId::add, {x, call(r, PrimId::mul, {x3, Value::floating(0.044715)})});
+                            inner = call(r, PrimId::tanh, {call(r, PrimId::mul, {poly, Value::floating(std::sqrt(2.0 / M_PI))})});
                           }
-                          return call(r, "mul", {call(r, "mul", {x, Value::floating(0.5)}), call(r, "add", {inner, Value::floating(1.0)})});
+                          return call(r, PrimId::mul, {call(r, PrimId::mul, {x, Value::floating(0.5)}), call(r, PrimId::add, {inner, Value::floating(1.0)})});
                         })};
                       }));
-  table.add(composite("torch.sigmoid", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.sigmoid", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     const TensorType tt = tensor_type(r.trace(), a[0]);
     KERAUNOS_TYPE_CHECK(!is_float8(tt.dtype), "torch.sigmoid: float8 tensors are not supported, got ", type_str(r.trace(), tt));
     DType out = is_exact(tt.dtype) ? default_float_dtype() : tt.dtype;
     Value x = to_dtype(r, a[0], compute_dtype(out));
     return Args{to_dtype(r, sigmoid_of(r, x), out)};
-  }));
+  }), "torch.nn.functional.sigmoid"));
   table.add(composite("torch.nn.functional.silu", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.silu", a[1]);
@@ -187,26 +187,26 @@ void register_torch_activations(SymbolTable& table) {
                                             "torch.nn.functional.silu: expected a floating or complex tensor, got ", type_str(r.trace(), tt));
                         DType out = tt.dtype;
                         Value x = to_dtype(r, a[0], compute_dtype(out));
-                        return Args{to_dtype(r, call(r, "mul", {x, sigmoid_of(r, x)}), out)};
+                        return Args{to_dtype(r, call(r, PrimId::mul, {x, sigmoid_of(r, x)}), out)};
                       }));
-  table.add(composite("torch.nn.functional.softplus",
+  table.add(python_facts(composite("torch.nn.functional.softplus",
                       {P("input", ParamKind::Tensor), P("beta", ParamKind::Number, Value::integer(1)),
                        P("threshold", ParamKind::Number, Value::integer(20))},
                       [](Recorder& r, const Args& a) {
                         return Args{float_unary(r, a[0], "torch.nn.functional.softplus", [&](const Value& x) {
                           // (x * beta) > threshold ? x : log1p(exp(x * beta)) / beta
-                          Value xb = call(r, "mul", {x, a[1]});
-                          Value soft = call(r, "div", {call(r, "log1p", {call(r, "exp", {xb})}), a[1]});
-                          return call(r, "where", {call(r, "gt", {xb, a[2]}), x, soft});
+                          Value xb = call(r, PrimId::mul, {x, a[1]});
+                          Value soft = call(r, PrimId::div, {call(r, PrimId::log1p, {call(r, PrimId::exp, {xb})}), a[1]});
+                          return call(r, PrimId::where, {call(r, PrimId::gt, {xb, a[2]}), x, soft});
                         })};
-                      }));
+                      }), "autocast_cuda=fp32"));
   table.add(composite("torch.nn.functional.leaky_relu",
                       {P("input", ParamKind::Tensor), P("negative_slope", ParamKind::Number, Value::floating(0.01)),
                        P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.leaky_relu", a[2]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.leaky_relu", [&](const Value& x) {
-                          return call(r, "where", {call(r, "gt", {x, Value::integer(0)}), x, call(r, "mul", {x, a[1]})});
+                          return call(r, PrimId::where, {call(r, PrimId::gt, {x, Value::integer(0)}), x, call(r, PrimId::mul, {x, a[1]})});
                         })};
                       }));
   table.add(composite("torch.nn.functional.elu",
@@ -240,30 +240,30 @@ void register_torch_activations(SymbolTable& table) {
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.mish", a[1]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.mish", [&](const Value& x) {
-                          return call(r, "mul", {x, call(r, "tanh", {call(r, "log1p", {call(r, "exp", {x})})})});
+                          return call(r, PrimId::mul, {x, call(r, PrimId::tanh, {call(r, PrimId::log1p, {call(r, PrimId::exp, {x})})})});
                         })};
                       }));
   table.add(composite("torch.nn.functional.hardswish", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.hardswish", a[1]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.hardswish", [&](const Value& x) {
-                          Value c = clamp_nan(r, call(r, "add", {x, Value::integer(3)}), Value::integer(0), Value::integer(6));
-                          return call(r, "div", {call(r, "mul", {x, c}), Value::integer(6)});
+                          Value c = clamp_nan(r, call(r, PrimId::add, {x, Value::integer(3)}), Value::integer(0), Value::integer(6));
+                          return call(r, PrimId::div, {call(r, PrimId::mul, {x, c}), Value::integer(6)});
                         })};
                       }));
   table.add(composite("torch.nn.functional.hardsigmoid", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.hardsigmoid", a[1]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.hardsigmoid", [&](const Value& x) {
-                          Value c = clamp_nan(r, call(r, "add", {x, Value::integer(3)}), Value::integer(0), Value::integer(6));
-                          return call(r, "div", {c, Value::integer(6)});
+                          Value c = clamp_nan(r, call(r, PrimId::add, {x, Value::integer(3)}), Value::integer(0), Value::integer(6));
+                          return call(r, PrimId::div, {c, Value::integer(6)});
                         })};
                       }));
   table.add(composite("torch.nn.functional.logsigmoid", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     return Args{float_unary(r, a[0], "torch.nn.functional.logsigmoid", [&](const Value& x) {
       // min(x, 0) - log1p(exp(-|x|)), stable for large |x|.
-      Value mn = call(r, "where", {call(r, "lt", {x, Value::integer(0)}), x, Value::integer(0)});
-      return call(r, "sub", {mn, call(r, "log1p", {call(r, "exp", {call(r, "neg", {call(r, "abs", {x})})})})});
+      Value mn = call(r, PrimId::where, {call(r, PrimId::lt, {x, Value::integer(0)}), x, Value::integer(0)});
+      return call(r, PrimId::sub, {mn, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {x})})})})});
     })};
   }));
   table.add(composite("torch.nn.functional.glu", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(-1))},
@@ -285,13 +285,13 @@ void register_torch_activations(SymbolTable& table) {
                         std::vector<int64_t> mid_end = end, mid_start = start;
                         mid_end[static_cast<size_t>(dim)] = n / 2;
                         mid_start[static_cast<size_t>(dim)] = n / 2;
-                        Value first = call(r, "slice", {x, Value::ints(start), Value::ints(mid_end)});
-                        Value second = call(r, "slice", {x, Value::ints(mid_start), Value::ints(end)});
-                        return Args{to_dtype(r, call(r, "mul", {first, sigmoid_of(r, second)}), tt.dtype)};
+                        Value first = call(r, PrimId::slice, {x, Value::ints(start), Value::ints(mid_end)});
+                        Value second = call(r, PrimId::slice, {x, Value::ints(mid_start), Value::ints(end)});
+                        return Args{to_dtype(r, call(r, PrimId::mul, {first, sigmoid_of(r, second)}), tt.dtype)};
                       }));
   for (bool log : {false, true}) {
     std::string id = log ? "torch.log_softmax" : "torch.softmax";
-    table.add(composite(id, {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
+    table.add(python_facts(composite(id, {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
                         [log, id](Recorder& r, const Args& a) {
                           const TensorType tt = tensor_type(r.trace(), a[0]);
                           DType out = softmax_out_dtype(r, id, a[0], a[2]);
@@ -299,7 +299,7 @@ void register_torch_activations(SymbolTable& table) {
                           if (is_empty(r, a[0])) return Args{to_dtype(r, a[0], out)};
                           return Args{softmax_core(r, a[0], dim, out, log)};
                         },
-                        kTagReduction));
+                        kTagReduction), log ? "torch.nn.functional.log_softmax torch.Tensor.log_softmax autocast_cuda=fp32" : "torch.nn.functional.softmax torch.Tensor.softmax autocast_cuda=fp32"));
   }
   // softmin(x) = softmax(-x); torch negates in the input dtype before the dtype conversion.
   table.add(composite("torch.nn.functional.softmin",
@@ -312,7 +312,7 @@ void register_torch_activations(SymbolTable& table) {
                         DType out = softmax_out_dtype(r, op, a[0], a[3]);
                         int64_t dim = a[1].is_none() ? implicit_softmax_dim(tt.rank()) : a[1].as_int();
                         dim = canonical_dim(op, dim, tt.rank());
-                        Value neg = call(r, "neg", {a[0]});
+                        Value neg = call(r, PrimId::neg, {a[0]});
                         if (is_empty(r, a[0])) return Args{to_dtype(r, neg, out)};
                         return Args{softmax_core(r, neg, dim, out, false)};
                       },

@@ -34,7 +34,7 @@ bool has_tensor(const Trace& t, const Args& vs) {
 }
 
 Value full(Recorder& r, const Shape& shape, const Value& fill, DType dt, Device dev) {
-  return call(r, "full", {Value::tuple(shape_values(shape)), fill}, {{"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
+  return call(r, PrimId::full, {Value::tuple(shape_values(shape)), fill}, {{"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
 }
 
 // The number of elements of a shape: an int, or a number proxy when sizes are symbolic.
@@ -43,18 +43,18 @@ Value numel_value(Recorder& r, const Shape& s, int64_t times = 1) {
   std::optional<Value> sym;
   for (const auto& d : s) {
     if (d.is_constant()) c *= d.size;
-    else sym = sym ? call(r, "mul", {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
+    else sym = sym ? call(r, PrimId::mul, {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
   }
   if (!sym) return Value::integer(c);
-  return c == 1 ? *sym : call(r, "mul", {*sym, Value::integer(c)});
+  return c == 1 ? *sym : call(r, PrimId::mul, {*sym, Value::integer(c)});
 }
 
 // re + im * i as a complex tensor. There is no complex-construction prim: i is sqrt(-1 + 0i),
 // which is exact, and (im + 0i) * (0 + 1i) is exact for finite im.
 Value make_complex(Recorder& r, const Value& re, const Value& im, DType cdt) {
   const TensorType t = tt_of(r, re);
-  Value i = call(r, "sqrt", {full(r, t.shape, Value::integer(-1), cdt, t.device)});
-  return call(r, "add", {cvt(r, re, cdt), call(r, "mul", {cvt(r, im, cdt), i})});
+  Value i = call(r, PrimId::sqrt, {full(r, t.shape, Value::integer(-1), cdt, t.device)});
+  return call(r, PrimId::add, {cvt(r, re, cdt), call(r, PrimId::mul, {cvt(r, im, cdt), i})});
 }
 
 // ---- argument helpers for factories -------------------------------------------------------------
@@ -202,22 +202,22 @@ void add_fills(SymbolTable& table) {
   static const F kFills[] = {{"torch.zeros", 0}, {"torch.ones", 1}, {"torch.empty", -1}};
   for (const F& f : kFills) {
     const F* fp = &f;
-    table.add(composite(f.id, with({P("size", ParamKind::Ints)}, factory_kwargs()),
+    table.add(python_facts(composite(f.id, with({P("size", ParamKind::Ints)}, factory_kwargs()),
                         [fp](Recorder& r, const Args& a) {
                           Factory fa = factory(fp->id, r, a, 1, default_float_dtype(), Device::cpu());
                           Shape s = checked_size(fp->id, r.trace(), a[0]);
                           if (fp->fill < 0)
-                            return Args{call(r, "empty", {a[0]}, {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
+                            return Args{call(r, PrimId::empty, {a[0]}, {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
                           return Args{full(r, s, Value::integer(fp->fill), fa.dtype, fa.device)};
                         },
-                        f.fill < 0 ? kCreate | kTagNonFunctional : kCreate));
+                        f.fill < 0 ? kCreate | kTagNonFunctional : kCreate), "varargs=0"));
     std::string like = std::string(f.id) + "_like";
     table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs()),
                         [fp, like](Recorder& r, const Args& a) {
                           const TensorType t = tt_of(r, a[0]);
                           Factory fa = factory(like, r, a, 1, t.dtype, t.device);
                           if (fp->fill < 0)
-                            return Args{call(r, "empty", {Value::tuple(shape_values(t.shape))},
+                            return Args{call(r, PrimId::empty, {Value::tuple(shape_values(t.shape))},
                                              {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
                           return Args{full(r, t.shape, Value::integer(fp->fill), fa.dtype, fa.device)};
                         },
@@ -250,12 +250,12 @@ void add_fills(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(m.is_symbolic() || m.size >= 0, id, ": m must be greater or equal to 0, got ", m.size);
                         Shape s{n, m};
                         Value dev = Value::device(fa.device);
-                        Value rows = call(r, "iota", {a[0]}, {{"device", dev}});
-                        Value cols = call(r, "iota", {a[1].is_none() ? a[0] : a[1]}, {{"device", dev}});
+                        Value rows = call(r, PrimId::iota, {a[0]}, {{"device", dev}});
+                        Value cols = call(r, PrimId::iota, {a[1].is_none() ? a[0] : a[1]}, {{"device", dev}});
                         Value sv = Value::tuple(shape_values(s));
-                        rows = call(r, "broadcast_in_dim", {rows, sv, Value::ints({0})});
-                        cols = call(r, "broadcast_in_dim", {cols, sv, Value::ints({1})});
-                        return Args{cvt(r, call(r, "eq", {rows, cols}), fa.dtype)};
+                        rows = call(r, PrimId::broadcast_in_dim, {rows, sv, Value::ints({0})});
+                        cols = call(r, PrimId::broadcast_in_dim, {cols, sv, Value::ints({1})});
+                        return Args{cvt(r, call(r, PrimId::eq, {rows, cols}), fa.dtype)};
                       },
                       kCreate));
 }
@@ -300,7 +300,7 @@ void add_arange_linspace(SymbolTable& table) {
             n = std::ceil((e - s) / st);
           }
           KERAUNOS_TYPE_CHECK(n >= 0, id, ": invalid length ", n);
-          Value seq = call(r, "iota", {Value::integer(static_cast<int64_t>(n))},
+          Value seq = call(r, PrimId::iota, {Value::integer(static_cast<int64_t>(n))},
                            {{"start", Value::integer(xs)}, {"step", Value::integer(xst)}, {"device", dev}, {"dtype", Value::dtype(DType::Int64)}});
           return Args{cvt(r, seq, dt)};
         }
@@ -308,8 +308,8 @@ void add_arange_linspace(SymbolTable& table) {
         KERAUNOS_TYPE_CHECK(n >= 0 && n < 9.2e18, id, ": invalid length ", n);
         // start + i * step in double (float for float16/bfloat16), then one rounding.
         DType acc = is_low_precision(dt) ? DType::Float32 : DType::Float64;
-        Value idx = call(r, "iota", {Value::integer(static_cast<int64_t>(n))}, {{"device", dev}});
-        Value v = call(r, "add", {call(r, "mul", {cvt(r, idx, acc), Value::floating(st)}), Value::floating(s)});
+        Value idx = call(r, PrimId::iota, {Value::integer(static_cast<int64_t>(n))}, {{"device", dev}});
+        Value v = call(r, PrimId::add, {call(r, PrimId::mul, {cvt(r, idx, acc), Value::floating(st)}), Value::floating(s)});
         return Args{cvt(r, v, dt)};
       },
       kCreate));
@@ -348,11 +348,11 @@ void add_arange_linspace(SymbolTable& table) {
           st = static_cast<double>((ef - sf) / static_cast<float>(steps - 1));
         }
         int64_t halfway = steps / 2;
-        Value idx = call(r, "iota", {Value::integer(steps)}, {{"device", dev}});
-        Value up = call(r, "add", {call(r, "mul", {cvt(r, idx, acc), Value::floating(st)}), Value::floating(s)});
-        Value rev = call(r, "sub", {Value::integer(steps - 1), idx});
-        Value down = call(r, "sub", {Value::floating(e), call(r, "mul", {cvt(r, rev, acc), Value::floating(st)})});
-        Value v = call(r, "where", {call(r, "lt", {idx, Value::integer(halfway)}), up, down});
+        Value idx = call(r, PrimId::iota, {Value::integer(steps)}, {{"device", dev}});
+        Value up = call(r, PrimId::add, {call(r, PrimId::mul, {cvt(r, idx, acc), Value::floating(st)}), Value::floating(s)});
+        Value rev = call(r, PrimId::sub, {Value::integer(steps - 1), idx});
+        Value down = call(r, PrimId::sub, {Value::floating(e), call(r, PrimId::mul, {cvt(r, rev, acc), Value::floating(st)})});
+        Value v = call(r, PrimId::where, {call(r, PrimId::lt, {idx, Value::integer(halfway)}), up, down});
         return Args{cvt(r, v, dt)};
       },
       kCreate));
@@ -365,12 +365,12 @@ struct SeedOffset {
 };
 
 SeedOffset draw(Recorder& r, const Value& count, Device dev) {
-  auto so = prims::call_n(r, "rng_seed_offset", {count}, {{"device", Value::device(dev)}});
+  auto so = prims::call_n(r, PrimId::rng_seed_offset, {count}, {{"device", Value::device(dev)}});
   return {so[0], so[1]};
 }
 
 Value uniform(Recorder& r, const Shape& s, const Value& seed, const Value& offset, DType dt, Device dev) {
-  return call(r, "uniform_philox", {Value::tuple(shape_values(s)), seed, offset},
+  return call(r, PrimId::uniform_philox, {Value::tuple(shape_values(s)), seed, offset},
               {{"minval", Value::floating(0.0)}, {"maxval", Value::floating(1.0)}, {"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
 }
 
@@ -389,12 +389,12 @@ std::pair<Value, Value> uniform_pair(Recorder& r, const Shape& s, DType dt, Devi
       lo[0] = k;
       hi.push_back(k + 1);
       for (const auto& d : s) hi.push_back(d.size);
-      part = call(r, "slice", {u, Value::ints(lo), Value::ints(hi)});
+      part = call(r, PrimId::slice, {u, Value::ints(lo), Value::ints(hi)});
     } else {
       Value idx = full(r, {Dim::constant(1)}, Value::integer(k), DType::Int64, dev);
-      part = call(r, "take", {u, idx, Value::integer(0)});
+      part = call(r, PrimId::take, {u, idx, Value::integer(0)});
     }
-    return call(r, "squeeze", {part, Value::ints({0})});
+    return call(r, PrimId::squeeze, {part, Value::ints({0})});
   };
   Value first = half(0);
   return {first, half(1)};
@@ -416,8 +416,8 @@ Value rand_impl(std::string_view op, Recorder& r, const Shape& s, DType dt, Devi
     // float16/bfloat16: a float32 sample quantized to the dtype's 2^-p grid, as torch samples
     // them; rounding a float32 sample to the dtype instead could produce 1.0.
     Value u = uniform(r, s, so.seed, so.offset, DType::Float32, dev);
-    Value k = call(r, "floor", {call(r, "mul", {u, Value::floating(std::ldexp(1.0, p))})});
-    return cvt(r, call(r, "mul", {k, Value::floating(std::ldexp(1.0, -p))}), dt);
+    Value k = call(r, PrimId::floor, {call(r, PrimId::mul, {u, Value::floating(std::ldexp(1.0, p))})});
+    return cvt(r, call(r, PrimId::mul, {k, Value::floating(std::ldexp(1.0, -p))}), dt);
   }
   return uniform(r, s, so.seed, so.offset, dt, dev);
 }
@@ -432,15 +432,15 @@ Value randn_impl(std::string_view op, Recorder& r, const Shape& s, DType dt, Dev
   DType rdt = to_real(dt);
   DType comp = compute_dtype(rdt);
   auto [u1, u2] = uniform_pair(r, s, comp, dev);
-  Value radius = call(r, "sqrt", {call(r, "mul", {call(r, "log", {call(r, "sub", {Value::floating(1.0), u1})}), Value::floating(-2.0)})});
-  Value theta = call(r, "mul", {u2, Value::floating(2.0 * M_PI)});
-  Value z = call(r, "mul", {radius, call(r, "cos", {theta})});
+  Value radius = call(r, PrimId::sqrt, {call(r, PrimId::mul, {call(r, PrimId::log, {call(r, PrimId::sub, {Value::floating(1.0), u1})}), Value::floating(-2.0)})});
+  Value theta = call(r, PrimId::mul, {u2, Value::floating(2.0 * M_PI)});
+  Value z = call(r, PrimId::mul, {radius, call(r, PrimId::cos, {theta})});
   if (!is_complex(dt)) return cvt(r, z, dt);
   // Complex normals have unit variance in total: each part is N(0, 1/2). The pair (cos, sin) of
   // one Box-Muller draw gives two independent normals.
-  Value w = call(r, "mul", {radius, call(r, "sin", {theta})});
-  z = call(r, "mul", {z, Value::floating(M_SQRT1_2)});
-  w = call(r, "mul", {w, Value::floating(M_SQRT1_2)});
+  Value w = call(r, PrimId::mul, {radius, call(r, PrimId::sin, {theta})});
+  z = call(r, PrimId::mul, {z, Value::floating(M_SQRT1_2)});
+  w = call(r, PrimId::mul, {w, Value::floating(M_SQRT1_2)});
   return make_complex(r, cvt(r, z, rdt), cvt(r, w, rdt), dt);
 }
 
@@ -468,9 +468,9 @@ Value randint_impl(std::string_view op, Recorder& r, int64_t low, int64_t high, 
   SeedOffset so = draw(r, numel_value(r, s), dev);
   Value u = uniform(r, s, so.seed, so.offset, DType::Float64, dev);
   double range = static_cast<double>(high) - static_cast<double>(low);
-  Value v = call(r, "floor", {call(r, "mul", {u, Value::floating(range)})});
-  v = call(r, "minimum", {v, Value::floating(range - 1)});
-  v = call(r, "add", {v, Value::floating(static_cast<double>(low))});
+  Value v = call(r, PrimId::floor, {call(r, PrimId::mul, {u, Value::floating(range)})});
+  v = call(r, PrimId::minimum, {v, Value::floating(range - 1)});
+  v = call(r, PrimId::add, {v, Value::floating(static_cast<double>(low))});
   return cvt(r, v, dt);
 }
 
@@ -482,13 +482,13 @@ int64_t literal_int(std::string_view op, const Trace& t, const Value& v, const c
 void add_random(SymbolTable& table) {
   for (bool normal : {false, true}) {
     std::string id = normal ? "torch.randn" : "torch.rand";
-    table.add(composite(id, with({P("size", ParamKind::Ints)}, factory_kwargs(true)),
+    table.add(python_facts(composite(id, with({P("size", ParamKind::Ints)}, factory_kwargs(true)),
                         [id, normal](Recorder& r, const Args& a) {
                           Factory fa = factory(id, r, a, 1, default_float_dtype(), Device::cpu(), true);
                           Shape s = checked_size(id, r.trace(), a[0]);
                           return Args{normal ? randn_impl(id, r, s, fa.dtype, fa.device) : rand_impl(id, r, s, fa.dtype, fa.device)};
                         },
-                        kRandom));
+                        kRandom), "varargs=0"));
     std::string like = id + "_like";
     table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs(true)),
                         [like, normal](Recorder& r, const Args& a) {
@@ -543,7 +543,7 @@ void add_random(SymbolTable& table) {
 Value convert_to(Recorder& r, const Value& x, std::optional<DType> dt, std::optional<Device> dev) {
   Value y = x;
   if (dt) y = cvt(r, y, *dt);
-  if (dev && tt_of(r, y).device != *dev) y = call(r, "device_put", {y, Value::device(*dev)});
+  if (dev && tt_of(r, y).device != *dev) y = call(r, PrimId::device_put, {y, Value::device(*dev)});
   return y;
 }
 
@@ -632,8 +632,8 @@ Value clamp_impl(std::string_view op, Recorder& r, const Value& a, const Value& 
   auto types = prepare_operands(r, op, ops, Promotion::Default);
   Value y = ops[0];
   size_t k = 1;
-  if (!lo.is_none()) y = call(r, "maximum", {y, ops[k++]});
-  if (!hi.is_none()) y = call(r, "minimum", {y, ops[k++]});
+  if (!lo.is_none()) y = call(r, PrimId::maximum, {y, ops[k++]});
+  if (!hi.is_none()) y = call(r, PrimId::minimum, {y, ops[k++]});
   return to_dtype(r, y, types.result);
 }
 
@@ -683,7 +683,7 @@ void add_elementwise_extras(SymbolTable& table) {
                         auto types = prepare_operands(r, id, ops, Promotion::Default);
                         KERAUNOS_TYPE_CHECK(is_floating(types.result) || is_complex(types.result), id,
                                             ": expected floating point or complex operands, got ", ts(r, a[0]), " (result dtype ", torch_name(types.result), ")");
-                        return Args{to_dtype(r, call(r, "lerp", {ops[0], ops[1], ops[2]}), types.result)};
+                        return Args{to_dtype(r, call(r, PrimId::lerp, {ops[0], ops[1], ops[2]}), types.result)};
                       },
                       E));
 
@@ -708,9 +708,9 @@ void add_elementwise_extras(SymbolTable& table) {
                             KERAUNOS_TYPE_CHECK(value.is_number_literal(), id, ": value must be a constant for integer tensors");
                             value = Value::integer(value.is_float() ? static_cast<int64_t>(value.as_float()) : value.as_int());
                           }
-                          Value prod = call(r, "mul", {ops[1], value});
-                          prod = call(r, div ? "div" : "mul", {prod, ops[2]});
-                          return Args{to_dtype(r, call(r, "add", {ops[0], prod}), types.result)};
+                          Value prod = call(r, PrimId::mul, {ops[1], value});
+                          prod = call(r, div ? PrimId::div : PrimId::mul, {prod, ops[2]});
+                          return Args{to_dtype(r, call(r, PrimId::add, {ops[0], prod}), types.result)};
                         },
                         E));
   }
@@ -721,7 +721,7 @@ void add_elementwise_extras(SymbolTable& table) {
                         DType dt = tt_of(r, a[0]).dtype;
                         DType out = is_bool(dt) ? DType::Int64 : dt;
                         Value x = cvt(r, a[0], compute_dtype(out));
-                        return Args{cvt(r, call(r, "mul", {x, x}), out)};
+                        return Args{cvt(r, call(r, PrimId::mul, {x, x}), out)};
                       },
                       E));
   table.add(composite("torch.rsub",
@@ -729,8 +729,8 @@ void add_elementwise_extras(SymbolTable& table) {
                       [](Recorder& r, const Args& a) { return r.call("torch.sub", {a[1], a[0]}, {{"alpha", a[2]}}); }, E));
   table.add(composite("torch.true_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
                       [](Recorder& r, const Args& a) { return r.call("torch.div", {a[0], a[1]}); }, E));
-  table.add(composite("torch.floor_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) { return r.call("torch.div", {a[0], a[1]}, {{"rounding_mode", Value::string("floor")}}); }, E));
+  table.add(python_facts(composite("torch.floor_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+                      [](Recorder& r, const Args& a) { return r.call("torch.div", {a[0], a[1]}, {{"rounding_mode", Value::string("floor")}}); }, E), "__floordiv__ r:__rfloordiv__"));
 
   // nan_to_num: NaN -> nan, +inf -> posinf (default: the dtype's largest finite value), -inf ->
   // neginf (default: the lowest). Integer and bool tensors are returned unchanged.
@@ -745,14 +745,14 @@ void add_elementwise_extras(SymbolTable& table) {
                         Value pos = a[2].is_none() ? Value::floating(max_finite(real)) : a[2];
                         Value neg = a[3].is_none() ? Value::floating(-max_finite(real)) : a[3];
                         auto fix = [&](const Value& x) {
-                          Value y = call(r, "where", {call(r, "isnan", {x}), nan, x});
-                          Value inf = call(r, "isinf", {x});
-                          y = call(r, "where", {call(r, "logical_and", {inf, call(r, "gt", {x, Value::integer(0)})}), pos, y});
-                          return call(r, "where", {call(r, "logical_and", {inf, call(r, "lt", {x, Value::integer(0)})}), neg, y});
+                          Value y = call(r, PrimId::where, {call(r, PrimId::isnan, {x}), nan, x});
+                          Value inf = call(r, PrimId::isinf, {x});
+                          y = call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::gt, {x, Value::integer(0)})}), pos, y});
+                          return call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::lt, {x, Value::integer(0)})}), neg, y});
                         };
                         if (!is_complex(dt)) return Args{cvt(r, fix(cvt(r, a[0], compute_dtype(dt))), dt)};
                         // Complex: each part separately.
-                        return Args{make_complex(r, fix(call(r, "real", {a[0]})), fix(call(r, "imag", {a[0]})), dt)};
+                        return Args{make_complex(r, fix(call(r, PrimId::real, {a[0]})), fix(call(r, PrimId::imag, {a[0]})), dt)};
                       },
                       E));
 
@@ -766,9 +766,9 @@ void add_elementwise_extras(SymbolTable& table) {
                         if (!a[1].is_none() && !(a[1].is_number_literal() && a[1].as_float() < 0)) {
                           KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), "torch.logit: eps must be a constant");
                           double eps = a[1].as_float();
-                          x = call(r, "minimum", {call(r, "maximum", {x, Value::floating(eps)}), Value::floating(1.0 - eps)});
+                          x = call(r, PrimId::minimum, {call(r, PrimId::maximum, {x, Value::floating(eps)}), Value::floating(1.0 - eps)});
                         }
-                        Value y = call(r, "log", {call(r, "div", {x, call(r, "sub", {Value::floating(1.0), x})})});
+                        Value y = call(r, PrimId::log, {call(r, PrimId::div, {x, call(r, PrimId::sub, {Value::floating(1.0), x})})});
                         return Args{cvt(r, y, out)};
                       },
                       E));
@@ -777,24 +777,24 @@ void add_elementwise_extras(SymbolTable& table) {
                         DType dt = tt_of(r, a[0]).dtype;
                         KERAUNOS_TYPE_CHECK(is_floating(dt), "torch.frac: expected a floating point tensor, got ", ts(r, a[0]));
                         Value x = cvt(r, a[0], compute_dtype(dt));
-                        return Args{cvt(r, call(r, "sub", {x, call(r, "trunc", {x})}), dt)};
+                        return Args{cvt(r, call(r, PrimId::sub, {x, call(r, PrimId::trunc, {x})}), dt)};
                       },
                       E));
-  table.add(composite("torch.positive", {P("a", ParamKind::Tensor)},
+  table.add(python_facts(composite("torch.positive", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
                         KERAUNOS_TYPE_CHECK(!is_bool(tt_of(r, a[0]).dtype), "torch.positive: the `+` operator on a bool tensor is not supported, got ",
                                             ts(r, a[0]));
                         return Args{a[0]};
                       },
-                      E));
+                      E), "__pos__"));
   // sgn: sign for real tensors; z / |z| (0 at 0) for complex ones.
   table.add(composite("torch.sgn", {P("a", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
                         DType dt = tt_of(r, a[0]).dtype;
-                        if (!is_complex(dt)) return Args{call(r, "sign", {a[0]})};
-                        Value mag = call(r, "abs", {a[0]});
-                        Value q = call(r, "div", {a[0], cvt(r, mag, dt)});
-                        return Args{call(r, "where", {call(r, "eq", {mag, Value::integer(0)}), Value::integer(0), q})};
+                        if (!is_complex(dt)) return Args{call(r, PrimId::sign, {a[0]})};
+                        Value mag = call(r, PrimId::abs, {a[0]});
+                        Value q = call(r, PrimId::div, {a[0], cvt(r, mag, dt)});
+                        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {mag, Value::integer(0)}), Value::integer(0), q})};
                       },
                       E));
   // xlogy: 0 where x == 0 (unless y is NaN), x * log(y) elsewhere.
@@ -807,9 +807,9 @@ void add_elementwise_extras(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(!is_complex(types.result), id, ": complex tensors are not supported");
                         const TensorType like = tt_of(r, first_tensor(r.trace(), ops));
                         Value x = as_tensor(r, ops[0], like), y = as_tensor(r, ops[1], like);
-                        Value v = call(r, "mul", {x, call(r, "log", {y})});
-                        v = call(r, "where", {call(r, "eq", {x, Value::integer(0)}), Value::integer(0), v});
-                        v = call(r, "where", {call(r, "isnan", {y}), y, v});
+                        Value v = call(r, PrimId::mul, {x, call(r, PrimId::log, {y})});
+                        v = call(r, PrimId::where, {call(r, PrimId::eq, {x, Value::integer(0)}), Value::integer(0), v});
+                        v = call(r, PrimId::where, {call(r, PrimId::isnan, {y}), y, v});
                         return Args{to_dtype(r, v, types.result)};
                       },
                       E));
@@ -820,10 +820,10 @@ void add_elementwise_extras(SymbolTable& table) {
                         auto types = prepare_operands(r, id, ops, Promotion::Default);
                         KERAUNOS_TYPE_CHECK(is_floating(types.result), id, ": expected floating point tensors, got ", ts(r, a[0]), " and ", ts(r, a[1]));
                         Value x = ops[0], y = ops[1];
-                        Value v = call(r, "sqrt", {call(r, "add", {call(r, "mul", {x, x}), call(r, "mul", {y, y})})});
+                        Value v = call(r, PrimId::sqrt, {call(r, PrimId::add, {call(r, PrimId::mul, {x, x}), call(r, PrimId::mul, {y, y})})});
                         // hypot(inf, nan) is inf.
-                        Value inf = call(r, "abs", {call(r, "where", {call(r, "isinf", {x}), x, y})});
-                        v = call(r, "where", {call(r, "logical_or", {call(r, "isinf", {x}), call(r, "isinf", {y})}), inf, v});
+                        Value inf = call(r, PrimId::abs, {call(r, PrimId::where, {call(r, PrimId::isinf, {x}), x, y})});
+                        v = call(r, PrimId::where, {call(r, PrimId::logical_or, {call(r, PrimId::isinf, {x}), call(r, PrimId::isinf, {y})}), inf, v});
                         return Args{to_dtype(r, v, types.result)};
                       },
                       E));
@@ -839,27 +839,27 @@ void add_elementwise_extras(SymbolTable& table) {
         Value v;
         if (!is_complex(types.computation)) {
           // max + log1p(exp(-|x - y|)); equal infinities give themselves.
-          Value m = call(r, "maximum", {x, y});
-          v = call(r, "add", {m, call(r, "log1p", {call(r, "exp", {call(r, "neg", {call(r, "abs", {call(r, "sub", {x, y})})})})})});
-          Value same_inf = call(r, "logical_and", {call(r, "isinf", {x}), call(r, "eq", {x, y})});
-          v = call(r, "where", {same_inf, x, v});
+          Value m = call(r, PrimId::maximum, {x, y});
+          v = call(r, PrimId::add, {m, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {call(r, PrimId::sub, {x, y})})})})})});
+          Value same_inf = call(r, PrimId::logical_and, {call(r, PrimId::isinf, {x}), call(r, PrimId::eq, {x, y})});
+          v = call(r, PrimId::where, {same_inf, x, v});
         } else {
           // As torch's complex kernel: order by real part, log1p(exp(min - max)) + max; NaN in
           // either operand gives NaN; equal -inf real parts give the smaller operand; equal +inf
           // real parts give log(exp(min) + exp(max)).
-          Value xr = call(r, "real", {x}), yr = call(r, "real", {y});
-          Value x_small = call(r, "lt", {xr, yr});
-          Value mn = call(r, "where", {x_small, x, y});
-          Value mx = call(r, "where", {x_small, y, x});
-          v = call(r, "add", {call(r, "log1p", {call(r, "exp", {call(r, "sub", {mn, mx})})}), mx});
-          Value mnr = call(r, "real", {mn}), mxr = call(r, "real", {mx});
-          Value both_inf = call(r, "logical_and", {call(r, "isinf", {mnr}), call(r, "eq", {mnr, mxr})});
-          Value at_pos = call(r, "log", {call(r, "add", {call(r, "exp", {mn}), call(r, "exp", {mx})})});
-          Value inf_v = call(r, "where", {call(r, "lt", {mnr, Value::integer(0)}), mn, at_pos});
-          v = call(r, "where", {both_inf, inf_v, v});
-          Value nan_any = call(r, "logical_or", {call(r, "isnan", {x}), call(r, "isnan", {y})});
-          Value nan = call(r, "div", {full(r, tt_of(r, x).shape, Value::integer(0), types.computation, tt_of(r, x).device), Value::integer(0)});
-          v = call(r, "where", {nan_any, nan, v});
+          Value xr = call(r, PrimId::real, {x}), yr = call(r, PrimId::real, {y});
+          Value x_small = call(r, PrimId::lt, {xr, yr});
+          Value mn = call(r, PrimId::where, {x_small, x, y});
+          Value mx = call(r, PrimId::where, {x_small, y, x});
+          v = call(r, PrimId::add, {call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::sub, {mn, mx})})}), mx});
+          Value mnr = call(r, PrimId::real, {mn}), mxr = call(r, PrimId::real, {mx});
+          Value both_inf = call(r, PrimId::logical_and, {call(r, PrimId::isinf, {mnr}), call(r, PrimId::eq, {mnr, mxr})});
+          Value at_pos = call(r, PrimId::log, {call(r, PrimId::add, {call(r, PrimId::exp, {mn}), call(r, PrimId::exp, {mx})})});
+          Value inf_v = call(r, PrimId::where, {call(r, PrimId::lt, {mnr, Value::integer(0)}), mn, at_pos});
+          v = call(r, PrimId::where, {both_inf, inf_v, v});
+          Value nan_any = call(r, PrimId::logical_or, {call(r, PrimId::isnan, {x}), call(r, PrimId::isnan, {y})});
+          Value nan = call(r, PrimId::div, {full(r, tt_of(r, x).shape, Value::integer(0), types.computation, tt_of(r, x).device), Value::integer(0)});
+          v = call(r, PrimId::where, {nan_any, nan, v});
         }
         return Args{to_dtype(r, v, types.result)};
       },
@@ -880,7 +880,7 @@ void add_elementwise_extras(SymbolTable& table) {
                           if (is_tensor(t, v)) shapes.push_back(tt_of(r, v).shape);
                         Shape s = broadcast_shapes(t, id, shapes);
                         for (auto& v : ops) v = broadcast_to(r, v, s);
-                        return Args{call(r, "pow", {ops[0], ops[1]})};
+                        return Args{call(r, PrimId::pow, {ops[0], ops[1]})};
                       },
                       E));
   // heaviside: values where input == 0, else (input > 0); both tensors share a dtype.
@@ -893,8 +893,8 @@ void add_elementwise_extras(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not supported, got ", ts(r, a[0]));
                         std::vector<Value> ops{a[0], a[1]};
                         prepare_operands(r, id, ops, Promotion::NoOpmath);
-                        Value pos = cvt(r, call(r, "gt", {ops[0], Value::integer(0)}), dt);
-                        return Args{call(r, "where", {call(r, "eq", {ops[0], Value::integer(0)}), ops[1], pos})};
+                        Value pos = cvt(r, call(r, PrimId::gt, {ops[0], Value::integer(0)}), dt);
+                        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {ops[0], Value::integer(0)}), ops[1], pos})};
                       },
                       E));
 }

@@ -7,84 +7,6 @@
 namespace keraunos::ops {
 namespace {
 
-struct TorchEw {
-  const char* id;      // torch name
-  const char* prim;    // prims.<prim>
-  Promotion kind;
-  bool tensors_only = false;  // torch's signature takes (Tensor, Tensor), no Python numbers
-};
-
-constexpr TorchEw kUnary[] = {
-    {"torch.abs", "abs", Promotion::ComplexToFloat},
-    {"torch.neg", "neg", Promotion::Default},
-    {"torch.exp", "exp", Promotion::IntToFloat},
-    {"torch.exp2", "exp2", Promotion::IntToFloat},
-    {"torch.expm1", "expm1", Promotion::IntToFloat},
-    {"torch.log", "log", Promotion::IntToFloat},
-    {"torch.log1p", "log1p", Promotion::IntToFloat},
-    {"torch.log2", "log2", Promotion::IntToFloat},
-    {"torch.log10", "log10", Promotion::IntToFloat},
-    {"torch.sqrt", "sqrt", Promotion::IntToFloat},
-    {"torch.rsqrt", "rsqrt", Promotion::IntToFloat},
-    {"torch.reciprocal", "reciprocal", Promotion::IntToFloat},
-    {"torch.sin", "sin", Promotion::IntToFloat},
-    {"torch.cos", "cos", Promotion::IntToFloat},
-    {"torch.tan", "tan", Promotion::IntToFloat},
-    {"torch.asin", "asin", Promotion::IntToFloat},
-    {"torch.acos", "acos", Promotion::IntToFloat},
-    {"torch.atan", "atan", Promotion::IntToFloat},
-    {"torch.sinh", "sinh", Promotion::IntToFloat},
-    {"torch.cosh", "cosh", Promotion::IntToFloat},
-    {"torch.tanh", "tanh", Promotion::IntToFloat},
-    {"torch.asinh", "asinh", Promotion::IntToFloat},
-    {"torch.acosh", "acosh", Promotion::IntToFloat},
-    {"torch.atanh", "atanh", Promotion::IntToFloat},
-    {"torch.erf", "erf", Promotion::IntToFloat},
-    {"torch.erfc", "erfc", Promotion::IntToFloat},
-    {"torch.erfinv", "erfinv", Promotion::IntToFloat},
-    {"torch.lgamma", "lgamma", Promotion::IntToFloat},
-    {"torch.digamma", "digamma", Promotion::IntToFloat},
-    {"torch.sign", "sign", Promotion::Default},
-    {"torch.signbit", "signbit", Promotion::AlwaysBool},
-    {"torch.floor", "floor", Promotion::Default},
-    {"torch.ceil", "ceil", Promotion::Default},
-    {"torch.round", "round", Promotion::Default},
-    {"torch.trunc", "trunc", Promotion::Default},
-    {"torch.isfinite", "isfinite", Promotion::AlwaysBool},
-    {"torch.isnan", "isnan", Promotion::AlwaysBool},
-    {"torch.isinf", "isinf", Promotion::AlwaysBool},
-    {"torch.logical_not", "logical_not", Promotion::AlwaysBool},
-    {"torch.bitwise_not", "bitwise_not", Promotion::NoOpmath},
-    {"torch.real", "real", Promotion::ComplexToFloat},
-    {"torch.imag", "imag", Promotion::ComplexToFloat},
-};
-
-constexpr TorchEw kBinary[] = {
-    {"torch.mul", "mul", Promotion::Default},
-    {"torch.pow", "pow", Promotion::Default},
-    {"torch.fmod", "fmod", Promotion::Default},
-    {"torch.remainder", "remainder", Promotion::Default},
-    {"torch.maximum", "maximum", Promotion::Default, true},
-    {"torch.minimum", "minimum", Promotion::Default, true},
-    {"torch.eq", "eq", Promotion::AlwaysBool},
-    {"torch.ne", "ne", Promotion::AlwaysBool},
-    {"torch.lt", "lt", Promotion::AlwaysBool},
-    {"torch.le", "le", Promotion::AlwaysBool},
-    {"torch.gt", "gt", Promotion::AlwaysBool},
-    {"torch.ge", "ge", Promotion::AlwaysBool},
-    {"torch.logical_and", "logical_and", Promotion::AlwaysBool, true},
-    {"torch.logical_or", "logical_or", Promotion::AlwaysBool, true},
-    {"torch.logical_xor", "logical_xor", Promotion::AlwaysBool, true},
-    {"torch.bitwise_and", "bitwise_and", Promotion::NoOpmath},
-    {"torch.bitwise_or", "bitwise_or", Promotion::NoOpmath},
-    {"torch.bitwise_xor", "bitwise_xor", Promotion::NoOpmath},
-    {"torch.bitwise_left_shift", "shift_left", Promotion::NoOpmath},
-    {"torch.bitwise_right_shift", "shift_right", Promotion::NoOpmath},
-    {"torch.atan2", "atan2", Promotion::IntToFloat, true},
-    {"torch.copysign", "copysign", Promotion::IntToFloat},
-    {"torch.nextafter", "nextafter", Promotion::NoOpmath, true},
-};
-
 Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
   return make_composite(std::move(id), std::move(params), std::move(fn), tags);
 }
@@ -98,30 +20,31 @@ bool has_tensor(const Trace& t, const std::vector<Value>& vs) {
 }  // namespace
 
 void register_torch_elementwise(SymbolTable& table) {
-  for (const TorchEw& e : kUnary) {
-    const TorchEw* ep = &e;
-    table.add(composite(e.id, {P("a", ParamKind::Tensor)},
-                        [ep](Recorder& r, const std::vector<Value>& a) { return std::vector<Value>{elementwise(r, ep->prim, {a[0]}, ep->kind)}; }));
-  }
-  for (const TorchEw& e : kBinary) {
-    const TorchEw* ep = &e;
-    ParamKind k = e.tensors_only ? ParamKind::Tensor : ParamKind::TensorOrNumber;
-    table.add(composite(e.id, {P("a", k), P("b", k)},
-                        [ep](Recorder& r, const std::vector<Value>& a) {
-                          KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), ep->id, ": expected at least one tensor operand");
-                          return std::vector<Value>{elementwise(r, ep->prim, {a[0], a[1]}, ep->kind)};
-                        }));
+  // The torch-level ops built one-to-one on an elementwise prim (the op table's `torch` column).
+  for (const ElementwiseInfo& e : kElementwisePrims) {
+    if (e.torch.empty()) continue;
+    const ElementwiseInfo* ep = &e;
+    if (e.arity == 1) {
+      table.add(python_facts(composite(std::string(e.torch), {P("a", ParamKind::Tensor)}, [ep](Recorder& r, const std::vector<Value>& a) {
+        return std::vector<Value>{elementwise(r, ep->id, {a[0]}, ep->promotion)};
+      }), e.python));
+      continue;
+    }
+    ParamKind k = e.operands == TorchOperands::Tensors ? ParamKind::Tensor : ParamKind::TensorOrNumber;
+    table.add(python_facts(composite(std::string(e.torch), {P("a", k), P("b", k)}, [ep](Recorder& r, const std::vector<Value>& a) {
+      KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), ep->torch, ": expected at least one tensor operand");
+      return std::vector<Value>{elementwise(r, ep->id, {a[0], a[1]}, ep->promotion)};
+    }), e.python));
   }
   // add/sub take alpha: a + alpha * b. The result dtype is that of (a, b); alpha is applied in the
   // computation dtype.
-  for (const char* name : {"add", "sub"}) {
-    std::string prim = name;
-    std::string id = std::string("torch.") + name;
-    table.add(composite(id,
+  for (PrimId prim : {PrimId::add, PrimId::sub}) {
+    std::string id = "torch." + std::string(prim_name(prim));
+    table.add(python_facts(composite(id,
                         {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber), KW("alpha", ParamKind::Number, Value::integer(1))},
                         [prim, id](Recorder& r, const std::vector<Value>& a) {
                           KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), id, ": expected at least one tensor operand");
-                          if (prim == "sub")
+                          if (prim == PrimId::sub)
                             for (int i = 0; i < 2; ++i)
                               KERAUNOS_TYPE_CHECK(!(is_tensor(r.trace(), a[i]) && is_bool(tensor_type(r.trace(), a[i]).dtype)), id,
                                                   ": subtraction with a bool tensor is not supported (use ~ or logical_not to invert a mask)");
@@ -130,38 +53,38 @@ void register_torch_elementwise(SymbolTable& table) {
                           if (!(a[2] == Value::integer(1))) {
                             KERAUNOS_TYPE_CHECK(!(a[2].is_float() && is_exact(types.result)), id,
                                                 ": for integral input tensors, alpha must not be a float");
-                            ops[1] = prims::call(r, "mul", {ops[1], a[2]});
+                            ops[1] = prims::call(r, PrimId::mul, {ops[1], a[2]});
                           }
                           Value out = prims::call(r, prim, std::move(ops));
                           return std::vector<Value>{to_dtype(r, out, types.result)};
-                        }));
+                        }), prim == PrimId::add ? "__add__ r:__radd__ i:__iadd__" : "__sub__ r:__rsub__ i:__isub__ torch.subtract"));
   }
   // div with rounding_mode: None (true division), "trunc", "floor"; rounding happens in the
   // computation dtype, before the one conversion to the result dtype.
-  table.add(composite("torch.div",
+  table.add(python_facts(composite("torch.div",
                       {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber), KW("rounding_mode", ParamKind::OptStr, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
                         KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), "torch.div: expected at least one tensor operand");
-                        if (a[2].is_none()) return std::vector<Value>{elementwise(r, "div", {a[0], a[1]}, Promotion::IntToFloat)};
+                        if (a[2].is_none()) return std::vector<Value>{elementwise(r, PrimId::div, {a[0], a[1]}, Promotion::IntToFloat)};
                         const std::string& mode = a[2].as_str();
                         KERAUNOS_TYPE_CHECK(mode == "trunc" || mode == "floor", "torch.div: rounding_mode must be None, 'trunc' or 'floor', got '",
                                             mode, "'");
                         std::vector<Value> ops{a[0], a[1]};
                         auto types = prepare_operands(r, "torch.div", ops, Promotion::Default);
-                        Value q = prims::call(r, "div", ops);
+                        Value q = prims::call(r, PrimId::div, ops);
                         if (!is_exact(types.computation)) {
-                          q = prims::call(r, mode == "trunc" ? "trunc" : "floor", {q});
+                          q = prims::call(r, mode == "trunc" ? PrimId::trunc : PrimId::floor, {q});
                         } else if (mode == "floor") {
                           // Integer floor division: truncating division, minus one where a remainder exists and the signs differ.
-                          Value rem = prims::call(r, "fmod", ops);
-                          Value nz = prims::call(r, "ne", {rem, Value::integer(0)});
-                          Value rneg = prims::call(r, "lt", {rem, Value::integer(0)});
-                          Value bneg = prims::call(r, "lt", {ops[1], Value::integer(0)});
-                          Value fix = prims::call(r, "logical_and", {nz, prims::call(r, "ne", {rneg, bneg})});
-                          q = prims::call(r, "where", {fix, prims::call(r, "sub", {q, Value::integer(1)}), q});
+                          Value rem = prims::call(r, PrimId::fmod, ops);
+                          Value nz = prims::call(r, PrimId::ne, {rem, Value::integer(0)});
+                          Value rneg = prims::call(r, PrimId::lt, {rem, Value::integer(0)});
+                          Value bneg = prims::call(r, PrimId::lt, {ops[1], Value::integer(0)});
+                          Value fix = prims::call(r, PrimId::logical_and, {nz, prims::call(r, PrimId::ne, {rneg, bneg})});
+                          q = prims::call(r, PrimId::where, {fix, prims::call(r, PrimId::sub, {q, Value::integer(1)}), q});
                         }
                         return std::vector<Value>{to_dtype(r, q, types.result)};
-                      }));
+                      }), "__truediv__ r:__rtruediv__ i:__itruediv__ torch.divide"));
   table.add(composite("torch.where", {P("condition", ParamKind::Tensor), P("input", ParamKind::TensorOrNumber), P("other", ParamKind::TensorOrNumber)},
                       [](Recorder& r, const std::vector<Value>& a) {
                         const Trace& t = r.trace();
@@ -177,10 +100,10 @@ void register_torch_elementwise(SymbolTable& table) {
                         Value y = to_dtype(r, broadcast_to(r, a[2], shape), rt);
                         if (!is_tensor(r.trace(), x) && !is_tensor(r.trace(), y)) {
                           const auto& ct = tensor_type(r.trace(), c);
-                          x = prims::call(r, "full", {Value::tuple([&] { std::vector<Value> d; for (auto& s : shape) d.push_back(s.is_symbolic() ? Value::proxy(s.sym) : Value::integer(s.size)); return d; }()), x},
+                          x = prims::call(r, PrimId::full, {Value::tuple([&] { std::vector<Value> d; for (auto& s : shape) d.push_back(s.is_symbolic() ? Value::proxy(s.sym) : Value::integer(s.size)); return d; }()), x},
                                           {{"device", Value::device(ct.device)}, {"dtype", Value::dtype(rt)}});
                         }
-                        return std::vector<Value>{prims::call(r, "where", {c, x, y})};
+                        return std::vector<Value>{prims::call(r, PrimId::where, {c, x, y})};
                       }));
 }
 

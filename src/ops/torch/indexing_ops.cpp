@@ -50,7 +50,7 @@ bool is_int_number(const Trace& t, const Value& v) {
 }
 
 Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const Device& dev) {
-  return prims::call(r, "iota", {length},
+  return prims::call(r, PrimId::iota, {length},
                      {{"start", Value::integer(start)}, {"step", Value::integer(step)}, {"device", Value::device(dev)},
                       {"dtype", Value::dtype(DType::Int64)}});
 }
@@ -64,9 +64,9 @@ void check_index_dtype(Recorder& r, std::string_view op, const Value& idx, bool 
 // Integer index tensor -> int64 with negative values counted from the end of a dim of size n.
 Value wrap_index(Recorder& r, const Value& idx, const Dim& n) {
   Value i = to_dtype(r, idx, DType::Int64);
-  Value neg = prims::call(r, "lt", {i, Value::integer(0)});
-  Value wrapped = prims::call(r, "add", {i, dim_value(n)});
-  return prims::call(r, "where", {neg, wrapped, i});
+  Value neg = prims::call(r, PrimId::lt, {i, Value::integer(0)});
+  Value wrapped = prims::call(r, PrimId::add, {i, dim_value(n)});
+  return prims::call(r, PrimId::where, {neg, wrapped, i});
 }
 
 // torch treats 0-d tensors as 1-element 1-D ones in gather/scatter/index_copy; the prims want
@@ -102,7 +102,7 @@ void check_gather_shapes(Recorder& r, std::string_view op, const Value& self, co
 
 // A scatter-like prim on (self, dim, index, src) with torch's 0-d rules: operands of a rank <= 1
 // op are lifted to 1-D and the result reshaped back.
-Value scatter_like(Recorder& r, std::string_view prim, const Value& self, int64_t dim, const Value& index, const Value& src) {
+Value scatter_like(Recorder& r, PrimId prim, const Value& self, int64_t dim, const Value& index, const Value& src) {
   const Shape shape = tt_of(r, self).shape;
   if (shape.size() <= 1) {
     Value s = is_tensor(r.trace(), src) ? as_1d(r, src) : src;
@@ -263,13 +263,13 @@ Outs getitem(Recorder& r, const Args& a) {
       bool strided = std::any_of(sd.begin(), sd.end(), [](int64_t s) { return s != 1; });
       std::vector<Value> args{x, Value::ints(st), Value::ints(en)};
       if (strided) args.push_back(Value::ints(sd));
-      x = prims::call(r, "slice", args);
+      x = prims::call(r, PrimId::slice, args);
     } else {
       for (int64_t i = 0; i < rank; ++i) {
         if (!sliced[static_cast<size_t>(i)]) continue;
         int64_t len = (en[static_cast<size_t>(i)] - st[static_cast<size_t>(i)] + sd[static_cast<size_t>(i)] - 1) / sd[static_cast<size_t>(i)];
         Value idx = iota(r, Value::integer(len), st[static_cast<size_t>(i)], sd[static_cast<size_t>(i)], in.device);
-        x = prims::call(r, "take", {x, idx, Value::integer(i)});
+        x = prims::call(r, PrimId::take, {x, idx, Value::integer(i)});
       }
     }
   }
@@ -281,17 +281,17 @@ Outs getitem(Recorder& r, const Args& a) {
       idx = wrap_index(r, v, n);
     } else {
       auto k = known_int(t, v);
-      idx = prims::call(r, "full", {Value::tuple({}), v}, {{"device", Value::device(in.device)}, {"dtype", Value::dtype(DType::Int64)}});
+      idx = prims::call(r, PrimId::full, {Value::tuple({}), v}, {{"device", Value::device(in.device)}, {"dtype", Value::dtype(DType::Int64)}});
       if (!k || *k < 0) idx = wrap_index(r, idx, n);
     }
-    idx = prims::call(r, "reshape", {idx, Value::ints({1})});
-    x = prims::call(r, "take", {x, idx, Value::integer(dim)});
+    idx = prims::call(r, PrimId::reshape, {idx, Value::ints({1})});
+    x = prims::call(r, PrimId::take, {x, idx, Value::integer(dim)});
   }
   // Drop selected dims, insert new axes.
   std::vector<int64_t> drop;
   for (int64_t i = 0; i < rank; ++i)
     if (dropped[static_cast<size_t>(i)]) drop.push_back(i);
-  if (!drop.empty()) x = prims::call(r, "squeeze", {x, Value::ints(drop)});
+  if (!drop.empty()) x = prims::call(r, PrimId::squeeze, {x, Value::ints(drop)});
   bool new_axes = std::find(layout.begin(), layout.end(), -1) != layout.end();
   if (new_axes) {
     const Shape cur = tt_of(r, x).shape;
@@ -306,7 +306,7 @@ Outs getitem(Recorder& r, const Args& a) {
         bd.push_back(static_cast<int64_t>(p));
       }
     }
-    x = prims::call(r, "broadcast_in_dim", {x, shape_value(shape), Value::ints(bd)});
+    x = prims::call(r, PrimId::broadcast_in_dim, {x, shape_value(shape), Value::ints(bd)});
   }
   if (advanced.empty()) return {x};
 
@@ -335,7 +335,7 @@ Outs getitem(Recorder& r, const Args& a) {
   if (pos.size() == 1) {
     int64_t p = pos[0];
     Value flat = reshape_to(r, idxs[0], {nb});
-    Value g = prims::call(r, "take", {x, flat, Value::integer(p)});
+    Value g = prims::call(r, PrimId::take, {x, flat, Value::integer(p)});
     Shape out(xs.begin(), xs.begin() + p);
     out.insert(out.end(), B.begin(), B.end());
     out.insert(out.end(), xs.begin() + p + 1, xs.end());
@@ -344,13 +344,13 @@ Outs getitem(Recorder& r, const Args& a) {
   // Several: move the indexed dims first, take along the first, then pick along each next one with
   // take_along_axis (no merging of dims, so symbolic sizes stay whole).
   Value g = permute_to(r, x, perm);
-  g = prims::call(r, "take", {g, reshape_to(r, broadcast_to(r, idxs[0], B), {nb}), Value::integer(0)});
+  g = prims::call(r, PrimId::take, {g, reshape_to(r, broadcast_to(r, idxs[0], B), {nb}), Value::integer(0)});
   for (size_t k = 1; k < idxs.size(); ++k) {
     Shape ishape(static_cast<size_t>(tt_of(r, g).rank()), Dim::constant(1));
     ishape[0] = nb;
     Value ik = reshape_to(r, broadcast_to(r, idxs[k], B), ishape);
-    g = prims::call(r, "take_along_axis", {g, ik, Value::integer(1)});
-    g = prims::call(r, "squeeze", {g, Value::ints({1})});
+    g = prims::call(r, PrimId::take_along_axis, {g, ik, Value::integer(1)});
+    g = prims::call(r, PrimId::squeeze, {g, Value::ints({1})});
   }
   Shape out = B;
   out.insert(out.end(), rest.begin(), rest.end());
@@ -370,7 +370,7 @@ Outs getitem(Recorder& r, const Args& a) {
 }  // namespace
 
 void register_torch_indexing_ops(SymbolTable& table) {
-  table.add(composite(std::string(kGetitem), {P("input", ParamKind::Tensor), P("key", ParamKind::Any)}, getitem));
+  table.add(python_facts(composite(std::string(kGetitem), {P("input", ParamKind::Tensor), P("key", ParamKind::Any)}, getitem), "view"));
 
   table.add(composite("torch.index_select", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
@@ -386,7 +386,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(n && *n == 1, op, ": an index into a 0-dim tensor can have only one value, got ", type_str(t, xt));
                         }
                         Value idx = reshape_to(r, a[2], {xt.rank() == 0 ? Dim::constant(1) : xt.shape[0]});
-                        return Outs{prims::call(r, "take", {a[0], idx, Value::integer(dim)})};
+                        return Outs{prims::call(r, PrimId::take, {a[0], idx, Value::integer(dim)})};
                       }));
 
   table.add(composite("torch.gather",
@@ -401,10 +401,10 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         check_gather_shapes(r, op, a[0], a[2], nullptr, dim);
                         if (it.rank() <= 1) {
                           const Shape out = tt_of(r, a[2]).shape;
-                          Value g = prims::call(r, "gather", {as_1d(r, a[0]), Value::integer(0), as_1d(r, a[2])});
+                          Value g = prims::call(r, PrimId::gather, {as_1d(r, a[0]), Value::integer(0), as_1d(r, a[2])});
                           return Outs{reshape_to(r, g, out)};
                         }
-                        return Outs{prims::call(r, "gather", {a[0], Value::integer(dim), a[2]})};
+                        return Outs{prims::call(r, PrimId::gather, {a[0], Value::integer(dim), a[2]})};
                       }));
 
   // scatter(input, dim, index, src) / scatter(input, dim, index, value); reduce='add' accumulates.
@@ -427,7 +427,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
         if (src_tensor)
           KERAUNOS_TYPE_CHECK(tt_of(r, src).dtype == it.dtype, op, ": expected src ", ts(r, src), " to have the dtype of the input ",
                               type_str(t, it));
-        if (a[5].is_none()) return Outs{scatter_like(r, "scatter", a[0], dim, a[2], src)};
+        if (a[5].is_none()) return Outs{scatter_like(r, PrimId::scatter, a[0], dim, a[2], src)};
         const std::string& reduce = a[5].as_str();
         KERAUNOS_TYPE_CHECK(reduce == "add", op, ": reduce='", reduce,
                             "' is not supported (only reduce='add'; there is no multiplicative scatter prim)");
@@ -437,10 +437,10 @@ void register_torch_indexing_ops(SymbolTable& table) {
           Shape is = tt_of(r, a[2]).shape;
           std::vector<Value> dims;
           for (const auto& d : is) dims.push_back(dim_value(d));
-          s = prims::call(r, "full", {Value::tuple(dims), src}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
+          s = prims::call(r, PrimId::full, {Value::tuple(dims), src}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
         }
         Value self = to_dtype(r, a[0], ct);
-        Value out = scatter_like(r, "scatter_add", self, dim, a[2], to_dtype(r, s, ct));
+        Value out = scatter_like(r, PrimId::scatter_add, self, dim, a[2], to_dtype(r, s, ct));
         return Outs{to_dtype(r, out, it.dtype)};
       }));
 
@@ -457,7 +457,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                                             " to have the dtype of the input ", type_str(t, it));
                         DType ct = compute_dtype(it.dtype);
                         Value self = to_dtype(r, a[0], ct);
-                        Value out = scatter_like(r, "scatter_add", self, dim, a[2], to_dtype(r, a[3], ct));
+                        Value out = scatter_like(r, PrimId::scatter_add, self, dim, a[2], to_dtype(r, a[3], ct));
                         return Outs{to_dtype(r, out, it.dtype)};
                       }));
 
@@ -489,8 +489,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(!cplx_alpha || is_complex(it.dtype), op, ": a complex alpha needs a complex input, got ", type_str(t, it));
                         DType ct = compute_dtype(it.dtype);
                         Value src = to_dtype(r, a[3], ct);
-                        if (!(alpha == Value::integer(1))) src = prims::call(r, "mul", {src, alpha});
-                        Value out = prims::call(r, "index_add", {to_dtype(r, a[0], ct), Value::integer(dim), a[2], src});
+                        if (!(alpha == Value::integer(1))) src = prims::call(r, PrimId::mul, {src, alpha});
+                        Value out = prims::call(r, PrimId::index_add, {to_dtype(r, a[0], ct), Value::integer(dim), a[2], src});
                         return Outs{to_dtype(r, out, it.dtype)};
                       }));
 
@@ -515,7 +515,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                           Dim sn = nonempty_size(st, 0);
                           KERAUNOS_TYPE_CHECK(sn == k, op, ": the number of indices (", dim_str(t, k), ") should equal the source's size (",
                                               dim_str(t, sn), ")");
-                          Value out = prims::call(r, "index_copy", {as_1d(r, a[0]), Value::integer(0), reshape_to(r, a[2], {k}), as_1d(r, a[3])});
+                          Value out = prims::call(r, PrimId::index_copy, {as_1d(r, a[0]), Value::integer(0), reshape_to(r, a[2], {k}), as_1d(r, a[3])});
                           return Outs{reshape_to(r, out, it.shape)};
                         }
                         KERAUNOS_TYPE_CHECK(st.rank() == it.rank(), op, ": source ", type_str(t, st), " and destination ", type_str(t, it),
@@ -524,7 +524,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(st.shape[static_cast<size_t>(d)] == (d == dim ? k : it.shape[static_cast<size_t>(d)]), op,
                                               ": source ", type_str(t, st), " must match the input ", type_str(t, it),
                                               " outside dimension ", dim, " and have ", dim_str(t, k), " (the number of indices) entries along it");
-                        return Outs{prims::call(r, "index_copy", {a[0], Value::integer(dim), a[2], a[3]})};
+                        return Outs{prims::call(r, PrimId::index_copy, {a[0], Value::integer(dim), a[2], a[3]})};
                       }));
 
   table.add(composite("torch.take_along_dim",
@@ -538,13 +538,13 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         if (a[2].is_none()) {
                           Value x = reshape_to(r, a[0], {product_or_throw(t, op, it.shape)});
                           Value i = reshape_to(r, a[1], {product_or_throw(t, op, xt.shape)});
-                          return Outs{prims::call(r, "take_along_axis", {x, i, Value::integer(0)})};
+                          return Outs{prims::call(r, PrimId::take_along_axis, {x, i, Value::integer(0)})};
                         }
                         KERAUNOS_TYPE_CHECK(it.rank() > 0, op, ": dim given for a 0-dim input ", type_str(t, it));
                         KERAUNOS_TYPE_CHECK(it.rank() == xt.rank(), op, ": input ", type_str(t, it), " and indices ", type_str(t, xt),
                                             " should have the same number of dimensions");
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[2], "dim"), it.rank());
-                        return Outs{prims::call(r, "take_along_axis", {a[0], a[1], Value::integer(dim)})};
+                        return Outs{prims::call(r, PrimId::take_along_axis, {a[0], a[1], Value::integer(dim)})};
                       }));
 
   // index_put(indices, values, accumulate): indices (tensors, as torch's Python API takes) index the
@@ -585,7 +585,7 @@ void register_torch_indexing_ops(SymbolTable& table) {
                                             shape_str(t, target));
                         bool acc = a[3].as_bool();
                         DType ct = acc ? compute_dtype(it.dtype) : it.dtype;
-                        Value out = prims::call(r, "index_put", {to_dtype(r, a[0], ct), Value::tuple(wrapped), to_dtype(r, a[2], ct), a[3]});
+                        Value out = prims::call(r, PrimId::index_put, {to_dtype(r, a[0], ct), Value::tuple(wrapped), to_dtype(r, a[2], ct), a[3]});
                         return Outs{to_dtype(r, out, it.dtype)};
                       }));
 
@@ -604,11 +604,11 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         out.push_back(Dim::constant(c));
                         std::vector<int64_t> bd(static_cast<size_t>(it.rank()));
                         std::iota(bd.begin(), bd.end(), 0);
-                        Value xb = prims::call(r, "broadcast_in_dim", {a[0], shape_value(out), Value::ints(bd)});
-                        Value cls = prims::call(r, "broadcast_in_dim", {iota(r, Value::integer(c), 0, 1, it.device), shape_value(out),
+                        Value xb = prims::call(r, PrimId::broadcast_in_dim, {a[0], shape_value(out), Value::ints(bd)});
+                        Value cls = prims::call(r, PrimId::broadcast_in_dim, {iota(r, Value::integer(c), 0, 1, it.device), shape_value(out),
                                                                         Value::ints({it.rank()})});
-                        Value eq = prims::call(r, "eq", {xb, cls});
-                        return Outs{prims::call(r, "convert_element_type", {eq, Value::dtype(DType::Int64)})};
+                        Value eq = prims::call(r, PrimId::eq, {xb, cls});
+                        return Outs{prims::call(r, PrimId::convert_element_type, {eq, Value::dtype(DType::Int64)})};
                       }));
 }
 

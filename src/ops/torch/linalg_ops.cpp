@@ -32,7 +32,7 @@ Value permute(Recorder& r, const Value& v, const std::vector<int64_t>& perm) {
   bool identity = true;
   for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
   if (identity) return v;
-  return call(r, "transpose", {v, Value::ints(perm)});
+  return call(r, PrimId::transpose, {v, Value::ints(perm)});
 }
 
 // torch.sum(v, dims, keepdim=True): bool and integers accumulate in int64, low precision in float32.
@@ -40,7 +40,7 @@ Value torch_sum_keep(Recorder& r, const Value& v, const std::vector<int64_t>& di
   const TensorType tt = tt_of(r, v);
   DType out = is_exact(tt.dtype) ? DType::Int64 : tt.dtype;
   Value x = to_dtype(r, v, compute_dtype(out));
-  Value s = call(r, "sum", {x, Value::ints(dims)});
+  Value s = call(r, PrimId::sum, {x, Value::ints(dims)});
   Shape keep = tt.shape;
   for (int64_t d : dims) keep[static_cast<size_t>(d)] = Dim::constant(1);
   return to_dtype(r, reshape(r, s, keep), out);
@@ -56,7 +56,7 @@ void check_matmul_dtypes(Recorder& r, std::string_view op, const Value& a, const
 }
 
 Value bool_zeros(Recorder& r, const Shape& shape, const Value& like) {
-  return call(r, "full", {shape_value(shape), Value::boolean(false)},
+  return call(r, PrimId::full, {shape_value(shape), Value::boolean(false)},
               {{"device", Value::device(tt_of(r, like).device)}, {"dtype", Value::dtype(DType::Bool)}});
 }
 
@@ -128,16 +128,16 @@ Value addmm_like(Recorder& r, std::string_view op, const Value& input, const Val
   DType comp = compute_dtype(dt);
   std::optional<Value> acc;
   if (!is_literal(alpha, 0.0)) {
-    Value prod = call(r, "matmul", {to_dtype(r, a, comp), to_dtype(r, b, comp)});
-    if (!is_literal(alpha, 1.0)) prod = call(r, "mul", {prod, alpha});
+    Value prod = call(r, PrimId::matmul, {to_dtype(r, a, comp), to_dtype(r, b, comp)});
+    if (!is_literal(alpha, 1.0)) prod = call(r, PrimId::mul, {prod, alpha});
     acc = prod;
   }
   if (!is_literal(beta, 0.0)) {
     Value in = broadcast_to(r, to_dtype(r, input, comp), out_shape);
-    if (!is_literal(beta, 1.0)) in = call(r, "mul", {in, beta});
-    acc = acc ? call(r, "add", {*acc, in}) : in;
+    if (!is_literal(beta, 1.0)) in = call(r, PrimId::mul, {in, beta});
+    acc = acc ? call(r, PrimId::add, {*acc, in}) : in;
   }
-  if (!acc) acc = call(r, "full", {shape_value(out_shape), Value::integer(0)},
+  if (!acc) acc = call(r, PrimId::full, {shape_value(out_shape), Value::integer(0)},
                        {{"device", Value::device(tt_of(r, a).device)}, {"dtype", Value::dtype(comp)}});
   return to_dtype(r, *acc, dt);
 }
@@ -180,7 +180,7 @@ Value take_diagonal(Recorder& r, const Value& v, int64_t p, int64_t q) {
     end.push_back(d.size);
   }
   stride.back() = n.size + 1;
-  t = call(r, "slice", {t, Value::ints(start), Value::ints(end), Value::ints(stride)});
+  t = call(r, PrimId::slice, {t, Value::ints(start), Value::ints(end), Value::ints(stride)});
   // Move the diagonal (last) to position p.
   int64_t rank = static_cast<int64_t>(rest.size()) + 1;
   std::vector<int64_t> back;
@@ -200,12 +200,12 @@ Value bmm_checked(Recorder& r, const Value& a, const Value& b) {
   if (auto z = bool_degenerate(r, kEinsum, a, b)) return *z;
   KERAUNOS_TYPE_CHECK(!is_bool(da), kEinsum, ": contracting bool operands is not supported (torch contracts with bmm, which has no bool kernel), got ",
                       ts(r, a), " and ", ts(r, b));
-  return call(r, "matmul", {a, b});
+  return call(r, PrimId::matmul, {a, b});
 }
 
 // torch's sumproduct_pair(left, right, sum_dims, keepdim=true).
 Value sumproduct_pair(Recorder& r, Value left, Value right, const std::vector<int64_t>& sum_dims) {
-  if (sum_dims.empty()) return elementwise(r, "mul", {left, right}, Promotion::Default);
+  if (sum_dims.empty()) return elementwise(r, PrimId::mul, {left, right}, Promotion::Default);
   const int64_t dim = tt_of(r, left).rank();
   std::vector<bool> is_sum(static_cast<size_t>(dim), false);
   for (int64_t d : sum_dims) is_sum[static_cast<size_t>(d)] = true;
@@ -474,50 +474,50 @@ Value einsum(Recorder& r, const std::string& equation, const std::vector<Value>&
 }  // namespace
 
 void register_torch_linalg_ops(SymbolTable& table) {
-  table.add(composite("torch.matmul", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.matmul", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     if (auto z = bool_degenerate(r, "torch.matmul", a[0], a[1])) return Args{*z};
     check_matmul_dtypes(r, "torch.matmul", a[0], a[1]);
-    return Args{call(r, "matmul", {a[0], a[1]})};
-  }));
-  table.add(composite("torch.mm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+  }), "__matmul__ r:__rmatmul__ autocast=lower"));
+  table.add(python_facts(composite("torch.mm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     check_rank(r, "torch.mm", a[0], 2, "input");
     check_rank(r, "torch.mm", a[1], 2, "mat2");
     if (auto z = bool_degenerate(r, "torch.mm", a[0], a[1])) return Args{*z};
     check_matmul_dtypes(r, "torch.mm", a[0], a[1]);
-    return Args{call(r, "matmul", {a[0], a[1]})};
-  }));
-  table.add(composite("torch.bmm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+  }), "autocast=lower"));
+  table.add(python_facts(composite("torch.bmm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     check_rank(r, "torch.bmm", a[0], 3, "input");
     check_rank(r, "torch.bmm", a[1], 3, "mat2");
     KERAUNOS_TYPE_CHECK(tt_of(r, a[0]).shape[0] == tt_of(r, a[1]).shape[0], "torch.bmm: batch sizes must match (bmm does not broadcast), got ",
                         ts(r, a[0]), " and ", ts(r, a[1]));
     if (auto z = bool_degenerate(r, "torch.bmm", a[0], a[1])) return Args{*z};
     check_matmul_dtypes(r, "torch.bmm", a[0], a[1]);
-    return Args{call(r, "matmul", {a[0], a[1]})};
-  }));
-  table.add(composite("torch.dot", {P("input", ParamKind::Tensor), P("tensor", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+  }), "autocast=lower"));
+  table.add(python_facts(composite("torch.dot", {P("input", ParamKind::Tensor), P("tensor", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     check_rank(r, "torch.dot", a[0], 1, "input");
     check_rank(r, "torch.dot", a[1], 1, "tensor");
     check_matmul_dtypes(r, "torch.dot", a[0], a[1]);
-    return Args{call(r, "matmul", {a[0], a[1]})};
-  }));
+    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+  }), "autocast=lower"));
   // outer is a broadcast product in torch: it promotes and takes bool.
-  table.add(composite("torch.outer", {P("input", ParamKind::Tensor), P("vec2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.outer", {P("input", ParamKind::Tensor), P("vec2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     check_rank(r, "torch.outer", a[0], 1, "input");
     check_rank(r, "torch.outer", a[1], 1, "vec2");
     Value x = reshape(r, a[0], {tt_of(r, a[0]).shape[0], Dim::constant(1)});
     Value y = reshape(r, a[1], {Dim::constant(1), tt_of(r, a[1]).shape[0]});
-    return Args{elementwise(r, "mul", {x, y}, Promotion::Default)};
-  }, kTagElementwise));
-  table.add(composite("torch.addmm",
+    return Args{elementwise(r, PrimId::mul, {x, y}, Promotion::Default)};
+  }, kTagElementwise), "autocast=lower"));
+  table.add(python_facts(composite("torch.addmm",
                       {P("input", ParamKind::Tensor), P("mat1", ParamKind::Tensor), P("mat2", ParamKind::Tensor),
                        KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
                       [](Recorder& r, const Args& a) {
                         check_rank(r, "torch.addmm", a[1], 2, "mat1");
                         check_rank(r, "torch.addmm", a[2], 2, "mat2");
                         return Args{addmm_like(r, "torch.addmm", a[0], a[1], a[2], a[3], a[4])};
-                      }));
-  table.add(composite("torch.baddbmm",
+                      }), "autocast=lower"));
+  table.add(python_facts(composite("torch.baddbmm",
                       {P("input", ParamKind::Tensor), P("batch1", ParamKind::Tensor), P("batch2", ParamKind::Tensor),
                        KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
                       [](Recorder& r, const Args& a) {
@@ -527,12 +527,12 @@ void register_torch_linalg_ops(SymbolTable& table) {
                                             "torch.baddbmm: batch sizes must match (baddbmm does not broadcast), got ", ts(r, a[1]), " and ",
                                             ts(r, a[2]));
                         return Args{addmm_like(r, "torch.baddbmm", a[0], a[1], a[2], a[3], a[4])};
-                      }));
+                      }), "autocast=lower"));
   // linear(input, weight, bias): input[..., in] @ weight[out, in]^T + bias. torch routes a 2-D
   // weight with bias through addmm (the bias broadcasts to the result) and a 1-D weight through
   // matmul; a 1-D weight with a bias fails in torch when it takes the addmm route (a 2-D input, or
   // a 1-D bias with a contiguous input), which keraunos rejects since it cannot see strides.
-  table.add(composite("torch.nn.functional.linear",
+  table.add(python_facts(composite("torch.nn.functional.linear",
                       {P("input", ParamKind::Tensor), P("weight", ParamKind::Tensor), P("bias", ParamKind::OptTensor, Value::none())},
                       [](Recorder& r, const Args& a) {
                         constexpr const char* op = "torch.nn.functional.linear";
@@ -556,7 +556,7 @@ void register_torch_linalg_ops(SymbolTable& table) {
                           }
                         }
                         check_matmul_dtypes(r, op, a[0], a[1]);
-                        if (a[2].is_none()) return Args{call(r, "linear", {a[0], a[1]})};
+                        if (a[2].is_none()) return Args{call(r, PrimId::linear, {a[0], a[1]})};
                         const TensorType b = tt_of(r, a[2]);
                         KERAUNOS_TYPE_CHECK(b.dtype == x.dtype, op, ": bias ", ts(r, a[2]), " must have the dtype of the input ", ts(r, a[0]),
                                             " (torch does not promote here)");
@@ -568,22 +568,22 @@ void register_torch_linalg_ops(SymbolTable& table) {
                         Shape expect = w.rank() == 2 ? Shape{w.shape[0]} : Shape{};
                         if (same_shape(b.shape, expect) || b.rank() == 0) {
                           Value bias = w.rank() == 2 && b.rank() == 0 ? broadcast_to(r, a[2], expect) : a[2];
-                          if (w.rank() == 2 || b.rank() == 0) return Args{call(r, "linear", {a[0], a[1], bias})};
+                          if (w.rank() == 2 || b.rank() == 0) return Args{call(r, PrimId::linear, {a[0], a[1], bias})};
                         }
-                        Value out = call(r, "linear", {a[0], a[1]});
+                        Value out = call(r, PrimId::linear, {a[0], a[1]});
                         const Shape os = tt_of(r, out).shape;
                         Shape bs = broadcast_shapes(r.trace(), op, {b.shape, os});
                         KERAUNOS_TYPE_CHECK(same_shape(bs, os), op, ": bias ", ts(r, a[2]), " does not broadcast to the output shape ",
                                             shape_str(r.trace(), os));
                         DType comp = compute_dtype(x.dtype);
-                        Value y = call(r, "add", {to_dtype(r, out, comp), broadcast_to(r, to_dtype(r, a[2], comp), os)});
+                        Value y = call(r, PrimId::add, {to_dtype(r, out, comp), broadcast_to(r, to_dtype(r, a[2], comp), os)});
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
+                      }), "autocast=lower"));
   // einsum(equation, operands): torch's varargs form einsum(eq, a, b) is normalized to a tuple.
-  table.add(composite("torch.einsum", {P("equation", ParamKind::Str), P("operands", ParamKind::Tensors)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.einsum", {P("equation", ParamKind::Str), P("operands", ParamKind::Tensors)}, [](Recorder& r, const Args& a) {
     const auto& ts_ = a[1].as_tuple();
     return Args{einsum(r, a[0].as_str(), std::vector<Value>(ts_.begin(), ts_.end()))};
-  }));
+  }), "autocast=lower"));
 }
 
 }  // namespace keraunos::ops

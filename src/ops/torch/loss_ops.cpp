@@ -26,7 +26,7 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
 }
 
 Value expand_back(Recorder& r, const Value& v, const Shape& shape, const std::vector<int64_t>& kept) {
-  return call(r, "broadcast_in_dim", {v, shape_value(shape), Value::ints(kept)});
+  return call(r, PrimId::broadcast_in_dim, {v, shape_value(shape), Value::ints(kept)});
 }
 std::vector<int64_t> all_dims(int64_t rank) {
   std::vector<int64_t> d;
@@ -66,7 +66,7 @@ Red plain_reduction(std::string_view op, const Value& reduction) { return reduct
 // torch.sum over every dim: bool/integers accumulate to int64; low precision in float32.
 Value sum_all(Recorder& r, const Value& v, DType out) {
   DType acc = is_exact(out) ? DType::Int64 : compute_dtype(out);
-  Value s = call(r, "sum", {to_dtype(r, v, acc), Value::ints(all_dims(tt_of(r, v).rank()))});
+  Value s = call(r, PrimId::sum, {to_dtype(r, v, acc), Value::ints(all_dims(tt_of(r, v).rank()))});
   return to_dtype(r, s, is_exact(out) ? DType::Int64 : out);
 }
 
@@ -74,8 +74,8 @@ Value mean_all(Recorder& r, std::string_view op, const Value& v, DType out) {
   KERAUNOS_TYPE_CHECK(!is_exact(out), op, ": 'mean' reduction needs a floating or complex loss, got dtype ", torch_name(out),
                       " (torch's mean cannot infer an integer result)");
   DType acc = compute_dtype(out);
-  Value s = call(r, "sum", {to_dtype(r, v, acc), Value::ints(all_dims(tt_of(r, v).rank()))});
-  return to_dtype(r, call(r, "div", {s, count_of(r, tt_of(r, v).shape)}), out);
+  Value s = call(r, PrimId::sum, {to_dtype(r, v, acc), Value::ints(all_dims(tt_of(r, v).rank()))});
+  return to_dtype(r, call(r, PrimId::div, {s, count_of(r, tt_of(r, v).shape)}), out);
 }
 
 // apply_loss_reduction on an elementwise loss `l` whose torch dtype is `out`.
@@ -128,7 +128,7 @@ Value weighted_reduction(Recorder& r, std::string_view op, const Value& wl, DTyp
   DType q = promote_types(tt_of(r, num).dtype, tt_of(r, den).dtype);
   DType out = is_exact(q) ? default_float_dtype() : q;
   DType comp = compute_dtype(out);
-  return to_dtype(r, call(r, "div", {to_dtype(r, num, comp), to_dtype(r, den, comp)}), out);
+  return to_dtype(r, call(r, PrimId::div, {to_dtype(r, num, comp), to_dtype(r, den, comp)}), out);
 }
 
 void check_weight_size(Recorder& r, std::string_view op, const Value& weight, const Value& input) {
@@ -142,10 +142,10 @@ Value log_softmax(Recorder& r, const Value& x, int64_t dim) {
   const auto& d = s[static_cast<size_t>(dim)];
   if (d.is_constant() && d.size == 0) return x;  // nothing to normalize
   const auto kept = all_but(static_cast<int64_t>(s.size()), dim);
-  Value m = expand_back(r, call(r, "amax", {x, Value::ints({dim})}), s, kept);
-  Value shifted = call(r, "sub", {x, m});
-  Value lse = call(r, "log", {call(r, "sum", {call(r, "exp", {shifted}), Value::ints({dim})})});
-  return call(r, "sub", {shifted, expand_back(r, lse, s, kept)});
+  Value m = expand_back(r, call(r, PrimId::amax, {x, Value::ints({dim})}), s, kept);
+  Value shifted = call(r, PrimId::sub, {x, m});
+  Value lse = call(r, PrimId::log, {call(r, PrimId::sum, {call(r, PrimId::exp, {shifted}), Value::ints({dim})})});
+  return call(r, PrimId::sub, {shifted, expand_back(r, lse, s, kept)});
 }
 
 // Shapes of nll_loss_nd: the input as (N, C, d...), the target as (N, d...), and the shape of
@@ -197,23 +197,23 @@ struct NllParts {
 NllParts nll_parts(Recorder& r, const Value& logp, const Value& target, const Value& weight, int64_t ignore_index, const NllShapes& s) {
   const DType comp = tt_of(r, logp).dtype;
   Value tgt = reshape(r, to_dtype(r, target, DType::Int64), s.target);
-  Value ignore = call(r, "eq", {tgt, Value::integer(ignore_index)});
-  Value safe = call(r, "where", {ignore, Value::integer(0), tgt});
+  Value ignore = call(r, PrimId::eq, {tgt, Value::integer(ignore_index)});
+  Value safe = call(r, PrimId::where, {ignore, Value::integer(0), tgt});
   Shape idx_shape = s.target;
   idx_shape.insert(idx_shape.begin() + 1, Dim::constant(1));
   Value idx = reshape(r, safe, idx_shape);
-  Value picked = reshape(r, call(r, "take_along_axis", {logp, idx, Value::integer(1)}), s.target);
+  Value picked = reshape(r, call(r, PrimId::take_along_axis, {logp, idx, Value::integer(1)}), s.target);
   Value w;
   if (weight.is_none()) {
-    w = to_dtype(r, call(r, "logical_not", {ignore}), comp);  // 1, or 0 where ignored
+    w = to_dtype(r, call(r, PrimId::logical_not, {ignore}), comp);  // 1, or 0 where ignored
   } else {
     Shape ws(s.input.size(), Dim::constant(1));
     ws[1] = s.input[1];
     Value wb = reshape(r, to_dtype(r, weight, comp), ws);
-    Value wt = reshape(r, call(r, "take_along_axis", {wb, idx, Value::integer(1)}), s.target);
-    w = call(r, "where", {ignore, Value::floating(0.0), wt});
+    Value wt = reshape(r, call(r, PrimId::take_along_axis, {wb, idx, Value::integer(1)}), s.target);
+    w = call(r, PrimId::where, {ignore, Value::floating(0.0), wt});
   }
-  Value loss = call(r, "where", {ignore, Value::floating(0.0), call(r, "neg", {call(r, "mul", {picked, w})})});
+  Value loss = call(r, PrimId::where, {ignore, Value::floating(0.0), call(r, PrimId::neg, {call(r, PrimId::mul, {picked, w})})});
   return {loss, w, ignore};
 }
 
@@ -221,17 +221,17 @@ NllParts nll_parts(Recorder& r, const Value& logp, const Value& target, const Va
 Value nll_reduce(Recorder& r, const NllParts& p, const NllShapes& s, Red red, DType out) {
   const int64_t rank = tt_of(r, p.loss).rank();
   if (red == Red::None) return to_dtype(r, reshape(r, p.loss, s.out), out);
-  Value total = call(r, "sum", {p.loss, Value::ints(all_dims(rank))});
+  Value total = call(r, PrimId::sum, {p.loss, Value::ints(all_dims(rank))});
   if (red == Red::Sum) return to_dtype(r, total, out);
-  Value wsum = call(r, "sum", {p.weights, Value::ints(all_dims(rank))});
-  return to_dtype(r, call(r, "div", {total, wsum}), out);
+  Value wsum = call(r, PrimId::sum, {p.weights, Value::ints(all_dims(rank))});
+  return to_dtype(r, call(r, PrimId::div, {total, wsum}), out);
 }
 
 }  // namespace
 
 void register_torch_loss_ops(SymbolTable& table) {
   // ---- nll_loss / cross_entropy -----------------------------------------------------------------
-  table.add(composite("torch.nn.functional.nll_loss",
+  table.add(python_facts(composite("torch.nn.functional.nll_loss",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("weight", ParamKind::OptTensor, Value::none()),
                        P("size_average", ParamKind::OptBool, Value::none()), P("ignore_index", ParamKind::Int, Value::integer(-100)),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean"))},
@@ -249,8 +249,8 @@ void register_torch_loss_ops(SymbolTable& table) {
                         Value logp = reshape(r, to_dtype(r, a[0], comp), s.input);
                         NllParts p = nll_parts(r, logp, a[1], a[2], a[4].as_int(), s);
                         return Args{nll_reduce(r, p, s, red, x.dtype)};
-                      }));
-  table.add(composite("torch.nn.functional.cross_entropy",
+                      }), "autocast=fp32"));
+  table.add(python_facts(composite("torch.nn.functional.cross_entropy",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("weight", ParamKind::OptTensor, Value::none()),
                        P("size_average", ParamKind::OptBool, Value::none()), P("ignore_index", ParamKind::Int, Value::integer(-100)),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean")),
@@ -289,21 +289,21 @@ void register_torch_loss_ops(SymbolTable& table) {
                           Value tg = to_dtype(r, a[1], comp);
                           if (ls > 0) {
                             KERAUNOS_TYPE_CHECK(C.is_constant(), op, ": label smoothing needs a constant number of classes");
-                            tg = call(r, "add", {call(r, "mul", {tg, Value::floating(1.0 - ls)}), Value::floating(ls / static_cast<double>(C.size))});
+                            tg = call(r, PrimId::add, {call(r, PrimId::mul, {tg, Value::floating(1.0 - ls)}), Value::floating(ls / static_cast<double>(C.size))});
                           }
-                          Value prod = call(r, "mul", {logp, tg});
-                          if (!a[2].is_none()) prod = call(r, "mul", {prod, expand_back(r, to_dtype(r, a[2], comp), x.shape, {class_dim})});
+                          Value prod = call(r, PrimId::mul, {logp, tg});
+                          if (!a[2].is_none()) prod = call(r, PrimId::mul, {prod, expand_back(r, to_dtype(r, a[2], comp), x.shape, {class_dim})});
                           if (red == Red::None) {
-                            Value s = call(r, "sum", {prod, Value::ints({class_dim})});
-                            return Args{to_dtype(r, call(r, "neg", {s}), out)};
+                            Value s = call(r, PrimId::sum, {prod, Value::ints({class_dim})});
+                            return Args{to_dtype(r, call(r, PrimId::neg, {s}), out)};
                           }
-                          Value total = call(r, "neg", {call(r, "sum", {prod, Value::ints(all_dims(x.rank()))})});
+                          Value total = call(r, PrimId::neg, {call(r, PrimId::sum, {prod, Value::ints(all_dims(x.rank()))})});
                           if (red == Red::Sum) return Args{to_dtype(r, total, out)};
                           // mean over the batch elements: numel / C (NaN for an empty input, as 0/0).
                           auto n = static_numel(x.shape);
                           KERAUNOS_TYPE_CHECK(n && C.is_constant(), op, ": 'mean' needs constant sizes");
                           double denom = (*n == 0 || C.size == 0) ? 0.0 : static_cast<double>(*n / C.size);
-                          return Args{to_dtype(r, call(r, "div", {total, Value::floating(denom)}), out)};
+                          return Args{to_dtype(r, call(r, PrimId::div, {total, Value::floating(denom)}), out)};
                         }
                         // Class indices.
                         if (!a[2].is_none())
@@ -320,27 +320,27 @@ void register_torch_loss_ops(SymbolTable& table) {
                                             "then be int64, got ", ts(r, a[1]));
                         Value nll = nll_reduce(r, p, s, red, comp_in);
                         Value wl = logp;
-                        if (!a[2].is_none()) wl = call(r, "mul", {logp, expand_back(r, to_dtype(r, a[2], comp_in), s.input, {1})});
-                        Value smooth = call(r, "neg", {call(r, "sum", {wl, Value::ints({1})})});
-                        smooth = call(r, "where", {p.ignore, Value::floating(0.0), smooth});
+                        if (!a[2].is_none()) wl = call(r, PrimId::mul, {logp, expand_back(r, to_dtype(r, a[2], comp_in), s.input, {1})});
+                        Value smooth = call(r, PrimId::neg, {call(r, PrimId::sum, {wl, Value::ints({1})})});
+                        smooth = call(r, PrimId::where, {p.ignore, Value::floating(0.0), smooth});
                         Value ret;
                         const int64_t rank = tt_of(r, smooth).rank();
                         if (red == Red::None) {
                           ret = reshape(r, smooth, s.out);
                         } else {
-                          ret = call(r, "sum", {smooth, Value::ints(all_dims(rank))});
+                          ret = call(r, PrimId::sum, {smooth, Value::ints(all_dims(rank))});
                           if (red == Red::Mean) {
-                            Value den = call(r, "sum", {p.weights, Value::ints(all_dims(rank))});
-                            ret = call(r, "div", {ret, den});
+                            Value den = call(r, PrimId::sum, {p.weights, Value::ints(all_dims(rank))});
+                            ret = call(r, PrimId::div, {ret, den});
                           }
                         }
-                        Value y = call(r, "add", {call(r, "mul", {nll, Value::floating(1.0 - ls)}),
-                                                  call(r, "mul", {ret, Value::floating(ls / static_cast<double>(C.size))})});
+                        Value y = call(r, PrimId::add, {call(r, PrimId::mul, {nll, Value::floating(1.0 - ls)}),
+                                                  call(r, PrimId::mul, {ret, Value::floating(ls / static_cast<double>(C.size))})});
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
+                      }), "autocast=fp32"));
 
   // ---- regression losses --------------------------------------------------------------------------
-  table.add(composite("torch.nn.functional.mse_loss",
+  table.add(python_facts(composite("torch.nn.functional.mse_loss",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("size_average", ParamKind::OptBool, Value::none()),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean")),
                        P("weight", ParamKind::OptTensor, Value::none())},
@@ -353,23 +353,23 @@ void register_torch_loss_ops(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(is_float_dtype(dt), op, ": expected floating input and target (they promote to ", torch_name(dt),
                                               "), got ", ts(r, a[0]), " and ", ts(r, a[1]));
                           const DType comp = compute_dtype(dt);
-                          Value d = call(r, "sub", {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)});
-                          return Args{reduce_loss(r, op, call(r, "mul", {d, d}), dt, red)};
+                          Value d = call(r, PrimId::sub, {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)});
+                          return Args{reduce_loss(r, op, call(r, PrimId::mul, {d, d}), dt, red)};
                         }
                         // Weighted: torch.nn.functional computes it with plain tensor ops, each rounding to its
                         // dtype (and integer arithmetic wrapping): pow(input - target, 2) * weight.
                         check_weight_size(r, op, a[5], a[0]);
                         no_bool_sub(r, op, a[0], a[1]);
                         const DType comp = compute_dtype(dt);
-                        Value d = round_op(r, call(r, "sub", {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)}), dt);
-                        Value sq = to_dtype(r, call(r, "mul", {d, d}), dt);
+                        Value d = round_op(r, call(r, PrimId::sub, {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)}), dt);
+                        Value sq = to_dtype(r, call(r, PrimId::mul, {d, d}), dt);
                         DType wdt = promote_types(dt, tt_of(r, a[5]).dtype);
                         const Shape ws = broadcast_shapes(r.trace(), op, {shape, tt_of(r, a[5]).shape});
                         const DType wcomp = compute_dtype(wdt);
-                        Value wl = call(r, "mul", {in_dtype(r, sq, wcomp, ws), in_dtype(r, a[5], wcomp, ws)});
+                        Value wl = call(r, PrimId::mul, {in_dtype(r, sq, wcomp, ws), in_dtype(r, a[5], wcomp, ws)});
                         return Args{weighted_reduction(r, op, wl, wdt, a[5], red, true)};
-                      }));
-  table.add(composite("torch.nn.functional.l1_loss",
+                      }), "autocast=fp32"));
+  table.add(python_facts(composite("torch.nn.functional.l1_loss",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("size_average", ParamKind::OptBool, Value::none()),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean")),
                        P("weight", ParamKind::OptTensor, Value::none())},
@@ -382,17 +382,17 @@ void register_torch_loss_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(!is_float8(dt), op, ": float8 is not supported, got ", ts(r, a[0]));
                         // (input - target).abs(): complex differences give real losses.
                         const DType comp = compute_dtype(dt);
-                        Value d = call(r, "abs", {call(r, "sub", {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
+                        Value d = call(r, PrimId::abs, {call(r, PrimId::sub, {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
                         const DType ldt = to_real(dt);
                         if (a[5].is_none()) return Args{reduce_loss(r, op, d, ldt, red)};
                         check_weight_size(r, op, a[5], a[0]);
                         DType wdt = promote_types(ldt, tt_of(r, a[5]).dtype);
                         const Shape ws = broadcast_shapes(r.trace(), op, {shape, tt_of(r, a[5]).shape});
                         const DType wcomp = compute_dtype(wdt);
-                        Value wl = call(r, "mul", {in_dtype(r, to_dtype(r, d, ldt), wcomp, ws), in_dtype(r, a[5], wcomp, ws)});
+                        Value wl = call(r, PrimId::mul, {in_dtype(r, to_dtype(r, d, ldt), wcomp, ws), in_dtype(r, a[5], wcomp, ws)});
                         return Args{weighted_reduction(r, op, wl, wdt, a[5], red, true)};
-                      }));
-  table.add(composite("torch.nn.functional.smooth_l1_loss",
+                      }), "autocast=fp32"));
+  table.add(python_facts(composite("torch.nn.functional.smooth_l1_loss",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("size_average", ParamKind::OptBool, Value::none()),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean")),
                        P("beta", ParamKind::Float, Value::floating(1.0))},
@@ -408,21 +408,21 @@ void register_torch_loss_ops(SymbolTable& table) {
                           no_bool_sub(r, op, a[0], a[1]);
                           KERAUNOS_TYPE_CHECK(!is_float8(dt), op, ": float8 is not supported, got ", ts(r, a[0]));
                           const DType comp = compute_dtype(dt);
-                          Value d = call(r, "abs", {call(r, "sub", {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
+                          Value d = call(r, PrimId::abs, {call(r, PrimId::sub, {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
                           return Args{reduce_loss(r, op, d, to_real(dt), red)};
                         }
                         KERAUNOS_TYPE_CHECK(beta > 0, op, ": beta must not be negative, got ", beta);
                         KERAUNOS_TYPE_CHECK(is_float_dtype(dt), op, ": expected floating input and target (they promote to ", torch_name(dt), "), got ",
                                             ts(r, a[0]), " and ", ts(r, a[1]));
                         const DType comp = compute_dtype(dt);
-                        Value d = call(r, "abs", {call(r, "sub", {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
-                        Value quad = call(r, "div", {call(r, "mul", {call(r, "mul", {d, d}), Value::floating(0.5)}), Value::floating(beta)});
-                        Value lin = call(r, "sub", {d, Value::floating(0.5 * beta)});
-                        Value l = call(r, "where", {call(r, "lt", {d, Value::floating(beta)}), quad, lin});
+                        Value d = call(r, PrimId::abs, {call(r, PrimId::sub, {in_dtype(r, a[0], comp, shape), in_dtype(r, a[1], comp, shape)})});
+                        Value quad = call(r, PrimId::div, {call(r, PrimId::mul, {call(r, PrimId::mul, {d, d}), Value::floating(0.5)}), Value::floating(beta)});
+                        Value lin = call(r, PrimId::sub, {d, Value::floating(0.5 * beta)});
+                        Value l = call(r, PrimId::where, {call(r, PrimId::lt, {d, Value::floating(beta)}), quad, lin});
                         return Args{reduce_loss(r, op, l, dt, red)};
-                      }));
+                      }), "autocast_cpu=fp32"));
   // huber_loss writes into a tensor like the input: the result has the input's dtype.
-  table.add(composite("torch.nn.functional.huber_loss",
+  table.add(python_facts(composite("torch.nn.functional.huber_loss",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("reduction", ParamKind::Str, Value::string("mean")),
                        P("delta", ParamKind::Float, Value::floating(1.0)), P("weight", ParamKind::OptTensor, Value::none())},
                       [](Recorder& r, const Args& a) {
@@ -442,22 +442,22 @@ void register_torch_loss_ops(SymbolTable& table) {
                         const DType comp = compute_dtype(dt);
                         const DType kd = dt;
                         Value xa = in_dtype(r, a[0], comp, shape), xb = in_dtype(r, a[1], comp, shape);
-                        Value d = round_through(r, call(r, "abs", {call(r, "sub", {xa, xb})}), kd);
-                        Value quad = round_through(r, call(r, "mul", {round_through(r, call(r, "mul", {d, Value::floating(0.5)}), kd), d}), kd);
-                        Value lin = round_through(r, call(r, "sub", {d, Value::floating(0.5 * delta)}), kd);
-                        lin = round_through(r, call(r, "mul", {lin, Value::floating(delta)}), kd);
-                        Value l = to_dtype(r, call(r, "where", {call(r, "lt", {d, Value::floating(delta)}), quad, lin}), in);
+                        Value d = round_through(r, call(r, PrimId::abs, {call(r, PrimId::sub, {xa, xb})}), kd);
+                        Value quad = round_through(r, call(r, PrimId::mul, {round_through(r, call(r, PrimId::mul, {d, Value::floating(0.5)}), kd), d}), kd);
+                        Value lin = round_through(r, call(r, PrimId::sub, {d, Value::floating(0.5 * delta)}), kd);
+                        lin = round_through(r, call(r, PrimId::mul, {lin, Value::floating(delta)}), kd);
+                        Value l = to_dtype(r, call(r, PrimId::where, {call(r, PrimId::lt, {d, Value::floating(delta)}), quad, lin}), in);
                         if (a[4].is_none()) return Args{reduce_loss(r, op, l, in, red)};
                         check_weight_size(r, op, a[4], a[0]);
                         DType wdt = promote_types(in, tt_of(r, a[4]).dtype);
                         const DType wcomp = compute_dtype(wdt);
                         const Shape ws = broadcast_shapes(r.trace(), op, {shape, tt_of(r, a[4]).shape});
-                        Value wl = call(r, "mul", {in_dtype(r, l, wcomp, ws), in_dtype(r, a[4], wcomp, ws)});
+                        Value wl = call(r, PrimId::mul, {in_dtype(r, l, wcomp, ws), in_dtype(r, a[4], wcomp, ws)});
                         return Args{weighted_reduction(r, op, wl, wdt, a[4], red, false)};
-                      }));
+                      }), "autocast_cpu=fp32"));
 
   // ---- binary cross entropy ---------------------------------------------------------------------
-  table.add(composite("torch.nn.functional.binary_cross_entropy",
+  table.add(python_facts(composite("torch.nn.functional.binary_cross_entropy",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("weight", ParamKind::OptTensor, Value::none()),
                        P("size_average", ParamKind::OptBool, Value::none()), P("reduce", ParamKind::OptBool, Value::none()),
                        P("reduction", ParamKind::Str, Value::string("mean"))},
@@ -474,27 +474,27 @@ void register_torch_loss_ops(SymbolTable& table) {
                         const DType comp = compute_dtype(x.dtype);
                         Value xi = to_dtype(r, a[0], comp), t = to_dtype(r, a[1], comp);
                         auto clamped_log = [&](const Value& v) {
-                          Value l = call(r, "log", {v});
-                          return call(r, "where", {call(r, "lt", {l, Value::floating(-100.0)}), Value::floating(-100.0), l});
+                          Value l = call(r, PrimId::log, {v});
+                          return call(r, PrimId::where, {call(r, PrimId::lt, {l, Value::floating(-100.0)}), Value::floating(-100.0), l});
                         };
                         // (t - 1) * max(log(1 - x), -100) - t * max(log(x), -100)
-                        Value l = call(r, "sub", {call(r, "mul", {call(r, "sub", {t, Value::floating(1.0)}),
-                                                                  clamped_log(call(r, "sub", {Value::floating(1.0), xi}))}),
-                                                  call(r, "mul", {t, clamped_log(xi)})});
+                        Value l = call(r, PrimId::sub, {call(r, PrimId::mul, {call(r, PrimId::sub, {t, Value::floating(1.0)}),
+                                                                  clamped_log(call(r, PrimId::sub, {Value::floating(1.0), xi}))}),
+                                                  call(r, PrimId::mul, {t, clamped_log(xi)})});
                         if (!a[2].is_none()) {
                           const TensorType w = tt_of(r, a[2]);
                           Shape ws = broadcast_shapes(r.trace(), op, {x.shape, w.shape});
                           KERAUNOS_TYPE_CHECK(same_shape(ws, x.shape), op, ": weight ", ts(r, a[2]), " must broadcast to the input's shape ",
                                               shape_str(r.trace(), x.shape));
                           KERAUNOS_TYPE_CHECK(!is_complex(w.dtype) && !is_float8(w.dtype), op, ": expected a real weight, got ", ts(r, a[2]));
-                          l = call(r, "mul", {l, in_dtype(r, a[2], comp, x.shape)});
+                          l = call(r, PrimId::mul, {l, in_dtype(r, a[2], comp, x.shape)});
                         }
                         return Args{reduce_loss(r, op, l, x.dtype, red)};
-                      }));
+                      }), "autocast_cpu=fp32"));
   // binary_cross_entropy_with_logits: torch builds the loss in place from (1 - target), so the
   // result has the target's dtype; pos_weight and weight apply in place (they must broadcast to
   // the input's shape).
-  table.add(composite("torch.nn.functional.binary_cross_entropy_with_logits",
+  table.add(python_facts(composite("torch.nn.functional.binary_cross_entropy_with_logits",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("weight", ParamKind::OptTensor, Value::none()),
                        P("size_average", ParamKind::OptBool, Value::none()), P("reduce", ParamKind::OptBool, Value::none()),
                        P("reduction", ParamKind::Str, Value::string("mean")), P("pos_weight", ParamKind::OptTensor, Value::none())},
@@ -520,8 +520,8 @@ void register_torch_loss_ops(SymbolTable& table) {
                         Value xi = to_dtype(r, a[0], comp), ti = to_dtype(r, a[1], comp);
                         // log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)), a tensor of the input's dtype.
                         Value xk = to_dtype(r, a[0], compute_dtype(x.dtype));
-                        Value mn = call(r, "where", {call(r, "lt", {xk, Value::integer(0)}), xk, Value::integer(0)});
-                        Value ls = call(r, "sub", {mn, call(r, "log1p", {call(r, "exp", {call(r, "neg", {call(r, "abs", {xk})})})})});
+                        Value mn = call(r, PrimId::where, {call(r, PrimId::lt, {xk, Value::integer(0)}), xk, Value::integer(0)});
+                        Value ls = call(r, PrimId::sub, {mn, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {xk})})})})});
                         ls = to_dtype(r, to_dtype(r, ls, x.dtype), comp);
                         if (!a[6].is_none()) {
                           fits_input(a[6], "pos_weight");
@@ -531,25 +531,25 @@ void register_torch_loss_ops(SymbolTable& table) {
                           const DType pwd = tt_of(r, a[6]).dtype;
                           const DType lwd = promote_types(pwd, t.dtype);
                           Value pw = in_dtype(r, a[6], comp, x.shape);
-                          Value lw = round_op(r, call(r, "sub", {pw, Value::floating(1.0)}), pwd);
-                          lw = round_op(r, call(r, "add", {round_op(r, call(r, "mul", {lw, ti}), lwd), Value::floating(1.0)}), lwd);
-                          ls = to_dtype(r, to_dtype(r, call(r, "mul", {ls, lw}), x.dtype), comp);
+                          Value lw = round_op(r, call(r, PrimId::sub, {pw, Value::floating(1.0)}), pwd);
+                          lw = round_op(r, call(r, PrimId::add, {round_op(r, call(r, PrimId::mul, {lw, ti}), lwd), Value::floating(1.0)}), lwd);
+                          ls = to_dtype(r, to_dtype(r, call(r, PrimId::mul, {ls, lw}), x.dtype), comp);
                         }
                         // (1 - target).mul_(input).sub_(log_sigmoid).mul_(weight): each step is stored in the
                         // target's dtype.
                         const DType td = t.dtype;
-                        Value l = round_op(r, call(r, "sub", {Value::floating(1.0), ti}), td);
-                        l = round_op(r, call(r, "mul", {l, xi}), td);
-                        l = round_op(r, call(r, "sub", {l, ls}), td);
+                        Value l = round_op(r, call(r, PrimId::sub, {Value::floating(1.0), ti}), td);
+                        l = round_op(r, call(r, PrimId::mul, {l, xi}), td);
+                        l = round_op(r, call(r, PrimId::sub, {l, ls}), td);
                         if (!a[2].is_none()) {
                           fits_input(a[2], "weight");
-                          l = round_op(r, call(r, "mul", {l, in_dtype(r, a[2], comp, x.shape)}), td);
+                          l = round_op(r, call(r, PrimId::mul, {l, in_dtype(r, a[2], comp, x.shape)}), td);
                         }
                         return Args{reduce_loss(r, op, l, t.dtype, red)};
-                      }));
+                      }), "autocast=fp32"));
 
   // ---- kl_div -------------------------------------------------------------------------------------
-  table.add(composite("torch.nn.functional.kl_div",
+  table.add(python_facts(composite("torch.nn.functional.kl_div",
                       {P("input", ParamKind::Tensor), P("target", ParamKind::Tensor), P("size_average", ParamKind::OptBool, Value::none()),
                        P("reduce", ParamKind::OptBool, Value::none()), P("reduction", ParamKind::Str, Value::string("mean")),
                        P("log_target", ParamKind::Bool, Value::boolean(false))},
@@ -569,19 +569,19 @@ void register_torch_loss_ops(SymbolTable& table) {
                         Value l;
                         // Each torch op of the composition rounds to the result dtype.
                         if (a[5].as_bool()) {
-                          l = call(r, "mul", {round_op(r, call(r, "exp", {t}), dt), round_op(r, call(r, "sub", {t, x}), dt)});
+                          l = call(r, PrimId::mul, {round_op(r, call(r, PrimId::exp, {t}), dt), round_op(r, call(r, PrimId::sub, {t, x}), dt)});
                         } else {
                           // xlogy(t, t) - t * x, with xlogy(0, 0) = 0.
-                          Value tlogt = call(r, "where", {call(r, "eq", {t, Value::integer(0)}), Value::floating(0.0), call(r, "mul", {t, call(r, "log", {t})})});
-                          l = call(r, "sub", {round_op(r, tlogt, dt), round_op(r, call(r, "mul", {t, x}), dt)});
+                          Value tlogt = call(r, PrimId::where, {call(r, PrimId::eq, {t, Value::integer(0)}), Value::floating(0.0), call(r, PrimId::mul, {t, call(r, PrimId::log, {t})})});
+                          l = call(r, PrimId::sub, {round_op(r, tlogt, dt), round_op(r, call(r, PrimId::mul, {t, x}), dt)});
                         }
                         l = round_op(r, l, dt);
                         if (red != Red::BatchMean) return Args{reduce_loss(r, op, l, dt, red)};
                         Value s = sum_all(r, l, dt);
                         const Shape xs = tt_of(r, a[0]).shape;
                         if (xs.empty()) return Args{s};
-                        return Args{to_dtype(r, call(r, "div", {to_dtype(r, s, comp), dim_value(xs[0])}), dt)};
-                      }));
+                        return Args{to_dtype(r, call(r, PrimId::div, {to_dtype(r, s, comp), dim_value(xs[0])}), dt)};
+                      }), "autocast=fp32"));
 }
 
 }  // namespace keraunos::ops

@@ -27,7 +27,7 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
 
 // Broadcasts a reduced tensor back to `shape`, its dims landing on `kept` (keepdim + expand).
 Value expand_back(Recorder& r, const Value& v, const Shape& shape, const std::vector<int64_t>& kept) {
-  return call(r, "broadcast_in_dim", {v, shape_value(shape), Value::ints(kept)});
+  return call(r, PrimId::broadcast_in_dim, {v, shape_value(shape), Value::ints(kept)});
 }
 
 std::vector<int64_t> complement(int64_t rank, const std::vector<int64_t>& dims) {
@@ -40,11 +40,11 @@ std::vector<int64_t> complement(int64_t rank, const std::vector<int64_t>& dims) 
 // (x - mean) * rsqrt(var + eps) over `dims` (biased variance), in x's dtype.
 Value normalize_over(Recorder& r, const Value& x, const std::vector<int64_t>& dims, const Value& eps) {
   const Shape shape = tt_of(r, x).shape;
-  auto vm = prims::call_n(r, "var_mean", {x, Value::ints(dims)}, {{"correction", Value::integer(0)}});
+  auto vm = prims::call_n(r, PrimId::var_mean, {x, Value::ints(dims)}, {{"correction", Value::integer(0)}});
   const auto kept = complement(static_cast<int64_t>(shape.size()), dims);
-  Value rstd = call(r, "rsqrt", {call(r, "add", {vm[0], eps})});
-  Value centered = call(r, "sub", {x, expand_back(r, vm[1], shape, kept)});
-  return call(r, "mul", {centered, expand_back(r, rstd, shape, kept)});
+  Value rstd = call(r, PrimId::rsqrt, {call(r, PrimId::add, {vm[0], eps})});
+  Value centered = call(r, PrimId::sub, {x, expand_back(r, vm[1], shape, kept)});
+  return call(r, PrimId::mul, {centered, expand_back(r, rstd, shape, kept)});
 }
 
 void no_inplace(std::string_view op, const Value& inplace) {
@@ -117,28 +117,28 @@ void verify_batch_size(Recorder& r, std::string_view op, const Value& input, con
 // Dropout mask scaling: x * (keep / (1 - p)), keep ~ Bernoulli(1 - p) from the Philox stream.
 Value dropout_mask_mul(Recorder& r, const Value& x, double p) {
   const TensorType tt = tt_of(r, x);
-  auto so = prims::call_n(r, "rng_seed_offset", {count_of(r, tt.shape)}, {{"device", Value::device(tt.device)}});
+  auto so = prims::call_n(r, PrimId::rng_seed_offset, {count_of(r, tt.shape)}, {{"device", Value::device(tt.device)}});
   DType udt = tt.dtype == DType::Float64 ? DType::Float64 : DType::Float32;
-  Value u = call(r, "uniform_philox", {shape_value(tt.shape), so[0], so[1]},
+  Value u = call(r, PrimId::uniform_philox, {shape_value(tt.shape), so[0], so[1]},
                  {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(udt)}});
-  Value keep = call(r, "lt", {u, Value::floating(1.0 - p)});
-  Value noise = call(r, "mul", {to_dtype(r, keep, tt.dtype), Value::floating(1.0 / (1.0 - p))});
-  return call(r, "mul", {x, noise});
+  Value keep = call(r, PrimId::lt, {u, Value::floating(1.0 - p)});
+  Value noise = call(r, PrimId::mul, {to_dtype(r, keep, tt.dtype), Value::floating(1.0 / (1.0 - p))});
+  return call(r, PrimId::mul, {x, noise});
 }
 
 // p-norm over `dim` (kept dims = the others), as torch.linalg.vector_norm, in the real dtype.
 Value vector_norm(Recorder& r, const Value& x, int64_t dim, double p) {
-  Value a = call(r, "abs", {x});
+  Value a = call(r, PrimId::abs, {x});
   Value d = Value::ints({dim});
-  if (std::isinf(p)) return call(r, p > 0 ? "amax" : "amin", {a, d});
+  if (std::isinf(p)) return call(r, p > 0 ? PrimId::amax : PrimId::amin, {a, d});
   if (p == 0) {
-    Value nz = to_dtype(r, call(r, "ne", {a, Value::integer(0)}), tt_of(r, a).dtype);
-    return call(r, "sum", {nz, d});
+    Value nz = to_dtype(r, call(r, PrimId::ne, {a, Value::integer(0)}), tt_of(r, a).dtype);
+    return call(r, PrimId::sum, {nz, d});
   }
-  if (p == 1) return call(r, "sum", {a, d});
-  if (p == 2) return call(r, "sqrt", {call(r, "sum", {call(r, "mul", {a, a}), d})});
-  Value s = call(r, "sum", {call(r, "pow", {a, Value::floating(p)}), d});
-  return call(r, "pow", {s, Value::floating(1.0 / p)});
+  if (p == 1) return call(r, PrimId::sum, {a, d});
+  if (p == 2) return call(r, PrimId::sqrt, {call(r, PrimId::sum, {call(r, PrimId::mul, {a, a}), d})});
+  Value s = call(r, PrimId::sum, {call(r, PrimId::pow, {a, Value::floating(p)}), d});
+  return call(r, PrimId::pow, {s, Value::floating(1.0 / p)});
 }
 
 constexpr const char* kSdpa = "torch.nn.functional.scaled_dot_product_attention";
@@ -155,7 +155,7 @@ Value repeat_heads(Recorder& r, const Value& v, int64_t rep) {
     big.push_back(s[i]);
     if (i == h) big.push_back(Dim::constant(rep));
   }
-  Value e = call(r, "broadcast_in_dim", {v, shape_value(big), Value::ints(bd)});
+  Value e = call(r, PrimId::broadcast_in_dim, {v, shape_value(big), Value::ints(bd)});
   Shape out = s;
   out[h] = Dim::constant(s[h].size * rep);
   return reshape(r, e, out);
@@ -250,19 +250,19 @@ Value sdpa(Recorder& r, const Args& a) {
       Shape out = batch;
       out.push_back(qt.shape[qt.shape.size() - 2]);
       out.push_back(vt.shape.back());
-      return call(r, "full", {shape_value(out), Value::integer(0)}, {{"device", Value::device(qt.device)}, {"dtype", Value::dtype(dt)}});
+      return call(r, PrimId::full, {shape_value(out), Value::integer(0)}, {{"device", Value::device(qt.device)}, {"dtype", Value::dtype(dt)}});
     }
   }
   // Like torch's math reference: q and k each scaled by sqrt(|scale|), the sign on q.
   const double sq = std::sqrt(std::abs(scale));
-  Value q = call(r, "mul", {to_dtype(r, q0, comp), Value::floating(scale < 0 ? -sq : sq)});
-  k = call(r, "mul", {to_dtype(r, k, comp), Value::floating(sq)});
+  Value q = call(r, PrimId::mul, {to_dtype(r, q0, comp), Value::floating(scale < 0 ? -sq : sq)});
+  k = call(r, PrimId::mul, {to_dtype(r, k, comp), Value::floating(sq)});
   v = to_dtype(r, v, comp);
   const int64_t kr = tt_of(r, k).rank();
   std::vector<int64_t> perm;
   for (int64_t i = 0; i < kr; ++i) perm.push_back(i);
   std::swap(perm[static_cast<size_t>(kr - 1)], perm[static_cast<size_t>(kr - 2)]);
-  Value scores = call(r, "matmul", {q, call(r, "transpose", {k, Value::ints(perm)})});
+  Value scores = call(r, PrimId::matmul, {q, call(r, PrimId::transpose, {k, Value::ints(perm)})});
   const Shape ss = tt_of(r, scores).shape;
   const int64_t sr = static_cast<int64_t>(ss.size());
   const Dim L = ss[ss.size() - 2], S = ss.back();
@@ -270,10 +270,10 @@ Value sdpa(Recorder& r, const Args& a) {
   if (causal) {
     // Top-left aligned: query i sees keys j <= i (torch's tril(ones(L, S))).
     const Shape ls{L, S};
-    Value i = expand_back(r, call(r, "iota", {dim_value(L)}, {{"device", Value::device(qt.device)}}), ls, {0});
-    Value j = expand_back(r, call(r, "iota", {dim_value(S)}, {{"device", Value::device(qt.device)}}), ls, {1});
-    Value keep = expand_back(r, call(r, "ge", {i, j}), ss, {sr - 2, sr - 1});
-    scores = call(r, "where", {keep, scores, Value::floating(ninf)});
+    Value i = expand_back(r, call(r, PrimId::iota, {dim_value(L)}, {{"device", Value::device(qt.device)}}), ls, {0});
+    Value j = expand_back(r, call(r, PrimId::iota, {dim_value(S)}, {{"device", Value::device(qt.device)}}), ls, {1});
+    Value keep = expand_back(r, call(r, PrimId::ge, {i, j}), ss, {sr - 2, sr - 1});
+    scores = call(r, PrimId::where, {keep, scores, Value::floating(ninf)});
   }
   if (!mask.is_none()) {
     const TensorType mt = tt_of(r, mask);
@@ -281,9 +281,9 @@ Value sdpa(Recorder& r, const Args& a) {
     KERAUNOS_TYPE_CHECK(same_shape(bs, ss), kSdpa, ": attn_mask ", ts(r, mask), " does not broadcast to the attention weights' shape ",
                         shape_str(r.trace(), ss));
     if (mt.dtype == DType::Bool) {
-      scores = call(r, "where", {broadcast_to(r, mask, ss), scores, Value::floating(ninf)});
+      scores = call(r, PrimId::where, {broadcast_to(r, mask, ss), scores, Value::floating(ninf)});
     } else {
-      scores = call(r, "add", {scores, broadcast_to(r, to_dtype(r, mask, comp), ss)});
+      scores = call(r, PrimId::add, {scores, broadcast_to(r, to_dtype(r, mask, comp), ss)});
     }
   }
   Value probs = scores;
@@ -291,21 +291,21 @@ Value sdpa(Recorder& r, const Args& a) {
     // Safe softmax over the keys: rows that are entirely -inf give zeros, as in torch.
     std::vector<int64_t> kept;
     for (int64_t d = 0; d < sr - 1; ++d) kept.push_back(d);
-    Value m = call(r, "amax", {scores, Value::ints({sr - 1})});
-    Value e = call(r, "exp", {call(r, "sub", {scores, expand_back(r, m, ss, kept)})});
-    Value s = call(r, "sum", {e, Value::ints({sr - 1})});
-    probs = call(r, "div", {e, expand_back(r, s, ss, kept)});
-    Value dead = expand_back(r, call(r, "eq", {m, Value::floating(ninf)}), ss, kept);
-    probs = call(r, "where", {dead, Value::floating(0.0), probs});
+    Value m = call(r, PrimId::amax, {scores, Value::ints({sr - 1})});
+    Value e = call(r, PrimId::exp, {call(r, PrimId::sub, {scores, expand_back(r, m, ss, kept)})});
+    Value s = call(r, PrimId::sum, {e, Value::ints({sr - 1})});
+    probs = call(r, PrimId::div, {e, expand_back(r, s, ss, kept)});
+    Value dead = expand_back(r, call(r, PrimId::eq, {m, Value::floating(ninf)}), ss, kept);
+    probs = call(r, PrimId::where, {dead, Value::floating(0.0), probs});
   }
-  if (dropout_p > 0) probs = dropout_p == 1.0 ? call(r, "mul", {probs, Value::integer(0)}) : dropout_mask_mul(r, probs, dropout_p);
-  return to_dtype(r, call(r, "matmul", {probs, v}), dt);
+  if (dropout_p > 0) probs = dropout_p == 1.0 ? call(r, PrimId::mul, {probs, Value::integer(0)}) : dropout_mask_mul(r, probs, dropout_p);
+  return to_dtype(r, call(r, PrimId::matmul, {probs, v}), dt);
 }
 
 }  // namespace
 
 void register_torch_nn_ops(SymbolTable& table) {
-  table.add(composite("torch.nn.functional.layer_norm",
+  table.add(python_facts(composite("torch.nn.functional.layer_norm",
                       {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
                        P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
                       [](Recorder& r, const Args& a) {
@@ -321,14 +321,14 @@ void register_torch_nn_ops(SymbolTable& table) {
                         std::vector<int64_t> dims;
                         for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
                         Value y = normalize_over(r, to_dtype(r, a[0], comp), dims, a[4]);
-                        if (!a[2].is_none()) y = call(r, "mul", {y, broadcast_to(r, to_dtype(r, a[2], comp), x.shape)});
-                        if (!a[3].is_none()) y = call(r, "add", {y, broadcast_to(r, to_dtype(r, a[3], comp), x.shape)});
+                        if (!a[2].is_none()) y = call(r, PrimId::mul, {y, broadcast_to(r, to_dtype(r, a[2], comp), x.shape)});
+                        if (!a[3].is_none()) y = call(r, PrimId::add, {y, broadcast_to(r, to_dtype(r, a[3], comp), x.shape)});
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
+                      }), "autocast_cuda=fp32"));
   // rms_norm follows torch's composite: x * rsqrt(mean(x * x) + eps) in the op-math dtype, then the
   // weight (any dtype; the product's dtype is rounded back to the input's). eps=None is the
   // epsilon of the op-math dtype (float32's for float16/bfloat16 inputs, as torch does).
-  table.add(composite("torch.nn.functional.rms_norm",
+  table.add(python_facts(composite("torch.nn.functional.rms_norm",
                       {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
                        P("eps", ParamKind::OptFloat, Value::none())},
                       [](Recorder& r, const Args& a) {
@@ -345,16 +345,16 @@ void register_torch_nn_ops(SymbolTable& table) {
                         std::vector<int64_t> dims;
                         for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
                         Value xc = to_dtype(r, a[0], comp);
-                        Value ms = call(r, "div", {call(r, "sum", {call(r, "mul", {xc, xc}), Value::ints(dims)}), count_of(r, ns)});
-                        Value rs = call(r, "rsqrt", {call(r, "add", {ms, eps})});
-                        Value y = call(r, "mul", {xc, expand_back(r, rs, x.shape, complement(x.rank(), dims))});
+                        Value ms = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {xc, xc}), Value::ints(dims)}), count_of(r, ns)});
+                        Value rs = call(r, PrimId::rsqrt, {call(r, PrimId::add, {ms, eps})});
+                        Value y = call(r, PrimId::mul, {xc, expand_back(r, rs, x.shape, complement(x.rank(), dims))});
                         if (!a[2].is_none()) {
                           DType md = compute_dtype(promote_types(comp, tt_of(r, a[2]).dtype));
-                          y = call(r, "mul", {to_dtype(r, y, md), broadcast_to(r, to_dtype(r, a[2], md), x.shape)});
+                          y = call(r, PrimId::mul, {to_dtype(r, y, md), broadcast_to(r, to_dtype(r, a[2], md), x.shape)});
                         }
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
-  table.add(composite("torch.nn.functional.group_norm",
+                      }), "autocast_cuda=fp32"));
+  table.add(python_facts(composite("torch.nn.functional.group_norm",
                       {P("input", ParamKind::Tensor), P("num_groups", ParamKind::Int), P("weight", ParamKind::OptTensor, Value::none()),
                        P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
                       [](Recorder& r, const Args& a) {
@@ -386,10 +386,10 @@ void register_torch_nn_ops(SymbolTable& table) {
                         const DType comp = compute_dtype(x.dtype);
                         Value xg = reshape(r, to_dtype(r, a[0], comp), {x.shape[0], Dim::constant(g), Dim::constant(rest / g)});
                         Value y = reshape(r, normalize_over(r, xg, {2}, a[4]), x.shape);
-                        if (!a[2].is_none()) y = call(r, "mul", {y, channel_param(r, a[2], comp, x.shape)});
-                        if (!a[3].is_none()) y = call(r, "add", {y, channel_param(r, a[3], comp, x.shape)});
+                        if (!a[2].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[2], comp, x.shape)});
+                        if (!a[3].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[3], comp, x.shape)});
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
+                      }), "autocast_cuda=fp32"));
   table.add(composite("torch.nn.functional.batch_norm",
                       {P("input", ParamKind::Tensor), P("running_mean", ParamKind::OptTensor), P("running_var", ParamKind::OptTensor),
                        P("weight", ParamKind::OptTensor, Value::none()), P("bias", ParamKind::OptTensor, Value::none()),
@@ -437,24 +437,24 @@ void register_torch_nn_ops(SymbolTable& table) {
                             Shape red;
                             for (int64_t d : dims) red.push_back(x.shape[static_cast<size_t>(d)]);
                             Value n = count_of(r, red);
-                            Value mean = call(r, "div", {call(r, "sum", {xc, Value::ints(dims)}), n});
+                            Value mean = call(r, PrimId::div, {call(r, PrimId::sum, {xc, Value::ints(dims)}), n});
                             mean = to_dtype(r, to_dtype(r, mean, x.dtype), comp);
-                            Value centered = call(r, "sub", {xc, expand_back(r, mean, x.shape, {1})});
-                            Value var = call(r, "div", {call(r, "sum", {call(r, "mul", {centered, centered}), Value::ints(dims)}), n});
-                            Value inv = call(r, "rsqrt", {call(r, "add", {var, a[7]})});
+                            Value centered = call(r, PrimId::sub, {xc, expand_back(r, mean, x.shape, {1})});
+                            Value var = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {centered, centered}), Value::ints(dims)}), n});
+                            Value inv = call(r, PrimId::rsqrt, {call(r, PrimId::add, {var, a[7]})});
                             inv = to_dtype(r, to_dtype(r, inv, x.dtype), comp);
-                            y = call(r, "mul", {centered, expand_back(r, inv, x.shape, {1})});
+                            y = call(r, PrimId::mul, {centered, expand_back(r, inv, x.shape, {1})});
                           }
                         } else {
-                          Value rstd = call(r, "rsqrt", {call(r, "add", {to_dtype(r, a[2], comp), a[7]})});
-                          y = call(r, "mul", {call(r, "sub", {xc, channel_param(r, a[1], comp, x.shape)}), expand_back(r, rstd, x.shape, {1})});
+                          Value rstd = call(r, PrimId::rsqrt, {call(r, PrimId::add, {to_dtype(r, a[2], comp), a[7]})});
+                          y = call(r, PrimId::mul, {call(r, PrimId::sub, {xc, channel_param(r, a[1], comp, x.shape)}), expand_back(r, rstd, x.shape, {1})});
                         }
-                        if (!a[3].is_none()) y = call(r, "mul", {y, channel_param(r, a[3], comp, x.shape)});
-                        if (!a[4].is_none()) y = call(r, "add", {y, channel_param(r, a[4], comp, x.shape)});
+                        if (!a[3].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[3], comp, x.shape)});
+                        if (!a[4].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[4], comp, x.shape)});
                         return Args{to_dtype(r, y, x.dtype)};
                       }));
   // normalize: x / max(||x||_p over dim, eps).
-  table.add(composite("torch.nn.functional.normalize",
+  table.add(python_facts(composite("torch.nn.functional.normalize",
                       {P("input", ParamKind::Tensor), P("p", ParamKind::Any, Value::floating(2.0)), P("dim", ParamKind::Int, Value::integer(1)),
                        P("eps", ParamKind::Float, Value::floating(1e-12)), P("out", ParamKind::OptTensor, Value::none())},
                       [](Recorder& r, const Args& a) {
@@ -481,11 +481,11 @@ void register_torch_nn_ops(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(!(s[static_cast<size_t>(dim)].is_constant() && s[static_cast<size_t>(dim)].size == 0), op,
                                               ": the infinity norm of an empty dimension is undefined (torch rejects it), got ", ts(r, a[0]));
                         Value n = vector_norm(r, xc, dim, p);
-                        n = call(r, "where", {call(r, "lt", {n, a[3]}), a[3], n});
+                        n = call(r, PrimId::where, {call(r, PrimId::lt, {n, a[3]}), a[3], n});
                         Value denom = to_dtype(r, expand_back(r, n, s, complement(static_cast<int64_t>(s.size()), {dim})), comp);
-                        Value y = reshape(r, call(r, "div", {xc, denom}), x.shape);
+                        Value y = reshape(r, call(r, PrimId::div, {xc, denom}), x.shape);
                         return Args{to_dtype(r, y, x.dtype)};
-                      }));
+                      }), "autocast_cuda=fp32"));
   table.add(composite("torch.nn.functional.dropout",
                       {P("input", ParamKind::Tensor), P("p", ParamKind::Float, Value::floating(0.5)), P("training", ParamKind::Bool, Value::boolean(true)),
                        P("inplace", ParamKind::Bool, Value::boolean(false))},
@@ -499,7 +499,7 @@ void register_torch_nn_ops(SymbolTable& table) {
                         auto n = static_numel(x.shape);
                         if (!a[2].as_bool() || p == 0.0 || (n && *n == 0)) return Args{a[0]};
                         // p == 1 multiplies by zero (NaN stays NaN), for every dtype, as torch does.
-                        if (p == 1.0) return Args{call(r, "mul", {a[0], Value::integer(0)})};
+                        if (p == 1.0) return Args{call(r, PrimId::mul, {a[0], Value::integer(0)})};
                         KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op,
                                             ": expected a floating input (float16, bfloat16, float32 or float64) when training with 0 < p < 1, got ",
                                             ts(r, a[0]));
@@ -525,9 +525,9 @@ void register_torch_nn_ops(SymbolTable& table) {
                           const int64_t pi = a[2].as_int(), n = w.shape[0].size;
                           KERAUNOS_TYPE_CHECK(pi < n && pi >= -n, op, ": padding_idx ", pi, " must be within num_embeddings (", n, ")");
                         }
-                        return Args{call(r, "embedding", {a[0], a[1]})};
+                        return Args{call(r, PrimId::embedding, {a[0], a[1]})};
                       }));
-  table.add(composite(kSdpa,
+  table.add(python_facts(composite(kSdpa,
                       {P("query", ParamKind::Tensor), P("key", ParamKind::Tensor), P("value", ParamKind::Tensor),
                        P("attn_mask", ParamKind::OptTensor, Value::none()), P("dropout_p", ParamKind::Float, Value::floating(0.0)),
                        P("is_causal", ParamKind::Bool, Value::boolean(false)), KW("scale", ParamKind::OptFloat, Value::none()),
@@ -536,7 +536,7 @@ void register_torch_nn_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(a[4].is_number_literal(), kSdpa, ": dropout_p must be a constant");
                         return Args{sdpa(r, a)};
                       },
-                      kTagMatmul));
+                      kTagMatmul), "autocast=lower"));
 }
 
 }  // namespace keraunos::ops

@@ -19,7 +19,7 @@ namespace keraunos::ops::op_helpers {
 
 using Kwargs = std::vector<std::pair<std::string, Value>>;
 
-inline Value call(Recorder& r, std::string_view prim, std::vector<Value> args, Kwargs kw = {}) {
+inline Value call(Recorder& r, PrimId prim, std::vector<Value> args, Kwargs kw = {}) {
   return prims::call(r, prim, std::move(args), std::move(kw));
 }
 
@@ -45,8 +45,8 @@ inline Value cvt(Recorder& r, const Value& v, DType dt) {
   if (!is_tensor(r.trace(), v)) return v;
   DType from = tt_of(r, v).dtype;
   if (from == dt) return v;
-  if (is_complex(from) && is_bool(dt)) return call(r, "ne", {v, Value::integer(0)});
-  return call(r, "convert_element_type", {v, Value::dtype(dt)});
+  if (is_complex(from) && is_bool(dt)) return call(r, PrimId::ne, {v, Value::integer(0)});
+  return call(r, PrimId::convert_element_type, {v, Value::dtype(dt)});
 }
 
 inline std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.name_of(d.sym) : std::to_string(d.size); }
@@ -98,7 +98,7 @@ inline Dim product_or_throw(const Trace& t, std::string_view op, const std::vect
 // x reshaped to `shape` (x itself when it has that shape already).
 inline Value reshape(Recorder& r, const Value& v, const Shape& shape) {
   if (same_shape(tt_of(r, v).shape, shape)) return v;
-  return call(r, "reshape", {v, shape_value(shape)});
+  return call(r, PrimId::reshape, {v, shape_value(shape)});
 }
 
 // The number of elements of `dims` as an int literal, or a number proxy for symbolic sizes.
@@ -109,11 +109,11 @@ inline Value count_of(Recorder& r, Shape dims) {
     if (d.is_constant()) {
       n *= d.size;
     } else {
-      sym = sym ? call(r, "mul", {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
+      sym = sym ? call(r, PrimId::mul, {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
     }
   }
   if (!sym) return Value::integer(n);
-  return n == 1 ? *sym : call(r, "mul", {*sym, Value::integer(n)});
+  return n == 1 ? *sym : call(r, PrimId::mul, {*sym, Value::integer(n)});
 }
 
 inline bool has_symbolic(const Shape& s) {
@@ -124,7 +124,7 @@ inline bool has_symbolic(const Shape& s) {
 
 inline Value reshape_to(Recorder& r, const Value& a, const Shape& shape) {
   if (tt_of(r, a).shape == shape) return a;
-  return prims::call(r, "reshape", {a, shape_value(shape)});
+  return prims::call(r, PrimId::reshape, {a, shape_value(shape)});
 }
 
 // a transposed by `perm` (a itself for the identity permutation).
@@ -132,7 +132,7 @@ inline Value permute_to(Recorder& r, const Value& a, const std::vector<int64_t>&
   bool identity = true;
   for (size_t i = 0; i < perm.size(); ++i) identity = identity && perm[i] == static_cast<int64_t>(i);
   if (identity) return a;
-  return prims::call(r, "transpose", {a, Value::ints(perm)});
+  return prims::call(r, PrimId::transpose, {a, Value::ints(perm)});
 }
 
 }  // namespace keraunos::ops::op_helpers

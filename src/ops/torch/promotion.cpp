@@ -127,7 +127,7 @@ PromotedTypes promote(const Trace& t, const std::vector<Value>& operands, Promot
 Value to_dtype(Recorder& r, const Value& v, DType dt) {
   if (!is_tensor(r.trace(), v)) return v;
   if (tensor_type(r.trace(), v).dtype == dt) return v;
-  return prims::call(r, "convert_element_type", {v, Value::dtype(dt)});
+  return prims::call(r, PrimId::convert_element_type, {v, Value::dtype(dt)});
 }
 
 Value broadcast_to(Recorder& r, const Value& v, const Shape& shape) {
@@ -138,7 +138,7 @@ Value broadcast_to(Recorder& r, const Value& v, const Shape& shape) {
   for (int64_t i = 0; i < tt.rank(); ++i) bdims.push_back(static_cast<int64_t>(shape.size()) - tt.rank() + i);
   std::vector<Value> dims;
   for (const auto& d : shape) dims.push_back(d.is_symbolic() ? Value::proxy(d.sym) : Value::integer(d.size));
-  return prims::call(r, "broadcast_in_dim", {v, Value::tuple(std::move(dims)), Value::ints(bdims)});
+  return prims::call(r, PrimId::broadcast_in_dim, {v, Value::tuple(std::move(dims)), Value::ints(bdims)});
 }
 
 PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Value>& operands, Promotion kind) {
@@ -159,10 +159,10 @@ PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Val
   return types;
 }
 
-Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind) {
-  std::string op = "prims." + std::string(prim);
-  auto types = prepare_operands(r, op, operands, kind);
-  Value out = r.call1(op, std::move(operands));
+Value elementwise(Recorder& r, PrimId prim, std::vector<Value> operands, Promotion kind) {
+  const Symbol& sym = prim_symbol(prim);
+  auto types = prepare_operands(r, sym.id, operands, kind);
+  Value out = r.call1(sym, std::move(operands));
   return to_dtype(r, out, types.result);
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/recorder.h"
+#include "ops/prim_table.h"
 
 namespace keraunos::ops {
 
@@ -12,8 +13,6 @@ DType promote_types(DType a, DType b);  // torch.promote_types; throws for float
 DType default_float_dtype();            // float32 (the front end may change it per trace)
 void set_default_float_dtype(DType t);
 
-// How an op maps the promoted dtype to its result (Thunder's ELEMENTWISE_TYPE_PROMOTION_KIND).
-enum class Promotion { Default, IntToFloat, AlwaysBool, ComplexToFloat, BoolToLong, NoOpmath };
 
 struct PromotedTypes {
   DType computation;  // what the prim computes in (f32 for f16/bf16)
@@ -36,6 +35,6 @@ Value broadcast_to(Recorder& r, const Value& v, const Shape& shape);
 // weak); returns the promoted types.
 PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Value>& operands, Promotion kind);
 // prepare_operands, then the prim, then the conversion to the result dtype.
-Value elementwise(Recorder& r, std::string_view prim, std::vector<Value> operands, Promotion kind);
+Value elementwise(Recorder& r, PrimId prim, std::vector<Value> operands, Promotion kind);
 
 }  // namespace keraunos::ops

@@ -59,7 +59,7 @@ Value keep_dims(Recorder& r, const Value& red, const Shape& in_shape, const std:
   Shape ks = in_shape;
   for (int64_t d : dims) ks[static_cast<size_t>(d)] = Dim::constant(1);
   if (tt_of(r, red).shape == ks) return red;
-  return call(r, "reshape", {red, Value::tuple(shape_values(ks))});
+  return call(r, PrimId::reshape, {red, Value::tuple(shape_values(ks))});
 }
 
 Value finish(Recorder& r, const Value& red, const Shape& in_shape, const std::vector<int64_t>& dims, bool keepdim) {
@@ -90,10 +90,10 @@ std::optional<DType> opt_dtype(const Value& v) { return v.is_none() ? std::nullo
 void add_sum_prod(SymbolTable& table) {
   for (bool is_prod : {false, true}) {
     std::string id = is_prod ? "torch.prod" : "torch.sum";
-    std::string prim = is_prod ? "prod" : "sum";
+    PrimId prim = is_prod ? PrimId::prod : PrimId::sum;
     // torch.sum takes dims (int or tuple); torch.prod one int dim.
     ParamKind dk = is_prod ? ParamKind::OptInt : ParamKind::OptInts;
-    table.add(composite(id,
+    table.add(python_facts(composite(id,
                         {P("a", ParamKind::Tensor), P("dim", dk, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false)),
                          KW("dtype", ParamKind::OptDType, Value::none())},
                         [id, prim, is_prod](Recorder& r, const std::vector<Value>& a) {
@@ -109,7 +109,7 @@ void add_sum_prod(SymbolTable& table) {
                           Value s = call(r, prim, {x, Value::ints(dims)});
                           s = cvt(r, s, out);
                           return std::vector<Value>{finish(r, s, t.shape, dims, keepdim)};
-                        }));
+                        }), is_prod ? "autocast=fp32" : "autocast_cuda=fp32"));
   }
 }
 
@@ -134,8 +134,8 @@ void add_mean(SymbolTable& table) {
                         // As torch's CPU kernel: sum in the (float32 for float16/bfloat16) result
                         // dtype, divide, round once.
                         Value x = cvt(r, a[0], compute_dtype(out));
-                        Value s = call(r, "sum", {x, Value::ints(dims)});
-                        s = call(r, "div", {s, reduced_count(r, t.shape, dims)});
+                        Value s = call(r, PrimId::sum, {x, Value::ints(dims)});
+                        s = call(r, PrimId::div, {s, reduced_count(r, t.shape, dims)});
                         s = cvt(r, s, out);
                         return std::vector<Value>{finish(r, s, t.shape, dims, a[2].as_bool())};
                       }));
@@ -180,13 +180,13 @@ void add_var_std(SymbolTable& table) {
                           Value x = cvt(r, a[0], compute_dtype(t.dtype));
                           Value var, mean;
                           if (vp->with_mean) {
-                            auto vm = prims::call_n(r, "var_mean", {x, Value::ints(dims)}, {{"correction", correction}});
+                            auto vm = prims::call_n(r, PrimId::var_mean, {x, Value::ints(dims)}, {{"correction", correction}});
                             var = vm[0];
                             mean = vm[1];
                           } else {
-                            var = call(r, "var", {x, Value::ints(dims)}, {{"correction", correction}});
+                            var = call(r, PrimId::var, {x, Value::ints(dims)}, {{"correction", correction}});
                           }
-                          if (vp->sqrt) var = call(r, "sqrt", {var});
+                          if (vp->sqrt) var = call(r, PrimId::sqrt, {var});
                           bool keepdim = a[3].as_bool();
                           std::vector<Value> outs{finish(r, cvt(r, var, to_real(t.dtype)), t.shape, dims, keepdim)};
                           if (vp->with_mean) outs.push_back(finish(r, cvt(r, mean, t.dtype), t.shape, dims, keepdim));
@@ -200,7 +200,7 @@ void add_var_std(SymbolTable& table) {
 void add_minmax(SymbolTable& table) {
   for (bool is_max : {true, false}) {
     std::string aid = is_max ? "torch.amax" : "torch.amin";
-    std::string prim = is_max ? "amax" : "amin";
+    PrimId prim = is_max ? PrimId::amax : PrimId::amin;
     table.add(composite(aid,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::tuple({})), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [aid, prim](Recorder& r, const std::vector<Value>& a) {
@@ -213,19 +213,19 @@ void add_minmax(SymbolTable& table) {
                             for (int64_t d : dims) os[static_cast<size_t>(d)] = Dim::constant(1);
                             auto n = static_numel(os);
                             KERAUNOS_TYPE_CHECK(n && *n == 0, aid, ": complex tensors are not ordered, got ", ts(r, a[0]));
-                            Value z = call(r, "full", {Value::tuple(shape_values(os)), Value::integer(0)},
+                            Value z = call(r, PrimId::full, {Value::tuple(shape_values(os)), Value::integer(0)},
                                            {{"device", Value::device(t.device)}, {"dtype", Value::dtype(t.dtype)}});
-                            return std::vector<Value>{a[2].as_bool() ? z : call(r, "squeeze", {z, Value::ints(dims)})};
+                            return std::vector<Value>{a[2].as_bool() ? z : call(r, PrimId::squeeze, {z, Value::ints(dims)})};
                           }
                           Value m = call(r, prim, {a[0], Value::ints(dims)});
                           return std::vector<Value>{finish(r, m, t.shape, dims, a[2].as_bool())};
                         }));
 
-    std::string arg_prim = is_max ? "argmax" : "argmin";
+    PrimId arg_prim = is_max ? PrimId::argmax : PrimId::argmin;
     // torch.max(a) -> the maximum; torch.max(a, dim, keepdim=False) -> (values, indices);
     // torch.max(a, other) -> torch.maximum(a, other).
     std::string mid = is_max ? "torch.max" : "torch.min";
-    table.add(composite(mid,
+    table.add(python_facts(composite(mid,
                         {P("a", ParamKind::Tensor), P("dim", ParamKind::Any, Value::none()), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                         [mid, prim, arg_prim, is_max](Recorder& r, const std::vector<Value>& a) {
                           const TensorType t = tt_of(r, a[0]);
@@ -252,7 +252,7 @@ void add_minmax(SymbolTable& table) {
                           Value src = is_bool(t.dtype) ? cvt(r, a[0], DType::UInt8) : a[0];
                           Value idx = call(r, arg_prim, {src, Value::integer(d)});
                           return std::vector<Value>{finish(r, values, t.shape, dims, keepdim), finish(r, idx, t.shape, dims, keepdim)};
-                        }));
+                        }), is_max ? "returns=max" : "returns=min"));
 
     std::string gid = is_max ? "torch.argmax" : "torch.argmin";
     table.add(composite(gid,
@@ -282,7 +282,7 @@ void add_minmax(SymbolTable& table) {
 // ---- logsumexp ----------------------------------------------------------------------------------
 
 void add_logsumexp(SymbolTable& table) {
-  table.add(composite("torch.logsumexp", {P("a", ParamKind::Tensor), P("dim", ParamKind::Ints), P("keepdim", ParamKind::Bool, Value::boolean(false))},
+  table.add(python_facts(composite("torch.logsumexp", {P("a", ParamKind::Tensor), P("dim", ParamKind::Ints), P("keepdim", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const std::vector<Value>& a) {
                         const char* id = "torch.logsumexp";
                         const TensorType t = tt_of(r, a[0]);
@@ -296,21 +296,21 @@ void add_logsumexp(SymbolTable& table) {
                         auto n = static_numel(t.shape);
                         Value res;
                         if (n && *n == 0) {
-                          res = call(r, "log", {call(r, "sum", {call(r, "exp", {x}), Value::ints(dims)})});
+                          res = call(r, PrimId::log, {call(r, PrimId::sum, {call(r, PrimId::exp, {x}), Value::ints(dims)})});
                         } else {
                           // As torch: subtract the max of the real part (0 where it is infinite), sum
                           // the exponentials, take the log and add the max back.
-                          Value re = is_complex(comp) ? call(r, "real", {x}) : x;
-                          Value m = call(r, "amax", {re, Value::ints(dims)});
-                          m = call(r, "where", {call(r, "isinf", {m}), Value::integer(0), m});
+                          Value re = is_complex(comp) ? call(r, PrimId::real, {x}) : x;
+                          Value m = call(r, PrimId::amax, {re, Value::ints(dims)});
+                          m = call(r, PrimId::where, {call(r, PrimId::isinf, {m}), Value::integer(0), m});
                           Value mk = broadcast_to(r, keep_dims(r, m, t.shape, dims), t.shape);
                           mk = cvt(r, mk, comp);
-                          Value s = call(r, "sum", {call(r, "exp", {call(r, "sub", {x, mk})}), Value::ints(dims)});
-                          res = call(r, "add", {call(r, "log", {s}), cvt(r, m, comp)});
+                          Value s = call(r, PrimId::sum, {call(r, PrimId::exp, {call(r, PrimId::sub, {x, mk})}), Value::ints(dims)});
+                          res = call(r, PrimId::add, {call(r, PrimId::log, {s}), cvt(r, m, comp)});
                         }
                         res = cvt(r, res, out);
                         return std::vector<Value>{finish(r, res, t.shape, dims, keepdim)};
-                      }));
+                      }), "autocast_cuda=fp32"));
 }
 
 // ---- cumsum / cumprod ---------------------------------------------------------------------------
@@ -318,8 +318,8 @@ void add_logsumexp(SymbolTable& table) {
 void add_scans(SymbolTable& table) {
   for (bool is_prod : {false, true}) {
     std::string id = is_prod ? "torch.cumprod" : "torch.cumsum";
-    std::string prim = is_prod ? "cumprod" : "cumsum";
-    table.add(composite(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
+    PrimId prim = is_prod ? PrimId::cumprod : PrimId::cumsum;
+    table.add(python_facts(composite(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
                         [id, prim](Recorder& r, const std::vector<Value>& a) {
                           const TensorType t = tt_of(r, a[0]);
                           DType out = opt_dtype(a[2]).value_or(is_exact(t.dtype) ? DType::Int64 : t.dtype);
@@ -330,7 +330,7 @@ void add_scans(SymbolTable& table) {
                           Value x = cvt(r, cvt(r, a[0], out), accumulate_dtype(out));
                           Value s = call(r, prim, {x, Value::integer(d)});
                           return std::vector<Value>{cvt(r, s, out)};
-                        }));
+                        }), is_prod ? "" : "autocast_cuda=fp32"));
   }
 }
 
@@ -346,11 +346,11 @@ void add_logical(SymbolTable& table) {
                           // torch keeps uint8 for uint8 inputs (a legacy of masks as bytes).
                           DType out = t.dtype == DType::UInt8 ? DType::UInt8 : DType::Bool;
                           auto dims = reduction_dims(id, r.trace(), a[1], t.rank(), /*empty_is_all=*/false);
-                          Value nz = is_bool(t.dtype) ? a[0] : call(r, "ne", {a[0], Value::integer(0)});
+                          Value nz = is_bool(t.dtype) ? a[0] : call(r, PrimId::ne, {a[0], Value::integer(0)});
                           // Counting (instead of min/max) keeps the identity for empty reductions.
-                          Value v = is_all ? call(r, "logical_not", {nz}) : nz;
-                          Value cnt = call(r, "sum", {cvt(r, v, DType::Int64), Value::ints(dims)});
-                          Value res = call(r, is_all ? "eq" : "gt", {cnt, Value::integer(0)});
+                          Value v = is_all ? call(r, PrimId::logical_not, {nz}) : nz;
+                          Value cnt = call(r, PrimId::sum, {cvt(r, v, DType::Int64), Value::ints(dims)});
+                          Value res = call(r, is_all ? PrimId::eq : PrimId::gt, {cnt, Value::integer(0)});
                           res = cvt(r, res, out);
                           return std::vector<Value>{finish(r, res, t.shape, dims, a[2].as_bool())};
                         }));
@@ -359,15 +359,15 @@ void add_logical(SymbolTable& table) {
                       [](Recorder& r, const std::vector<Value>& a) {
                         const TensorType t = tt_of(r, a[0]);
                         auto dims = reduction_dims("torch.count_nonzero", r.trace(), a[1], t.rank());
-                        Value nz = is_bool(t.dtype) ? a[0] : call(r, "ne", {a[0], Value::integer(0)});
-                        return std::vector<Value>{call(r, "sum", {cvt(r, nz, DType::Int64), Value::ints(dims)})};
+                        Value nz = is_bool(t.dtype) ? a[0] : call(r, PrimId::ne, {a[0], Value::integer(0)});
+                        return std::vector<Value>{call(r, PrimId::sum, {cvt(r, nz, DType::Int64), Value::ints(dims)})};
                       }));
 }
 
 // ---- norms --------------------------------------------------------------------------------------
 
 void add_norms(SymbolTable& table) {
-  table.add(composite(
+  table.add(python_facts(composite(
       "torch.linalg.vector_norm",
       {P("a", ParamKind::Tensor), P("ord", ParamKind::Number, Value::integer(2)), P("dim", ParamKind::OptInts, Value::none()),
        P("keepdim", ParamKind::Bool, Value::boolean(false)), KW("dtype", ParamKind::OptDType, Value::none())},
@@ -390,7 +390,7 @@ void add_norms(SymbolTable& table) {
         DType rcomp = to_real(comp);
         auto dims = reduction_dims(id, r.trace(), a[2], t.rank());
         Value x = cvt(r, a[0], comp);
-        Value ax = call(r, "abs", {x});
+        Value ax = call(r, PrimId::abs, {x});
         Value res;
         if (std::isinf(p) || p < 0) {
           for (int64_t d : dims) {
@@ -400,23 +400,23 @@ void add_norms(SymbolTable& table) {
           }
         }
         if (std::isinf(p)) {
-          res = call(r, p > 0 ? "amax" : "amin", {ax, Value::ints(dims)});
+          res = call(r, p > 0 ? PrimId::amax : PrimId::amin, {ax, Value::ints(dims)});
         } else if (p == 0) {
-          res = call(r, "sum", {cvt(r, call(r, "ne", {ax, Value::integer(0)}), rcomp), Value::ints(dims)});
+          res = call(r, PrimId::sum, {cvt(r, call(r, PrimId::ne, {ax, Value::integer(0)}), rcomp), Value::ints(dims)});
         } else if (p == 1) {
-          res = call(r, "sum", {ax, Value::ints(dims)});
+          res = call(r, PrimId::sum, {ax, Value::ints(dims)});
         } else if (p == 2) {
-          res = call(r, "sqrt", {call(r, "sum", {call(r, "mul", {ax, ax}), Value::ints(dims)})});
+          res = call(r, PrimId::sqrt, {call(r, PrimId::sum, {call(r, PrimId::mul, {ax, ax}), Value::ints(dims)})});
         } else {
-          Value s = call(r, "sum", {call(r, "pow", {ax, Value::floating(p)}), Value::ints(dims)});
-          res = call(r, "pow", {s, Value::floating(1.0 / p)});
+          Value s = call(r, PrimId::sum, {call(r, PrimId::pow, {ax, Value::floating(p)}), Value::ints(dims)});
+          res = call(r, PrimId::pow, {s, Value::floating(1.0 / p)});
         }
         res = cvt(r, res, out);
         return std::vector<Value>{finish(r, res, t.shape, dims, a[3].as_bool())};
-      }));
+      }), "autocast_cuda=fp32"));
 
   // torch.norm: p a number (vector norm), None (2) or 'fro' (the 2-norm over at most two dims).
-  table.add(composite("torch.norm",
+  table.add(python_facts(composite("torch.norm",
                       {P("a", ParamKind::Tensor), P("p", ParamKind::Any, Value::string("fro")), P("dim", ParamKind::Any, Value::none()),
                        P("keepdim", ParamKind::Bool, Value::boolean(false)), KW("dtype", ParamKind::OptDType, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
@@ -440,7 +440,7 @@ void add_norms(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(p.is_number_literal(), id, ": p must be a number, None, 'fro' or 'nuc', got ",
                                             describe_value(r.trace(), a[1]));
                         return r.call("torch.linalg.vector_norm", {a[0], p, dim, a[3]}, {{"dtype", a[4]}});
-                      }));
+                      }), "autocast_cuda=fp32"));
 }
 
 // ---- topk / sort / argsort ----------------------------------------------------------------------
@@ -452,7 +452,7 @@ void check_sortable(std::string_view id, Recorder& r, const Value& a, bool allow
 }
 
 void add_sorting(SymbolTable& table) {
-  table.add(composite("torch.topk",
+  table.add(python_facts(composite("torch.topk",
                       {P("a", ParamKind::Tensor), P("k", ParamKind::Int), P("dim", ParamKind::Int, Value::integer(-1)),
                        P("largest", ParamKind::Bool, Value::boolean(true)), P("sorted", ParamKind::Bool, Value::boolean(true))},
                       [](Recorder& r, const std::vector<Value>& a) {
@@ -467,9 +467,9 @@ void add_sorting(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(k.size >= 0 && (n.is_symbolic() || k.size <= n.size), id, ": k=", k.size,
                                               " is out of range for dimension ", d, " of ", ts(r, a[0]));
                         }
-                        return prims::call_n(r, "topk", {a[0], a[1], Value::integer(d), a[3], a[4]});
-                      }));
-  table.add(composite("torch.sort",
+                        return prims::call_n(r, PrimId::topk, {a[0], a[1], Value::integer(d), a[3], a[4]});
+                      }), "returns=topk"));
+  table.add(python_facts(composite("torch.sort",
                       {P("a", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(-1)), P("descending", ParamKind::Bool, Value::boolean(false)),
                        KW("stable", ParamKind::OptBool, Value::none())},
                       [](Recorder& r, const std::vector<Value>& a) {
@@ -478,8 +478,8 @@ void add_sorting(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(a[1].is_int(), id, ": dim must be a constant int");
                         int64_t d = canonical_dim(id, a[1].as_int(), tt_of(r, a[0]).rank());
                         bool stable = !a[3].is_none() && a[3].as_bool();
-                        return prims::call_n(r, "sort", {a[0], Value::integer(d), a[2], Value::boolean(stable)});
-                      }));
+                        return prims::call_n(r, PrimId::sort, {a[0], Value::integer(d), a[2], Value::boolean(stable)});
+                      }), "returns=sort"));
   table.add(composite("torch.argsort",
                       {P("a", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(-1)), P("descending", ParamKind::Bool, Value::boolean(false)),
                        KW("stable", ParamKind::Bool, Value::boolean(false))},
@@ -488,7 +488,7 @@ void add_sorting(SymbolTable& table) {
                         check_sortable(id, r, a[0], /*allow_bool=*/true);
                         KERAUNOS_TYPE_CHECK(a[1].is_int(), id, ": dim must be a constant int");
                         int64_t d = canonical_dim(id, a[1].as_int(), tt_of(r, a[0]).rank());
-                        auto sv = prims::call_n(r, "sort", {a[0], Value::integer(d), a[2], a[3]});
+                        auto sv = prims::call_n(r, PrimId::sort, {a[0], Value::integer(d), a[2], a[3]});
                         return std::vector<Value>{sv[1]};
                       }));
 }

@@ -64,7 +64,7 @@ int64_t static_size(const Trace& t, std::string_view op, const TensorType& tt, i
 // broadcast_in_dim with the input's dims at `bdims` of `shape`.
 Value bcast(Recorder& r, const Value& a, const Shape& shape, const std::vector<int64_t>& bdims) {
   if (tt_of(r, a).shape == shape) return a;
-  return prims::call(r, "broadcast_in_dim", {a, shape_value(shape), Value::ints(bdims)});
+  return prims::call(r, PrimId::broadcast_in_dim, {a, shape_value(shape), Value::ints(bdims)});
 }
 
 Value unsqueeze_at(Recorder& r, const Value& a, int64_t dim) {
@@ -74,17 +74,17 @@ Value unsqueeze_at(Recorder& r, const Value& a, int64_t dim) {
   std::vector<int64_t> bd;
   for (int64_t i = 0; i <= tt.rank(); ++i)
     if (i != dim) bd.push_back(i);
-  return prims::call(r, "broadcast_in_dim", {a, shape_value(shape), Value::ints(bd)});
+  return prims::call(r, PrimId::broadcast_in_dim, {a, shape_value(shape), Value::ints(bd)});
 }
 
 Value squeeze_dims(Recorder& r, const Value& a, std::vector<int64_t> dims) {
   if (dims.empty()) return a;
   std::sort(dims.begin(), dims.end());
-  return prims::call(r, "squeeze", {a, Value::ints(dims)});
+  return prims::call(r, PrimId::squeeze, {a, Value::ints(dims)});
 }
 
 Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const Device& dev) {
-  return prims::call(r, "iota", {length},
+  return prims::call(r, PrimId::iota, {length},
                      {{"start", Value::integer(start)}, {"step", Value::integer(step)}, {"device", Value::device(dev)},
                       {"dtype", Value::dtype(DType::Int64)}});
 }
@@ -98,15 +98,15 @@ Value slice_dim(Recorder& r, std::string_view op, const Value& a, int64_t dim, i
   int64_t len = end > start ? (end - start + step - 1) / step : 0;
   if (has_symbolic(tt.shape)) {
     Value idx = iota(r, Value::integer(len), start, step, tt.device);
-    return prims::call(r, "take", {a, idx, Value::integer(dim)});
+    return prims::call(r, PrimId::take, {a, idx, Value::integer(dim)});
   }
   std::vector<int64_t> st(static_cast<size_t>(tt.rank()), 0), en, sd(static_cast<size_t>(tt.rank()), 1);
   for (const auto& d : tt.shape) en.push_back(d.size);
   st[static_cast<size_t>(dim)] = start;
   en[static_cast<size_t>(dim)] = end < start ? start : end;
   sd[static_cast<size_t>(dim)] = step;
-  if (step == 1) return prims::call(r, "slice", {a, Value::ints(st), Value::ints(en)});
-  return prims::call(r, "slice", {a, Value::ints(st), Value::ints(en), Value::ints(sd)});
+  if (step == 1) return prims::call(r, PrimId::slice, {a, Value::ints(st), Value::ints(en)});
+  return prims::call(r, PrimId::slice, {a, Value::ints(st), Value::ints(en), Value::ints(sd)});
 }
 
 // Python's slice clamping of one bound (None handled by the caller).
@@ -137,16 +137,16 @@ Value select_at(Recorder& r, std::string_view op, const Value& a, int64_t dim, c
   if (is_tensor(t, index)) {
     idx = to_dtype(r, index, DType::Int64);
   } else {
-    idx = prims::call(r, "full", {Value::tuple({}), known ? Value::integer(*known) : index},
+    idx = prims::call(r, PrimId::full, {Value::tuple({}), known ? Value::integer(*known) : index},
                       {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(DType::Int64)}});
   }
   if (maybe_negative) {
-    Value neg = prims::call(r, "lt", {idx, Value::integer(0)});
-    Value wrapped = prims::call(r, "add", {idx, dim_value(n)});
-    idx = prims::call(r, "where", {neg, wrapped, idx});
+    Value neg = prims::call(r, PrimId::lt, {idx, Value::integer(0)});
+    Value wrapped = prims::call(r, PrimId::add, {idx, dim_value(n)});
+    idx = prims::call(r, PrimId::where, {neg, wrapped, idx});
   }
-  idx = prims::call(r, "reshape", {idx, Value::ints({1})});
-  Value g = prims::call(r, "take", {a, idx, Value::integer(dim)});
+  idx = prims::call(r, PrimId::reshape, {idx, Value::ints({1})});
+  Value g = prims::call(r, PrimId::take, {a, idx, Value::integer(dim)});
   return squeeze_dims(r, g, {dim});
 }
 
@@ -318,7 +318,7 @@ Value cat_impl(Recorder& r, std::string_view op, const std::vector<Value>& ts, i
   std::vector<Value> conv;
   for (const auto& v : kept) conv.push_back(to_dtype(r, v, dt));
   if (conv.size() == 1) return conv[0];
-  return prims::call(r, "cat", {Value::tuple(conv), Value::integer(dim)});
+  return prims::call(r, PrimId::cat, {Value::tuple(conv), Value::integer(dim)});
 }
 
 std::vector<Value> tensors_of(const Value& v) { return v.as_tuple(); }
@@ -335,7 +335,7 @@ Value atleast(Recorder& r, const Value& a, int n) {
   }
   // n == 3
   if (rank == 0) return reshape_to(r, a, {Dim::constant(1), Dim::constant(1), Dim::constant(1)});
-  if (rank == 1) return prims::call(r, "broadcast_in_dim", {a, shape_value({Dim::constant(1), s[0], Dim::constant(1)}), Value::ints({1})});
+  if (rank == 1) return prims::call(r, PrimId::broadcast_in_dim, {a, shape_value({Dim::constant(1), s[0], Dim::constant(1)}), Value::ints({1})});
   return unsqueeze_at(r, a, 2);  // (m, n) -> (m, n, 1)
 }
 
@@ -395,7 +395,7 @@ Value roll_dim(Recorder& r, std::string_view op, const Value& a, int64_t dim, in
   if (s == 0) return a;
   Value tail = slice_dim(r, op, a, dim, n - s, n);
   Value head = slice_dim(r, op, a, dim, 0, n - s);
-  return prims::call(r, "cat", {Value::tuple({tail, head}), Value::integer(dim)});
+  return prims::call(r, PrimId::cat, {Value::tuple({tail, head}), Value::integer(dim)});
 }
 
 // ---- repeat_interleave -----------------------------------------------------------------------
@@ -406,14 +406,14 @@ Value interleave_index(Recorder& r, const Value& reps, const Value& out_size) {
   const auto& rt = tt_of(r, reps);
   Dim n = rt.shape[0];
   Dim o = dim_from_value(r.trace(), out_size);
-  Value cum = prims::call(r, "cumsum", {reps, Value::integer(0)});
-  Value j = prims::call(r, "iota", {out_size}, {{"device", Value::device(rt.device)}, {"dtype", Value::dtype(DType::Int64)}});
+  Value cum = prims::call(r, PrimId::cumsum, {reps, Value::integer(0)});
+  Value j = prims::call(r, PrimId::iota, {out_size}, {{"device", Value::device(rt.device)}, {"dtype", Value::dtype(DType::Int64)}});
   Shape grid{o, n};
-  Value cb = prims::call(r, "broadcast_in_dim", {cum, shape_value(grid), Value::ints({1})});
-  Value jb = prims::call(r, "broadcast_in_dim", {j, shape_value(grid), Value::ints({0})});
-  Value le = prims::call(r, "le", {cb, jb});
-  Value cnt = prims::call(r, "convert_element_type", {le, Value::dtype(DType::Int64)});
-  return prims::call(r, "sum", {cnt, Value::ints({1})});
+  Value cb = prims::call(r, PrimId::broadcast_in_dim, {cum, shape_value(grid), Value::ints({1})});
+  Value jb = prims::call(r, PrimId::broadcast_in_dim, {j, shape_value(grid), Value::ints({0})});
+  Value le = prims::call(r, PrimId::le, {cb, jb});
+  Value cnt = prims::call(r, PrimId::convert_element_type, {le, Value::dtype(DType::Int64)});
+  return prims::call(r, PrimId::sum, {cnt, Value::ints({1})});
 }
 
 // ---- memory formats --------------------------------------------------------------------------
@@ -438,10 +438,10 @@ void check_memory_format(const Trace& t, std::string_view op, const Value& v) {
 
 void register_torch_shape_ops(SymbolTable& table) {
   // ---- reshape family ----
-  table.add(composite("torch.reshape", {P("input", ParamKind::Tensor), P("shape", ParamKind::Ints)},
-                      [](Recorder& r, const Args& a) { return reshape_impl(r, "torch.reshape", a[0], a[1]); }));
+  table.add(python_facts(composite("torch.reshape", {P("input", ParamKind::Tensor), P("shape", ParamKind::Ints)},
+                      [](Recorder& r, const Args& a) { return reshape_impl(r, "torch.reshape", a[0], a[1]); }), "torch.Tensor.reshape view varargs=1"));
   // view(size); view(dtype) reinterprets bytes (a bitcast), which no prim expresses: rejected.
-  table.add(composite("torch.Tensor.view", {P("input", ParamKind::Tensor), P("size", ParamKind::Any)},
+  table.add(python_facts(composite("torch.Tensor.view", {P("input", ParamKind::Tensor), P("size", ParamKind::Any)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.Tensor.view";
                         if (a[1].is_dtype() && a[1].as_dtype() == tt_of(r, a[0]).dtype) return Outs{a[0]};
@@ -450,9 +450,9 @@ void register_torch_shape_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(a[1].is_tuple() || a[1].is_int() || (a[1].is_proxy() && !is_tensor(r.trace(), a[1])), op,
                                             ": size must be a sequence of ints, got ", describe_value(r.trace(), a[1]));
                         return reshape_impl(r, op, a[0], a[1]);
-                      }));
+                      }), "view varargs=1"));
 
-  table.add(composite("torch.flatten",
+  table.add(python_facts(composite("torch.flatten",
                       {P("input", ParamKind::Tensor), P("start_dim", ParamKind::Int, Value::integer(0)),
                        P("end_dim", ParamKind::Int, Value::integer(-1))},
                       [](Recorder& r, const Args& a) {
@@ -469,9 +469,9 @@ void register_torch_shape_ops(SymbolTable& table) {
                         out.push_back(product_or_throw(t, op, mid));
                         out.insert(out.end(), tt.shape.begin() + e + 1, tt.shape.end());
                         return Outs{reshape_to(r, a[0], out)};
-                      }));
+                      }), "torch.Tensor.flatten view"));
 
-  table.add(composite("torch.unflatten", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("sizes", ParamKind::Ints)},
+  table.add(python_facts(composite("torch.unflatten", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("sizes", ParamKind::Ints)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.unflatten";
                         const Trace& t = r.trace();
@@ -485,17 +485,17 @@ void register_torch_shape_ops(SymbolTable& table) {
                         out.insert(out.end(), inner.begin(), inner.end());
                         out.insert(out.end(), tt.shape.begin() + d + 1, tt.shape.end());
                         return Outs{reshape_to(r, a[0], out)};
-                      }));
+                      }), "view"));
 
-  table.add(composite("torch.unsqueeze", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.unsqueeze", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](Recorder& r, const Args& a) {
     constexpr std::string_view op = "torch.unsqueeze";
     int64_t rank = rank_of(r, a[0]);
     int64_t d = canonical_dim(op, int_arg(r.trace(), op, a[1], "dim"), rank + 1);
     return Outs{unsqueeze_at(r, a[0], d)};
-  }));
+  }), "torch.Tensor.unsqueeze view"));
 
   // squeeze: dims of size 1 go; others stay (as torch). Symbolic sizes are taken as != 1.
-  table.add(composite("torch.squeeze", {P("input", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none())},
+  table.add(python_facts(composite("torch.squeeze", {P("input", ParamKind::Tensor), P("dim", ParamKind::OptInts, Value::none())},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.squeeze";
                         const TensorType tt = tt_of(r, a[0]);
@@ -512,10 +512,10 @@ void register_torch_shape_ops(SymbolTable& table) {
                           if (s.is_constant() && s.size == 1) drop.push_back(d);
                         }
                         return Outs{squeeze_dims(r, a[0], drop)};
-                      }));
+                      }), "torch.Tensor.squeeze view"));
 
   // ---- permutations ----
-  table.add(composite("torch.permute", {P("input", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.permute", {P("input", ParamKind::Tensor), P("dims", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
     constexpr std::string_view op = "torch.permute";
     const TensorType tt = tt_of(r, a[0]);
     auto dims = ints_arg(r.trace(), op, a[1], "dims");
@@ -523,12 +523,12 @@ void register_torch_shape_ops(SymbolTable& table) {
                         " does not match the rank of ", type_str(r.trace(), tt), " (", tt.rank(), ")");
     if (tt.rank() == 0) return Outs{a[0]};
     return Outs{permute_to(r, a[0], canonical_dims(op, dims, tt.rank()))};
-  }));
+  }), "torch.Tensor.permute view varargs=1"));
 
   for (const char* id : {"torch.transpose", "torch.swapaxes"}) {
     bool swap = std::string_view(id) == "torch.swapaxes";
     std::string sid = id;
-    table.add(composite(sid, {P("input", ParamKind::Tensor), P(swap ? "axis0" : "dim0", ParamKind::Int), P(swap ? "axis1" : "dim1", ParamKind::Int)},
+    table.add(python_facts(composite(sid, {P("input", ParamKind::Tensor), P(swap ? "axis0" : "dim0", ParamKind::Int), P(swap ? "axis1" : "dim1", ParamKind::Int)},
                         [sid](Recorder& r, const Args& a) {
                           int64_t rank = rank_of(r, a[0]);
                           int64_t d0 = canonical_dim(sid, int_arg(r.trace(), sid, a[1], "dim0"), rank);
@@ -538,17 +538,17 @@ void register_torch_shape_ops(SymbolTable& table) {
                           std::iota(perm.begin(), perm.end(), 0);
                           std::swap(perm[static_cast<size_t>(d0)], perm[static_cast<size_t>(d1)]);
                           return Outs{permute_to(r, a[0], perm)};
-                        }));
+                        }), swap ? "view" : "torch.Tensor.transpose view"));
   }
 
-  table.add(composite("torch.t", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.t", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
     int64_t rank = rank_of(r, a[0]);
     KERAUNOS_TYPE_CHECK(rank <= 2, "torch.t: expects a tensor with <= 2 dimensions, got ", ts(r, a[0]));
     if (rank < 2) return Outs{a[0]};
     return Outs{permute_to(r, a[0], {1, 0})};
-  }));
+  }), "torch.Tensor.t view"));
 
-  table.add(composite("torch.movedim", {P("input", ParamKind::Tensor), P("source", ParamKind::Ints), P("destination", ParamKind::Ints)},
+  table.add(python_facts(composite("torch.movedim", {P("input", ParamKind::Tensor), P("source", ParamKind::Ints), P("destination", ParamKind::Ints)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.movedim";
                         const Trace& t = r.trace();
@@ -571,30 +571,30 @@ void register_torch_shape_ops(SymbolTable& table) {
                           p = next++;
                         }
                         return Outs{permute_to(r, a[0], perm)};
-                      }));
+                      }), "view"));
 
   // ---- expand / broadcast ----
-  table.add(composite("torch.Tensor.expand",
+  table.add(python_facts(composite("torch.Tensor.expand",
                       {P("input", ParamKind::Tensor), P("size", ParamKind::Ints), KW("implicit", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         return Outs{expand_impl(r, "torch.Tensor.expand", a[0], dims_from_value(r.trace(), a[1]))};
-                      }));
-  table.add(composite("torch.broadcast_to", {P("input", ParamKind::Tensor), P("size", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
+                      }), "view varargs=1"));
+  table.add(python_facts(composite("torch.broadcast_to", {P("input", ParamKind::Tensor), P("size", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
     return Outs{expand_impl(r, "torch.broadcast_to", a[0], dims_from_value(r.trace(), a[1]))};
-  }));
-  table.add(composite("torch.Tensor.expand_as", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)},
+  }), "view"));
+  table.add(python_facts(composite("torch.Tensor.expand_as", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)},
                       [](Recorder& r, const Args& a) {
                         Shape s = tt_of(r, a[1]).shape;
                         return Outs{expand_impl(r, "torch.Tensor.expand_as", a[0], s)};
-                      }));
+                      }), "view"));
 
   // ---- copies ----
-  table.add(composite("torch.Tensor.contiguous",
+  table.add(python_facts(composite("torch.Tensor.contiguous",
                       {P("input", ParamKind::Tensor), KW("memory_format", ParamKind::Any, Value::string("contiguous_format"))},
                       [](Recorder& r, const Args& a) {
                         check_memory_format(r.trace(), "torch.Tensor.contiguous", a[1]);
                         return Outs{a[0]};
-                      }));
+                      }), "view"));
   table.add(composite("torch.clone", {P("input", ParamKind::Tensor), KW("memory_format", ParamKind::Any, Value::string("preserve_format"))},
                       [](Recorder& r, const Args& a) {
                         check_memory_format(r.trace(), "torch.clone", a[1]);
@@ -602,7 +602,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                       }));
 
   // ---- splits ----
-  table.add(composite("torch.chunk", {P("input", ParamKind::Tensor), P("chunks", ParamKind::Int), P("dim", ParamKind::Int, Value::integer(0))},
+  table.add(python_facts(composite("torch.chunk", {P("input", ParamKind::Tensor), P("chunks", ParamKind::Int), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.chunk";
                         auto [dim, n] = split_dim(r, op, a[0], a[2]);
@@ -613,8 +613,8 @@ void register_torch_shape_ops(SymbolTable& table) {
                         if (size == 0 && n == 0) p.assign(static_cast<size_t>(chunks), {0, 0});
                         else p = split_by_size(op, n, size);
                         return take_pieces(r, op, a[0], dim, p);
-                      }));
-  table.add(composite("torch.split",
+                      }), "view"));
+  table.add(python_facts(composite("torch.split",
                       {P("tensor", ParamKind::Tensor), P("split_size_or_sections", ParamKind::Any), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.split";
@@ -626,8 +626,8 @@ void register_torch_shape_ops(SymbolTable& table) {
                         Pieces p = s.is_tuple() ? split_by_sizes(op, n, ints_arg(t, op, s, "split sizes"))
                                                 : split_by_size(op, n, int_arg(t, op, s, "split_size"));
                         return take_pieces(r, op, a[0], dim, p);
-                      }));
-  table.add(composite("torch.tensor_split",
+                      }), "view"));
+  table.add(python_facts(composite("torch.tensor_split",
                       {P("input", ParamKind::Tensor), P("indices_or_sections", ParamKind::Any), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.tensor_split";
@@ -660,21 +660,21 @@ void register_torch_shape_ops(SymbolTable& table) {
                           }
                         }
                         return take_pieces(r, op, a[0], dim, p);
-                      }));
-  table.add(composite("torch.unbind", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(0))},
+                      }), "view"));
+  table.add(python_facts(composite("torch.unbind", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.unbind";
                         auto [dim, n] = split_dim(r, op, a[0], a[1]);
                         Outs out;
                         for (int64_t i = 0; i < n; ++i) out.push_back(squeeze_dims(r, slice_dim(r, op, a[0], dim, i, i + 1), {dim}));
                         return out;
-                      }));
+                      }), "view"));
 
   // ---- joins ----
-  table.add(composite("torch.cat", {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int, Value::integer(0))},
+  table.add(python_facts(composite("torch.cat", {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         return Outs{cat_impl(r, "torch.cat", tensors_of(a[0]), int_arg(r.trace(), "torch.cat", a[1], "dim"))};
-                      }));
+                      }), "torch.concat torch.concatenate"));
   table.add(composite("torch.stack", {P("tensors", ParamKind::Tensors), P("dim", ParamKind::Int, Value::integer(0))},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.stack";
@@ -690,7 +690,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                         std::vector<Value> parts;
                         for (const auto& v : ts) parts.push_back(unsqueeze_at(r, to_dtype(r, v, dt), dim));
                         if (parts.size() == 1) return Outs{parts[0]};
-                        return Outs{prims::call(r, "cat", {Value::tuple(parts), Value::integer(dim)})};
+                        return Outs{prims::call(r, PrimId::cat, {Value::tuple(parts), Value::integer(dim)})};
                       }));
   for (const char* id : {"torch.hstack", "torch.vstack"}) {
     bool h = id[6] == 'h';
@@ -722,7 +722,7 @@ void register_torch_shape_ops(SymbolTable& table) {
   // ---- narrow / select ----
   // narrow: start may also be a 0-d integer tensor (or an int proxy of unknown value); then the
   // slice is a take of iota(length) + start, and the bounds are the runtime's to check.
-  table.add(composite("torch.narrow",
+  table.add(python_facts(composite("torch.narrow",
                       {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("start", ParamKind::TensorOrNumber), P("length", ParamKind::Int)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.narrow";
@@ -744,13 +744,13 @@ void register_torch_shape_ops(SymbolTable& table) {
                           KERAUNOS_TYPE_CHECK(len >= 0, op, ": length must be non-negative, got ", len);
                           const Dim n = tt.shape[static_cast<size_t>(dim)];
                           Value s = start_tensor ? to_dtype(r, a[2], DType::Int64)
-                                                 : prims::call(r, "full", {Value::tuple({}), a[2]},
+                                                 : prims::call(r, PrimId::full, {Value::tuple({}), a[2]},
                                                                {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(DType::Int64)}});
-                          Value neg = prims::call(r, "lt", {s, Value::integer(0)});
-                          s = prims::call(r, "where", {neg, prims::call(r, "add", {s, dim_value(n)}), s});
+                          Value neg = prims::call(r, PrimId::lt, {s, Value::integer(0)});
+                          s = prims::call(r, PrimId::where, {neg, prims::call(r, PrimId::add, {s, dim_value(n)}), s});
                           Shape ls{Dim::constant(len)};
-                          Value idx = prims::call(r, "add", {iota(r, Value::integer(len), 0, 1, tt.device), bcast(r, s, ls, {})});
-                          return Outs{prims::call(r, "take", {a[0], idx, Value::integer(dim)})};
+                          Value idx = prims::call(r, PrimId::add, {iota(r, Value::integer(len), 0, 1, tt.device), bcast(r, s, ls, {})});
+                          return Outs{prims::call(r, PrimId::take, {a[0], idx, Value::integer(dim)})};
                         }
                         int64_t n = static_size(t, op, tt, dim);
                         int64_t start = int_arg(t, op, a[2], "start"), len = int_arg(t, op, a[3], "length");
@@ -761,10 +761,10 @@ void register_torch_shape_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(start + len <= n, op, ": start (", start, ") + length (", len, ") exceeds dimension size (", n,
                                             ") of dimension ", dim, " of ", ts(r, a[0]));
                         return Outs{slice_dim(r, op, a[0], dim, start, start + len)};
-                      }));
+                      }), "view"));
   // select: index is an int, an int proxy or a 0-d integer tensor (torch takes those as ints);
   // an index unknown at trace time is gathered (select_at).
-  table.add(composite("torch.select", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::TensorOrNumber)},
+  table.add(python_facts(composite("torch.select", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::TensorOrNumber)},
                       [](Recorder& r, const Args& a) {
                         constexpr std::string_view op = "torch.select";
                         const Trace& t = r.trace();
@@ -778,7 +778,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                         KERAUNOS_TYPE_CHECK(rank > 0, op, ": cannot be applied to a 0-dim tensor, got ", ts(r, a[0]));
                         int64_t dim = canonical_dim(op, int_arg(r.trace(), op, a[1], "dim"), rank);
                         return Outs{select_at(r, op, a[0], dim, a[2])};
-                      }));
+                      }), "view"));
 
   // ---- roll / repeat / flip ----
   table.add(composite("torch.roll", {P("input", ParamKind::Tensor), P("shifts", ParamKind::Ints), P("dims", ParamKind::OptInts, Value::none())},
@@ -804,7 +804,7 @@ void register_torch_shape_ops(SymbolTable& table) {
                         return Outs{out};
                       }));
 
-  table.add(composite("torch.Tensor.repeat", {P("input", ParamKind::Tensor), P("repeats", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
+  table.add(python_facts(composite("torch.Tensor.repeat", {P("input", ParamKind::Tensor), P("repeats", ParamKind::Ints)}, [](Recorder& r, const Args& a) {
     constexpr std::string_view op = "torch.Tensor.repeat";
     const Trace& t = r.trace();
     const TensorType tt = tt_of(r, a[0]);
@@ -827,9 +827,9 @@ void register_torch_shape_ops(SymbolTable& table) {
       bd.push_back(2 * i + 1);
       out.push_back(product_or_throw(t, op, {reps[static_cast<size_t>(i)], padded[static_cast<size_t>(i)]}));
     }
-    Value w = prims::call(r, "broadcast_in_dim", {x, shape_value(wide), Value::ints(bd)});
+    Value w = prims::call(r, PrimId::broadcast_in_dim, {x, shape_value(wide), Value::ints(bd)});
     return Outs{reshape_to(r, w, out)};
-  }));
+  }), "varargs=1"));
 
   // repeat_interleave: int repeats (any dim, or the flattened input); a tensor of repeats gives a
   // data-dependent size, so it needs output_size (= repeats.sum()), which torch also accepts.
@@ -880,9 +880,9 @@ void register_torch_shape_ops(SymbolTable& table) {
                               type_str(t, xt), " along dim ", dim);
           need_output_size();
           Value rep = to_dtype(r, a[1], DType::Int64);
-          if (one) rep = prims::call(r, "broadcast_in_dim", {reshape_to(r, rep, {}), shape_value({n}), Value::ints({})});
+          if (one) rep = prims::call(r, PrimId::broadcast_in_dim, {reshape_to(r, rep, {}), shape_value({n}), Value::ints({})});
           Value idx = interleave_index(r, rep, a[3]);
-          return Outs{prims::call(r, "take", {x, idx, Value::integer(dim)})};
+          return Outs{prims::call(r, PrimId::take, {x, idx, Value::integer(dim)})};
         }
         KERAUNOS_TYPE_CHECK(a[1].is_int() || (a[1].is_proxy() && !is_tensor(t, a[1])), op,
                             ": repeats must be an int or an integer tensor, got ", describe_value(t, a[1]));
@@ -900,7 +900,7 @@ void register_torch_shape_ops(SymbolTable& table) {
         Shape out = xt.shape;
         out[static_cast<size_t>(dim)] = product_or_throw(t, op, {n, Dim::constant(reps)});
         if (reps == 1) return Outs{x};
-        Value w = prims::call(r, "broadcast_in_dim", {x, shape_value(wide), Value::ints(bd)});
+        Value w = prims::call(r, PrimId::broadcast_in_dim, {x, shape_value(wide), Value::ints(bd)});
         return Outs{reshape_to(r, w, out)};
       },
       kTagNone));
@@ -911,7 +911,7 @@ void register_torch_shape_ops(SymbolTable& table) {
     auto dims = canonical_dims(op, ints_arg(r.trace(), op, a[1], "dims"), rank);
     if (dims.empty() || rank == 0) return Outs{a[0]};
     std::sort(dims.begin(), dims.end());
-    return Outs{prims::call(r, "flip", {a[0], Value::ints(dims)})};
+    return Outs{prims::call(r, PrimId::flip, {a[0], Value::ints(dims)})};
   }));
 
   // ---- tril / triu ----
@@ -927,19 +927,19 @@ void register_torch_shape_ops(SymbolTable& table) {
                           int64_t diag = int_arg(t, sid, a[1], "diagonal");
                           const Dim m = tt.shape[static_cast<size_t>(rank - 2)], n = tt.shape[static_cast<size_t>(rank - 1)];
                           Shape grid{m, n};
-                          Value row = prims::call(r, "broadcast_in_dim", {iota(r, dim_value(m), 0, 1, tt.device), shape_value(grid), Value::ints({0})});
-                          Value col = prims::call(r, "broadcast_in_dim", {iota(r, dim_value(n), 0, 1, tt.device), shape_value(grid), Value::ints({1})});
-                          Value d = prims::call(r, "sub", {col, row});
-                          Value keep = prims::call(r, lower ? "le" : "ge", {d, Value::integer(diag)});
+                          Value row = prims::call(r, PrimId::broadcast_in_dim, {iota(r, dim_value(m), 0, 1, tt.device), shape_value(grid), Value::ints({0})});
+                          Value col = prims::call(r, PrimId::broadcast_in_dim, {iota(r, dim_value(n), 0, 1, tt.device), shape_value(grid), Value::ints({1})});
+                          Value d = prims::call(r, PrimId::sub, {col, row});
+                          Value keep = prims::call(r, lower ? PrimId::le : PrimId::ge, {d, Value::integer(diag)});
                           keep = bcast(r, keep, tt.shape, {rank - 2, rank - 1});
                           Value zero = is_bool(tt.dtype) ? Value::boolean(false) : Value::integer(0);
-                          return Outs{prims::call(r, "where", {keep, a[0], zero})};
+                          return Outs{prims::call(r, PrimId::where, {keep, a[0], zero})};
                         },
                         kTagElementwise));
   }
 
   // ---- masked_fill ----
-  table.add(composite(
+  table.add(python_facts(composite(
       "torch.masked_fill", {P("input", ParamKind::Tensor), P("mask", ParamKind::Tensor), P("value", ParamKind::TensorOrNumber)},
       [](Recorder& r, const Args& a) {
         constexpr std::string_view op = "torch.masked_fill";
@@ -962,14 +962,14 @@ void register_torch_shape_ops(SymbolTable& table) {
           bool cplx = a[2].is_proxy() && t.type(a[2].as_proxy()).number.kind == NumberKind::Complex;
           KERAUNOS_TYPE_CHECK(is_complex(it.dtype) || is_bool(it.dtype) || !cplx, op, ": a complex value cannot be converted to the dtype of ",
                               type_str(t, it), " (torch allows it only when the imaginary part is zero, which is data-dependent)");
-          v = prims::call(r, "full", {Value::tuple({}), a[2]}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
+          v = prims::call(r, PrimId::full, {Value::tuple({}), a[2]}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
         }
         v = bcast(r, v, shape, {});
         Value m = broadcast_to(r, a[1], shape);
         Value x = broadcast_to(r, a[0], shape);
-        return Outs{prims::call(r, "where", {m, v, x})};
+        return Outs{prims::call(r, PrimId::where, {m, v, x})};
       },
-      kTagElementwise));
+      kTagElementwise), "torch.Tensor.masked_fill"));
 
   // ---- pad ----
   table.add(composite(
@@ -1006,7 +1006,7 @@ void register_torch_shape_ops(SymbolTable& table) {
         if (!has_symbolic(tt.shape)) {
           std::vector<Value> config;
           for (auto [lo, hi] : cfg) config.push_back(Value::ints({lo, hi, 0}));
-          return Outs{prims::call(r, "pad", {a[0], value, Value::tuple(config)})};
+          return Outs{prims::call(r, PrimId::pad, {a[0], value, Value::tuple(config)})};
         }
         // Symbolic sizes elsewhere: crop (negative pads) by slicing and grow by concatenating
         // constant blocks, one padded dim at a time.
@@ -1021,12 +1021,12 @@ void register_torch_shape_ops(SymbolTable& table) {
           auto block = [&](int64_t len) {
             Shape s = tt_of(r, x).shape;
             s[static_cast<size_t>(d)] = Dim::constant(len);
-            return prims::call(r, "full", {shape_value(s), value}, {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(tt.dtype)}});
+            return prims::call(r, PrimId::full, {shape_value(s), value}, {{"device", Value::device(tt.device)}, {"dtype", Value::dtype(tt.dtype)}});
           };
           if (lo > 0) parts.push_back(block(lo));
           parts.push_back(x);
           if (hi > 0) parts.push_back(block(hi));
-          if (parts.size() > 1) x = prims::call(r, "cat", {Value::tuple(parts), Value::integer(d)});
+          if (parts.size() > 1) x = prims::call(r, PrimId::cat, {Value::tuple(parts), Value::integer(d)});
         }
         return Outs{x};
       }));

@@ -3,34 +3,15 @@
 import torch
 
 from .core import (ALL_DTYPES, FLOAT_DTYPES, OpInfo, Sample, binary_samples, make_tensor, unary_samples)
+from .prims_elementwise import SPECS
 
-# (torch name, prim name, input range) for unary math. Ranges keep values inside the domain so the
-# numeric checks compare real numbers, not NaNs.
-UNARY = [
-    ("abs", "abs", None), ("neg", "neg", None), ("exp", "exp", None), ("exp2", "exp2", None),
-    ("expm1", "expm1", None), ("log", "log", (0.1, 5)), ("log1p", "log1p", (-0.5, 5)), ("log2", "log2", (0.1, 5)),
-    ("log10", "log10", (0.1, 5)), ("sqrt", "sqrt", (0, 5)), ("rsqrt", "rsqrt", (0.1, 5)),
-    ("reciprocal", "reciprocal", (0.5, 3)), ("sin", "sin", None), ("cos", "cos", None), ("tan", "tan", (-1, 1)),
-    ("asin", "asin", (-0.9, 0.9)), ("acos", "acos", (-0.9, 0.9)), ("atan", "atan", None), ("sinh", "sinh", None),
-    ("cosh", "cosh", None), ("tanh", "tanh", None), ("asinh", "asinh", None), ("acosh", "acosh", (1.1, 4)),
-    ("atanh", "atanh", (-0.9, 0.9)), ("erf", "erf", None), ("erfc", "erfc", None), ("erfinv", "erfinv", (-0.9, 0.9)),
-    ("lgamma", "lgamma", (0.1, 5)), ("digamma", "digamma", (0.1, 5)), ("sign", "sign", None),
-    ("signbit", "signbit", None), ("floor", "floor", None), ("ceil", "ceil", None), ("round", "round", None),
-    ("trunc", "trunc", None), ("isfinite", "isfinite", None), ("isnan", "isnan", None), ("isinf", "isinf", None),
-    ("logical_not", "logical_not", None), ("bitwise_not", "bitwise_not", None), ("real", "real", None),
-    ("imag", "imag", None),
-]
-
-BINARY = [
-    ("add", "add", None), ("sub", "sub", None), ("mul", "mul", None), ("div", "div", (0.5, 3)),
-    ("pow", "pow", (0, 2)), ("fmod", "fmod", (1, 4)), ("remainder", "remainder", (1, 4)),
-    ("maximum", "maximum", None), ("minimum", "minimum", None), ("eq", "eq", None), ("ne", "ne", None),
-    ("lt", "lt", None), ("le", "le", None), ("gt", "gt", None), ("ge", "ge", None),
-    ("logical_and", "logical_and", None), ("logical_or", "logical_or", None), ("logical_xor", "logical_xor", None),
-    ("bitwise_and", "bitwise_and", None), ("bitwise_or", "bitwise_or", None), ("bitwise_xor", "bitwise_xor", None),
-    ("bitwise_left_shift", "shift_left", (0, 3)), ("bitwise_right_shift", "shift_right", (0, 3)),
-    ("atan2", "atan2", None), ("copysign", "copysign", None), ("nextafter", "nextafter", None),
-]
+# (torch name, prim name, input range) of the torch-level ops built one-to-one on an elementwise
+# prim: derived from the prims' conformance entries (prims_elementwise.SPECS), whose reference is the
+# torch function of the same name. One entry there covers the prim and its torch-level op.
+UNARY = [(ref.__name__, prim, rng) for prim, (arity, _, ref, rng) in SPECS.items()
+         if arity == 1 and getattr(torch, getattr(ref, "__name__", ""), None) is ref]
+BINARY = [(ref.__name__, prim, rng) for prim, (arity, _, ref, rng) in SPECS.items()
+          if arity == 2 and getattr(torch, getattr(ref, "__name__", ""), None) is ref] + [("div", "div", (0.5, 3))]
 
 
 def _unary_torch(name, rng):

@@ -35,6 +35,7 @@ SPECS = {
     "isnan": (1, "any", torch.isnan, None), "isinf": (1, "any", torch.isinf, None),
     "logical_not": (1, "any", torch.logical_not, None), "bitwise_not": (1, "intorbool", torch.bitwise_not, None),
     "real": (1, "any", torch.real, None), "imag": (1, "complex", torch.imag, None),
+    "rad2deg": (1, "floatreal", torch.rad2deg, None), "deg2rad": (1, "floatreal", torch.deg2rad, None),
     "add": (2, "any", torch.add, None), "sub": (2, "notbool", torch.sub, None), "mul": (2, "any", torch.mul, None),
     # Integer division in the prim truncates (C semantics); torch.div(..., rounding_mode="trunc") is the same.
     "div": (2, "notbool", lambda a, b: torch.div(a, b, rounding_mode="trunc") if not (a.dtype.is_floating_point or a.dtype.is_complex) else torch.div(a, b), (1, 4)),
