@@ -17,7 +17,7 @@ import torch  # noqa: F401  (the extension links libtorch; torch must load first
 from keraunos import _C  # noqa: F401
 from keraunos._api import (cache_info, empty_cache, executors, explain, host_pool_info, jit, last_traces, placement,
                            set_host_pool_limit)
-from keraunos._tracer import UnsupportedOpError
+from keraunos._proxies import UnsupportedOpError
 
 KeraunosError = _C.KeraunosError
 

@@ -10,7 +10,8 @@ import torch.utils._pytree as pytree
 from keraunos import _C
 from keraunos._jit import JitFunction
 from keraunos._ops import table
-from keraunos._tracer import _DTYPE_NAMES, TensorProxy, Tracer
+from keraunos._proxies import _DTYPE_NAMES, TensorProxy
+from keraunos._tracer import Tracer
 
 
 def jit(fn_or_module, executors=None, cache="constant values", fusion=None, dynamic=False, **options):

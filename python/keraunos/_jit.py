@@ -13,7 +13,8 @@ import torch.utils._pytree as pytree
 
 from keraunos import _C
 from keraunos._ops import table
-from keraunos._tracer import _DTYPE_NAMES, NumberProxy, TensorProxy, Tracer, UnsupportedOpError
+from keraunos._proxies import _DTYPE_NAMES, NumberProxy, TensorProxy, UnsupportedOpError
+from keraunos._tracer import Tracer
 
 # Bumped whenever any module's structure or mode may change (a submodule, parameter or buffer
 # assigned, `training` set — train()/eval() set it too), so a jitted module re-reads its layout only

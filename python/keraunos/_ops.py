@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from keraunos import _C
+from keraunos._proxies import NumberProxy, TensorProxy, UnsupportedOpError, user_location
 
 # What the op table says about each torch-level op's Python API (declared with the op in C++;
 # python_facts in src/ops/meta_utils.h): other names, operators, views, varargs sizes, return types
@@ -59,7 +60,6 @@ def _pack_sizes(op_id: str, args: tuple) -> tuple:
     pos = VARARG_SIZE.get(op_id)
     if pos is None or len(args) <= pos:
         return args
-    from keraunos._tracer import NumberProxy
     rest = args[pos:]
     if all((isinstance(a, int) and not isinstance(a, bool)) or isinstance(a, NumberProxy) for a in rest):
         return args[:pos] + (tuple(rest),)
@@ -149,7 +149,6 @@ def _index_key(key):
     out = []
     for k in key:
         if isinstance(k, list):
-            from keraunos._tracer import UnsupportedOpError, user_location
             raise UnsupportedOpError(f"keraunos does not support indexing with a Python list at {user_location()}; "
                                      "index with a tensor instead")
         out.append(k)
@@ -164,7 +163,6 @@ def _autocast(tr, sid, args):
     target = dev_dtype if sid in AUTOCAST_LOWER else (torch.float32 if sid in fp32 else None)
     if target is None:
         return args
-    from keraunos._tracer import TensorProxy
 
     def cast(x):
         if isinstance(x, TensorProxy) and x.dtype.is_floating_point and x.dtype != target and x.dtype != torch.float64:
@@ -177,7 +175,6 @@ def _autocast(tr, sid, args):
 
 
 def _call(tr, sid, args, kwargs):
-    from keraunos._tracer import TensorProxy
     args = _pack_sizes(sid, tuple(args))
     kwargs = {k: v for k, v in kwargs.items() if k not in DROP_KWARGS}
     if "size" in kwargs and sid in VARARG_SIZE and isinstance(kwargs["size"], int):
@@ -225,7 +222,6 @@ def _new_tensor(kind):
 
 def _rebind(tr, target, out):
     """An in-place update: the proxy object now stands for the new value (functionalization)."""
-    from keraunos._tracer import TensorProxy, UnsupportedOpError, user_location
     if not isinstance(target, TensorProxy):
         return out
     if target.is_input:
@@ -242,7 +238,6 @@ def _rebind(tr, target, out):
 
 def _to(tr, args, kwargs):
     """Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..., device=...)."""
-    from keraunos._tracer import TensorProxy
     self, rest = args[0], list(args[1:])
     device = kwargs.get("device")
     dtype = kwargs.get("dtype")
@@ -265,7 +260,6 @@ def _to(tr, args, kwargs):
 
 def _tensor_literal(tr, args, kwargs):
     """torch.tensor(3.0) inside a traced program: a 0-d constant, recorded as prims.full."""
-    from keraunos._tracer import TensorProxy, UnsupportedOpError, user_location
     data = args[0] if args else kwargs.get("data")
     if isinstance(data, TensorProxy):
         return _call(tr, "torch.clone", (data,), {})
