@@ -39,6 +39,17 @@ c10::IValue to_ivalue(const py::handle& x) {
 // How a plan's flat outputs become the function's result.
 enum class OutForm : uint8_t { Leaf, Tuple, Tree };
 
+// The slow-path call in progress on this thread: what the trace callback needs (the Python object,
+// the call's flattened arguments) and what it leaves (the output structure). Borrowed references,
+// valid for the call.
+struct CallState {
+  PyObject* self;
+  PyObject* pending;
+  py::object spec;
+  OutForm form;
+};
+thread_local CallState* t_call = nullptr;
+
 class PyFunction {
  public:
   explicit PyFunction(CompileOptions opts)
@@ -52,10 +63,11 @@ class PyFunction {
               } detach{tb};
               py::list ins;
               for (const auto& v : inputs) ins.append(tb->from_value(v));
-              // _trace returns (flat outputs, their pytree spec, OutForm as an int).
-              py::tuple res = py::handle(owner_).attr("_trace")(py::cast(tb), ins);
-              traced_spec_ = res[1];
-              traced_form_ = static_cast<OutForm>(res[2].cast<int>());
+              // _trace(builder, inputs, pending) returns (flat outputs, their pytree spec, OutForm as an int).
+              CallState& call = *t_call;
+              py::tuple res = py::handle(call.self).attr("_trace")(py::cast(tb), ins, py::handle(call.pending));
+              call.spec = res[1];
+              call.form = static_cast<OutForm>(res[2].cast<int>());
               std::vector<Value> outs;
               for (auto o : res[0]) outs.push_back(tb->to_value(o));
               return outs;
@@ -65,7 +77,7 @@ class PyFunction {
   // self(*args, **kwargs)
   py::object call(py::handle self, const py::args& args, const py::kwargs& kwargs) {
     const size_t n = args.size();
-    if (kwargs.size() != 0 || !layout_current()) return slow(self, args, kwargs);
+    if (kwargs.size() != 0 || (has_layout_ && !layout_current())) return slow(self, args, kwargs);
     std::vector<at::Tensor> in;
     in.reserve(n + slots_.size());
     for (size_t i = 0; i < n; ++i) {
@@ -92,30 +104,75 @@ class PyFunction {
     return result(self, it->second, outs);
   }
 
-  // The slow path's plan call: (flat outputs as a list, their pytree spec); traces on a miss.
-  py::tuple run_flat(py::handle self, const py::list& leaves) {
-    owner_ = self.ptr();
+  // The slow path's plan call: (flat outputs as a list, their pytree spec); traces on a miss, handing
+  // `pending` (the call's flattened arguments) to _trace.
+  py::tuple run_flat(py::handle self, const py::list& leaves, py::handle pending) {
     std::vector<c10::IValue> in;
     in.reserve(leaves.size());
     for (auto x : leaves) in.push_back(to_ivalue(x));
-    std::vector<c10::IValue> out = fn_(in, context());
-    const Form& form = form_of(fn_.last_entry());
+    // Per call, on this thread: another thread may call this function while this one traces.
+    CallState call{self.ptr(), pending.ptr(), py::none(), OutForm::Tree};
+    CallState* outer = t_call;
+    t_call = &call;
+    struct Restore {
+      CallState* outer;
+      ~Restore() { t_call = outer; }
+    } restore{outer};
+    const CacheEntry* used = nullptr;
+    std::vector<c10::IValue> out = fn_(in, context(), &used);
+    const Form& form = form_of(used, call);
     py::list res;
     for (const auto& v : out) res.append(torch::jit::toPyObject(v));
     return py::make_tuple(res, form.spec);
   }
 
-  // The module's parameters and buffers ((dict, name) pairs, read on every call) and its modes; the
-  // fast path applies while `epoch_list[0]` still equals `epoch`.
-  void set_layout(py::object epoch_list, int64_t epoch, const py::list& slots, const std::string& modes) {
-    epoch_list_ = std::move(epoch_list);
-    epoch_ = epoch;
+  // A module's layout: its submodules (whose modes, parameter and buffer counts and children are
+  // checked on every call), the parameters and buffers ((dict, name) pairs, read on every call) and
+  // the modes string that keys its plans.
+  void set_layout(const py::list& modules, const py::list& slots, const std::string& modes) {
+    modules_.clear();
+    for (auto m : modules) {
+      ModuleState st;
+      st.module = py::reinterpret_borrow<py::object>(m);
+      st.params = m.attr("_parameters");
+      st.buffers = m.attr("_buffers");
+      st.children = m.attr("_modules");
+      st.n_params = PyDict_Size(st.params.ptr());
+      st.n_buffers = PyDict_Size(st.buffers.ptr());
+      for (auto kv : st.children.cast<py::dict>()) st.kids.push_back(py::reinterpret_borrow<py::object>(kv.second));
+      st.training = m.attr("training").cast<bool>();
+      modules_.push_back(std::move(st));
+    }
+    has_layout_ = true;
     slots_.clear();
     for (auto s : slots) {
       auto pair = s.cast<py::tuple>();
       slots_.emplace_back(pair[0], pair[1]);
     }
     modes_id_ = static_cast<int64_t>(hash_string(modes));
+  }
+
+  // Whether the module still has the layout the plans were made for: no submodule added, removed or
+  // replaced, no parameter or buffer added or removed, no train()/eval() switch.
+  bool layout_current() const {
+    for (const ModuleState& m : modules_) {
+      PyObject* t = PyObject_GetAttrString(m.module.ptr(), "training");
+      if (t == nullptr) {
+        PyErr_Clear();
+        return false;
+      }
+      const bool training = t == Py_True;
+      Py_DECREF(t);
+      if (training != m.training || PyDict_Size(m.params.ptr()) != m.n_params || PyDict_Size(m.buffers.ptr()) != m.n_buffers ||
+          PyDict_Size(m.children.ptr()) != static_cast<Py_ssize_t>(m.kids.size()))
+        return false;
+      Py_ssize_t pos = 0;
+      PyObject *key, *value;
+      size_t i = 0;
+      while (PyDict_Next(m.children.ptr(), &pos, &key, &value))
+        if (value != m.kids[i++].ptr()) return false;
+    }
+    return true;
   }
 
   py::dict cache_info() const {
@@ -156,12 +213,6 @@ class PyFunction {
     py::object spec;
   };
 
-  bool layout_current() const {
-    if (!epoch_list_) return true;  // a function: no module state
-    PyObject* cur = PyList_GET_ITEM(epoch_list_.ptr(), 0);
-    return PyLong_CheckExact(cur) && PyLong_AsLongLong(cur) == epoch_;
-  }
-
   // What besides the inputs decides the program: the default dtype, autocast on the CPU and on CUDA
   // (with its dtype), and the module's layout and modes.
   const std::vector<int64_t>& context() {
@@ -173,10 +224,12 @@ class PyFunction {
     return ctx_;
   }
 
-  const Form& form_of(const CacheEntry* e) {
+  // The entry's output form: recorded when this call traced it.
+  const Form& form_of(const CacheEntry* e, const CallState& call) {
     auto it = forms_.find(e);
     if (it != forms_.end()) return it->second;
-    return forms_.emplace(e, Form{traced_form_, traced_spec_}).first->second;
+    KERAUNOS_CHECK(!call.spec.is_none(), "keraunos: a plan's output structure is unknown (it was traced by another function object)");
+    return forms_.emplace(e, Form{call.form, call.spec}).first->second;
   }
 
   py::object result(py::handle self, const Form& form, std::vector<at::Tensor>& outs) const {
@@ -193,12 +246,15 @@ class PyFunction {
   }
 
   CompiledFunction fn_;
-  PyObject* owner_ = nullptr;  // the Python object of the call in progress (the trace callback's `self`)
-  py::object traced_spec_;
-  OutForm traced_form_ = OutForm::Tree;
   std::unordered_map<const CacheEntry*, Form> forms_;
-  py::object epoch_list_;  // null for a function (no module state)
-  int64_t epoch_ = 0;
+  struct ModuleState {
+    py::object module, params, buffers, children;
+    Py_ssize_t n_params = 0, n_buffers = 0;
+    std::vector<py::object> kids;
+    bool training = false;
+  };
+  bool has_layout_ = false;  // a module (a function has no layout)
+  std::vector<ModuleState> modules_;
   std::vector<std::pair<py::object, py::object>> slots_;
   int64_t modes_id_ = 0;
   std::vector<int64_t> ctx_;
@@ -224,8 +280,11 @@ void bind_function(py::module_& m) {
       .def("__call__", [](py::object self, py::args args, py::kwargs kwargs) {
              return self.cast<PyFunction&>().call(self, args, kwargs);
            })
-      .def("_run_flat", [](py::object self, const py::list& leaves) { return self.cast<PyFunction&>().run_flat(self, leaves); })
+      .def("_run_flat", [](py::object self, const py::list& leaves, py::handle pending) {
+             return self.cast<PyFunction&>().run_flat(self, leaves, pending);
+           })
       .def("_set_layout", &PyFunction::set_layout)
+      .def("_layout_current", &PyFunction::layout_current)
       .def("_cache_info", &PyFunction::cache_info)
       .def("_last_traces", &PyFunction::last_traces)
       .def("_placement", &PyFunction::placement);

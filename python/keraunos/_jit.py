@@ -16,29 +16,6 @@ from keraunos._ops import table
 from keraunos._proxies import _DTYPE_NAMES, NumberProxy, TensorProxy, UnsupportedOpError
 from keraunos._tracer import Tracer
 
-# Bumped whenever any module's structure or mode may change (a submodule, parameter or buffer
-# assigned, `training` set — train()/eval() set it too), so a jitted module re-reads its layout only
-# then, not on every call.
-_MODULE_EPOCH = [0]
-_orig_setattr = torch.nn.Module.__setattr__
-_orig_delattr = torch.nn.Module.__delattr__
-
-
-def _setattr(self, name, value):
-    if name == "training" or isinstance(value, (torch.nn.Module, torch.nn.Parameter)) or name in self.__dict__.get("_buffers", ()):
-        _MODULE_EPOCH[0] += 1
-    _orig_setattr(self, name, value)
-
-
-def _delattr(self, name):
-    _MODULE_EPOCH[0] += 1
-    _orig_delattr(self, name)
-
-
-torch.nn.Module.__setattr__ = _setattr
-torch.nn.Module.__delattr__ = _delattr
-
-
 def _leaf_for_key(x):
     """What the C++ side sees of a non-tensor leaf: numbers and None as they are, anything else by
     a string that specializes the plan on its value."""
@@ -69,18 +46,16 @@ class JitFunction(_C.Function):
         super().__init__(list(executors or []), cache, dynamic, fusion or "", keep_traces)
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
-        self._epoch = None
         self._modes = None
         if self.module is not None:
             self._refresh_layout()
-        self._pending = None
         functools.update_wrapper(self, fn if not isinstance(fn, torch.nn.Module) else fn.forward, updated=())
 
     def _refresh_layout(self):
         """(owner module, attribute, is_parameter) for every parameter and buffer, and the modules'
-        modes; re-read only when some module's structure or mode may have changed. The C++ call
-        path gets the same layout and reads the tensors from the owners' dicts on every call."""
-        self._epoch = _MODULE_EPOCH[0]
+        modes; re-read when C++'s per-call check (_layout_current) finds a submodule added, removed
+        or replaced, a parameter or buffer added or removed, or a train()/eval() switch. The tensors
+        themselves are read from the owners' dicts on every call. Nothing in torch is patched."""
         self._slots = []
         for _, m in self.module.named_modules(remove_duplicate=False):
             for pname, p in m._parameters.items():
@@ -92,8 +67,8 @@ class JitFunction(_C.Function):
         self._modules = list(self.module.modules())
         # The module layout is part of the plan's key: a different layout traces anew.
         self._modes = "".join("t" if m.training else "e" for m in self._modules) + f"#{len(self._slots)}:{id(self._layout_token())}"
-        self._set_layout(_MODULE_EPOCH, self._epoch,
-                         [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots], self._modes)
+        self._set_layout(self._modules, [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots],
+                         self._modes)
 
     def _layout_token(self):
         token = tuple((id(m), n) for m, n, _, _ in self._slots)
@@ -104,7 +79,7 @@ class JitFunction(_C.Function):
 
     # -- the slow call path ----------------------------------------------------------------------
     def _slow_call(self, *args, **kwargs):
-        if self.module is not None and self._epoch != _MODULE_EPOCH[0]:
+        if self.module is not None and not self._layout_current():
             self._refresh_layout()
         if not kwargs and all(type(a) is torch.Tensor for a in args):
             leaves, spec = list(args), None
@@ -114,10 +89,9 @@ class JitFunction(_C.Function):
         if self.module is not None:
             for m, name, is_param, _ in self._slots:
                 key_leaves.append(m._parameters[name] if is_param else m._buffers[name])
-        self._pending = (leaves, spec)
         if torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in key_leaves):
             return _with_autograd(self, key_leaves, leaves, spec)
-        outs, out_spec = self._run_flat(key_leaves)
+        outs, out_spec = self._run_flat(key_leaves, (leaves, spec))
         return self._unflatten(outs, out_spec)
 
     @staticmethod
@@ -127,8 +101,9 @@ class JitFunction(_C.Function):
         return pytree.tree_unflatten(outs, spec)
 
     # -- tracing (called by C++ on a cache miss) ------------------------------------------------
-    def _trace(self, tb, in_values):
-        leaves, spec = self._pending
+    def _trace(self, tb, in_values, pending):
+        """Traces the function for the call whose flattened arguments are `pending` (leaves, spec)."""
+        leaves, spec = pending
         tracer = Tracer(tb, table())
         for dev in ("cpu", "cuda"):
             if (dev == "cpu" or torch.cuda.is_available()) and torch.is_autocast_enabled(dev):
@@ -208,7 +183,7 @@ class _Compiled(torch.autograd.Function):
     @staticmethod
     def forward(ctx, jf, key_leaves, box, *tensors):
         with torch.no_grad():
-            outs, spec = jf._run_flat(key_leaves)
+            outs, spec = jf._run_flat(key_leaves, box["pending"])
         box["spec"], box["outs"] = spec, outs
         box["tensor_positions"] = [i for i, o in enumerate(outs) if isinstance(o, torch.Tensor)]
         ctx.jf, ctx.pending = jf, box["pending"]

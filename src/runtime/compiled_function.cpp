@@ -193,8 +193,10 @@ const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t h
   return *bucket.back();
 }
 
-std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context) {
+std::vector<c10::IValue> CompiledFunction::operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context,
+                                                      const CacheEntry** used) {
   const CacheEntry& e = lookup(inputs, context);
+  if (used) *used = &e;
   // Specialized numbers are not plan inputs.
   std::vector<c10::IValue> plan_inputs;
   plan_inputs.reserve(inputs.size());

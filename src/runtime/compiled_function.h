@@ -58,7 +58,9 @@ class CompiledFunction {
   // Inputs: tensors and Python-like numbers (int, double, bool), in order. `context` (what besides
   // the inputs decides the program: the front end's default dtype, autocast state, module layout)
   // leads the signature.
-  std::vector<c10::IValue> operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context = {});
+  // `used`, when given, receives the entry that ran.
+  std::vector<c10::IValue> operator()(const std::vector<c10::IValue>& inputs, const std::vector<int64_t>& context = {},
+                                      const CacheEntry** used = nullptr);
   // The fast path for functions of tensors only.
   std::vector<at::Tensor> call_tensors(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& context = {});
   // The cached entry for these tensors, or null (compiles nothing; counts a hit when found).
