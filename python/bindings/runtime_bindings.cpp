@@ -9,7 +9,6 @@
 #include "bindings.h"
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
-#include "executors/torch/aten_executor.h"
 #include "jit/host_compiler.h"
 #include "keraunos/keraunos.h"
 #include "ir/printer.h"

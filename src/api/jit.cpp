@@ -2,8 +2,7 @@
 #include "keraunos/keraunos.h"
 
 #include "executors/api/registry.h"
-#include "executors/fuser/fuser_executor.h"
-#include "executors/torch/aten_executor.h"
+#include "executors/builtin.h"
 #include "ir/printer.h"
 #include "runtime/aten_types.h"
 #include "runtime/compiled_function.h"
@@ -104,10 +103,7 @@ Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
 Tensor operator*(const Tensor& a, double b) { return ops::mul(a, b); }
 
-void init() {
-  aten_executor();
-  cpu_fuser();
-}
+void init() { register_builtin_executors(); }
 
 Function jit(ProgramFn fn, JitOptions options) {
   init();

@@ -376,3 +376,16 @@ def test_masks_and_where_on_vector_lanes(name, dtype):
     f = keraunos.jit(fn)
     torch.testing.assert_close(f(x, m, r), fn(x, m, r), equal_nan=True, **tol)
     assert set(keraunos.placement(f).counts()) == {"fuser"}, keraunos.placement(f)
+
+
+def test_regions_the_fuser_gives_back_are_dispatched_by_the_pipeline():
+    """A region of data movement only goes back to the operator executors: the fuser returns its ops
+    undispatched, and the pipeline's `leftovers` pass (after fusion) hands them to ATen."""
+    f = keraunos.jit(lambda x: x.transpose(0, 1).reshape(-1).flip(0))
+    x = torch.randn(4, 6)
+    torch.testing.assert_close(f(x), x.transpose(0, 1).reshape(-1).flip(0))
+    traces = keraunos.last_traces(f)
+    names = traces.names()
+    assert names.index("fusion") < names.index("leftovers") < names.index("cse"), names
+    final = str(traces)
+    assert "fuser.region" not in final and "aten." in final, final

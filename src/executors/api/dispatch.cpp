@@ -155,6 +155,16 @@ void dispatch(Trace& t, const std::vector<const Executor*>& executors, Placement
   t.bsyms = std::move(out);
 }
 
+void dispatch_leftovers(Trace& t) {
+  bool any = false;
+  for (const auto& b : t.bsyms) any |= b.sym->executor == nullptr;
+  if (!any) return;
+  std::vector<const Executor*> always;
+  for (const Executor* e : executor_registry().always()) always.push_back(e);
+  for (auto& b : t.bsyms) b.fusion_claim = nullptr;
+  dispatch(t, always, nullptr);
+}
+
 void run_fusion_passes(Trace& t, const std::vector<const Executor*>& executors, PassContext& ctx) {
   for (const Executor* ex : executors)
     if (ex->is_fusion()) static_cast<const FusionExecutor*>(ex)->fusion_pass(t, ctx);
@@ -171,6 +181,8 @@ PassManager make_execution_pipeline(const std::vector<const Executor*>& executor
                 run_fusion_passes(t, executors, c);
               },
               ""});
+  // Ops a fusion executor gave back (regions it could not schedule) go to the always-executors.
+  pm.add(Pass{"leftovers", [](Trace& t, PassContext&) { dispatch_leftovers(t); }, ""});
   pm.add(Pass{"cse", [](Trace& t, PassContext& c) { cse(t, &c); }, ""});
   pm.add(Pass{"dce.final", [](Trace& t, PassContext& c) { dce(t, &c); }, ""});
   return pm;

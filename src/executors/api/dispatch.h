@@ -25,11 +25,15 @@ class DispatchError : public Error {
 
 void dispatch(Trace& t, const std::vector<const Executor*>& executors, PlacementReport* report = nullptr);
 
+// Dispatches what no executor owns after the fusion passes (ops a fusion executor gave back) to the
+// always-executors.
+void dispatch_leftovers(Trace& t);
+
 // Runs every fusion executor's fusion pass, in priority order.
 void run_fusion_passes(Trace& t, const std::vector<const Executor*>& executors, PassContext& ctx);
 
 // The pipeline that turns an initial trace into an executable one:
-//   dce, dispatch, fusion, cse, dce
+//   dce, dispatch, fusion, leftovers, cse, dce
 // `partition` overrides every fusion executor's own partition mode.
 PassManager make_execution_pipeline(const std::vector<const Executor*>& executors, PlacementReport* report,
                                     std::optional<PartitionMode> partition = std::nullopt);

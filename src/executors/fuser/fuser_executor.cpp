@@ -13,7 +13,6 @@
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
 #include "executors/fuser/region.h"
-#include "executors/torch/aten_executor.h"
 #include "ir/printer.h"
 #include "jit/host_compiler.h"
 #include "passes/pass_manager.h"
@@ -37,7 +36,23 @@ void collect_leaves(const BoundSymbol& b, std::vector<const BoundSymbol*>& out) 
   for (const auto& s : b.subsymbols) collect_leaves(s, out);
 }
 
-// Runs a region's prims one by one with ATen: the fallback when its kernel cannot be compiled.
+// A kernel for one prim from the always-executors (ATen), through the executor interface.
+std::unique_ptr<Kernel> always_executor_kernel(const BoundSymbol& b, const Trace& t, const SlotMap& slots) {
+  for (Executor* e : executor_registry().always()) {
+    if (e->is_fusion()) continue;
+    const auto* oex = static_cast<const OperatorExecutor*>(e);
+    const auto* impl = oex->impl(b.sym->id);
+    if (!impl || !impl->op || !oex->can_execute(b, t)) continue;
+    BoundSymbol copy = b;
+    copy.sym = impl->op;
+    copy.subsymbols.clear();
+    return oex->make_kernel(copy, t, slots);
+  }
+  throw Error(str("fuser fallback: no always-executor runs ", b.sym->id));
+}
+
+// Runs a region's prims one by one with the always-executors: the fallback when its kernel cannot be
+// compiled.
 class AtenFallback {
  public:
   AtenFallback(const BoundSymbol& region, const Trace& t) {
@@ -51,15 +66,9 @@ class AtenFallback {
     };
     for (const auto& a : region.args)
       if (a.is_proxy()) inputs_.push_back({slot(a.as_proxy()), t.type(a.as_proxy()).is_tensor});
-    OperatorExecutor& aten = aten_executor();
     for (const BoundSymbol* b : leaves) {
       for (ProxyId o : b->outputs) slot(o);
-      const auto* impl = aten.impl(b->sym->id);
-      KERAUNOS_CHECK(impl && impl->op, "fuser fallback: ATen cannot run ", b->sym->id);
-      BoundSymbol copy = *b;
-      copy.sym = impl->op;
-      copy.subsymbols.clear();
-      kernels_.push_back(aten.make_kernel(copy, t, slots_));
+      kernels_.push_back(always_executor_kernel(*b, t, slots_));
     }
     for (ProxyId o : region.outputs) outputs_.push_back(slot(o));
   }
@@ -251,7 +260,6 @@ class CpuFuser final : public FusionExecutor {
     // Regions the scheduler cannot handle, or made only of data movement (ATen makes those views
     // for free), go back to the operator executors.
     std::vector<BoundSymbol> out;
-    size_t returned = 0;
     for (auto& b : t.bsyms) {
       if (b.sym != region_symbol()) {
         out.push_back(std::move(b));
@@ -267,16 +275,11 @@ class CpuFuser final : public FusionExecutor {
         for (auto& g : segments) out.push_back(std::move(g));
         continue;
       }
-      ++returned;
-      ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
+        ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
       for (auto& s : b.subsymbols) out.push_back(std::move(s));
     }
     t.bsyms = std::move(out);
-    if (returned) {
-      std::vector<const Executor*> ops;
-      for (Executor* e : executor_registry().always()) ops.push_back(e);
-      dispatch(t, ops, nullptr);
-    }
+    // The ops given back are dispatched by the execution pipeline's `leftovers` pass.
   }
 
   std::unique_ptr<Kernel> compile(const BoundSymbol& region, const Trace& t, const SlotMap& slots) const override {
@@ -356,7 +359,6 @@ FusionExecutor& cpu_fuser() {
   static FusionExecutor* ex = nullptr;
   static std::once_flag once;
   std::call_once(once, [] {
-    aten_executor();
     auto owned = std::make_shared<CpuFuser>();
     ex = owned.get();
     executor_registry().add(std::move(owned));
