@@ -19,9 +19,15 @@ std::vector<keraunos::Tensor> chain(const std::vector<keraunos::Tensor>& in, int
   keraunos::Tensor x = in[0];
   for (int i = 0; i < n; ++i) {
     switch (i % 3) {
-      case 0: x = keraunos::ops::mul(x, in[1]); break;
-      case 1: x = keraunos::ops::add(x, in[1]); break;
-      default: x = keraunos::ops::sub(x, in[1]); break;
+      case 0:
+        x = keraunos::ops::mul(x, in[1]);
+        break;
+      case 1:
+        x = keraunos::ops::add(x, in[1]);
+        break;
+      default:
+        x = keraunos::ops::sub(x, in[1]);
+        break;
     }
   }
   return {x};
@@ -30,9 +36,15 @@ std::vector<keraunos::Tensor> chain(const std::vector<keraunos::Tensor>& in, int
 at::Tensor direct(at::Tensor x, const at::Tensor& y, int n) {
   for (int i = 0; i < n; ++i) {
     switch (i % 3) {
-      case 0: x = at::mul(x, y); break;
-      case 1: x = at::add(x, y); break;
-      default: x = at::sub(x, y); break;
+      case 0:
+        x = at::mul(x, y);
+        break;
+      case 1:
+        x = at::add(x, y);
+        break;
+      default:
+        x = at::sub(x, y);
+        break;
     }
   }
   return x;
@@ -73,8 +85,8 @@ int main(int argc, char** argv) {
     if (!rep.cpu_us.count(e) || !rep.cpu_us.count(k)) continue;
     double over = rep.cpu_us[k] - rep.cpu_us[e];
     double target = 2.0 + 0.1 * n;
-    std::printf("  %2d op(s): eager %.3f us, keraunos %.3f us, ratio %.2fx, overhead %.3f us (target <= %.1f us: %s)\n", n,
-                rep.cpu_us[e], rep.cpu_us[k], rep.cpu_us[k] / rep.cpu_us[e], over, target, over <= target ? "met" : "MISSED");
+    std::printf("  %2d op(s): eager %.3f us, keraunos %.3f us, ratio %.2fx, overhead %.3f us (target <= %.1f us: %s)\n", n, rep.cpu_us[e],
+                rep.cpu_us[k], rep.cpu_us[k] / rep.cpu_us[e], over, target, over <= target ? "met" : "MISSED");
   }
   benchmark::Shutdown();
   return 0;

@@ -30,10 +30,21 @@ Trace make_trace(int n) {
     Value a = recent[recent.size() - 1 - rng() % std::min<size_t>(recent.size(), 4)];
     Value out;
     switch (rng() % 10) {
-      case 0: out = r.call1("prims.matmul", {a, recent.back()}); break;
-      case 1: case 2: case 3: out = r.call1("prims.add", {a, recent.back()}); break;
-      case 4: case 5: out = r.call1("prims.exp", {a}); break;
-      default: out = r.call1("prims.mul", {a, Value::floating(0.5)}); break;
+      case 0:
+        out = r.call1("prims.matmul", {a, recent.back()});
+        break;
+      case 1:
+      case 2:
+      case 3:
+        out = r.call1("prims.add", {a, recent.back()});
+        break;
+      case 4:
+      case 5:
+        out = r.call1("prims.exp", {a});
+        break;
+      default:
+        out = r.call1("prims.mul", {a, Value::floating(0.5)});
+        break;
     }
     recent.push_back(out);
   }

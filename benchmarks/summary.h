@@ -22,10 +22,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  private:
   static double unit_to_us(benchmark::TimeUnit u) {
     switch (u) {
-      case benchmark::kNanosecond: return 1e-3;
-      case benchmark::kMicrosecond: return 1.0;
-      case benchmark::kMillisecond: return 1e3;
-      default: return 1e6;
+      case benchmark::kNanosecond:
+        return 1e-3;
+      case benchmark::kMicrosecond:
+        return 1.0;
+      case benchmark::kMillisecond:
+        return 1e3;
+      default:
+        return 1e6;
     }
   }
 };

@@ -27,7 +27,7 @@ int main() {
   const int64_t B = 2, T = 16, C = 64, H = 4;
   auto block = keraunos::jit([=](const std::vector<Tensor>& in) {
     Tensor xn = kops::layer_norm(in[0], {C}, in[1], in[2]);
-    Tensor qkv = kops::linear(xn, in[3]);                                   // [B, T, 3C]
+    Tensor qkv = kops::linear(xn, in[3]);  // [B, T, 3C]
     std::vector<Tensor> parts = keraunos::call("torch.split", {qkv, int64_t{C}, int64_t{2}});
     auto heads = [&](const Tensor& t) { return kops::transpose(kops::reshape(t, {B, T, H, C / H}), 1, 2); };
     Tensor att = kops::scaled_dot_product_attention(heads(parts[0]), heads(parts[1]), heads(parts[2]), /*is_causal=*/true);

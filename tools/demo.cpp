@@ -19,10 +19,10 @@ int main() {
   Value b = Value::proxy(t.new_tensor({{Dim::constant(64)}, DType::BFloat16, Device::cpu(), false}, "b"));
   t.inputs = {x.as_proxy(), b.as_proxy()};
 
-  Value h = r.call1("torch.add", {x, b});                                 // promotes bf16 -> f32, broadcasts
+  Value h = r.call1("torch.add", {x, b});  // promotes bf16 -> f32, broadcasts
   Value g = r.call1("torch.nn.functional.gelu", {h}, {{"approximate", Value::string("tanh")}});
   Value g2 = r.call1("torch.nn.functional.gelu", {h}, {{"approximate", Value::string("tanh")}});  // duplicate: CSE
-  r.call1("torch.exp", {g});                                              // dead: DCE
+  r.call1("torch.exp", {g});                                                                      // dead: DCE
   Value s = r.call1("torch.softmax", {r.call1("torch.mul", {g, g2}), Value::integer(-1)});
   t.outputs = {s};
 

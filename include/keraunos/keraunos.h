@@ -83,9 +83,9 @@ KERAUNOS_API Tensor operator/(const Tensor& a, const Tensor& b);
 KERAUNOS_API Tensor operator*(const Tensor& a, double b);
 
 struct JitOptions {
-  std::vector<std::string> executors;   // priority order; empty: the defaults
-  bool symbolic_numbers = false;        // numbers by type, not value, in the cache key
-  bool dynamic_shapes = false;          // sizes by symbolic class, not value, in the cache key
+  std::vector<std::string> executors;      // priority order; empty: the defaults
+  bool symbolic_numbers = false;           // numbers by type, not value, in the cache key
+  bool dynamic_shapes = false;             // sizes by symbolic class, not value, in the cache key
   std::optional<bool> dataflow_partition;  // override the fusion executors' partition mode
   bool keep_traces = true;
 };

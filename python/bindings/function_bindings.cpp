@@ -6,16 +6,16 @@
 #include <ATen/autocast_mode.h>
 #include <c10/core/DefaultDtype.h>
 #include <c10/core/GradMode.h>
+#include <pybind11/stl.h>
 #include <torch/csrc/autograd/python_variable.h>
 #include <torch/csrc/jit/python/pybind_utils.h>
 #include <torch/csrc/utils/pybind.h>
-#include <pybind11/stl.h>
 
 #include <unordered_map>
 
 #include "bindings.h"
-#include "keraunos/keraunos.h"
 #include "ir/printer.h"
+#include "keraunos/keraunos.h"
 #include "runtime/compiled_function.h"
 #include "support/hash.h"
 #include "trace_builder.h"
@@ -235,15 +235,12 @@ class PyFunction {
   py::object result(py::handle self, const Form& form, std::vector<at::Tensor>& outs) const {
     if (form.form == OutForm::Leaf) return py::reinterpret_steal<py::object>(THPVariable_Wrap(std::move(outs[0])));
     py::tuple t(outs.size());
-    for (size_t i = 0; i < outs.size(); ++i)
-      PyTuple_SET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i), THPVariable_Wrap(std::move(outs[i])));
+    for (size_t i = 0; i < outs.size(); ++i) PyTuple_SET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i), THPVariable_Wrap(std::move(outs[i])));
     if (form.form == OutForm::Tuple) return std::move(t);
     return self.attr("_unflatten")(py::list(t), form.spec);
   }
 
-  py::object slow(py::handle self, const py::args& args, const py::kwargs& kwargs) {
-    return self.attr("_slow_call")(*args, **kwargs);
-  }
+  py::object slow(py::handle self, const py::args& args, const py::kwargs& kwargs) { return self.attr("_slow_call")(*args, **kwargs); }
 
   CompiledFunction fn_;
   std::unordered_map<const CacheEntry*, Form> forms_;
@@ -268,21 +265,22 @@ void bind_function(py::module_& m) {
              keraunos::init();
              CompileOptions o;
              o.executors = std::move(executors);
-             o.cache = cache == "symbolic values" ? CacheMode::SymbolicValues : cache == "no caching" ? CacheMode::NoCaching : CacheMode::ConstantValues;
+             o.cache = cache == "symbolic values" ? CacheMode::SymbolicValues
+                       : cache == "no caching"    ? CacheMode::NoCaching
+                                                  : CacheMode::ConstantValues;
              o.shapes = dynamic ? ShapeMode::Symbolic : ShapeMode::Static;
-             if (partition == "dataflow") o.partition = PartitionMode::Dataflow;
-             else if (partition == "consecutive") o.partition = PartitionMode::Consecutive;
+             if (partition == "dataflow")
+               o.partition = PartitionMode::Dataflow;
+             else if (partition == "consecutive")
+               o.partition = PartitionMode::Consecutive;
              o.keep_traces = keep_traces;
              return std::make_unique<PyFunction>(std::move(o));
            }),
            py::arg("executors") = std::vector<std::string>{}, py::arg("cache") = "constant values", py::arg("dynamic") = false,
            py::arg("partition") = "", py::arg("keep_traces") = true)
-      .def("__call__", [](py::object self, py::args args, py::kwargs kwargs) {
-             return self.cast<PyFunction&>().call(self, args, kwargs);
-           })
-      .def("_run_flat", [](py::object self, const py::list& leaves, py::handle pending) {
-             return self.cast<PyFunction&>().run_flat(self, leaves, pending);
-           })
+      .def("__call__", [](py::object self, py::args args, py::kwargs kwargs) { return self.cast<PyFunction&>().call(self, args, kwargs); })
+      .def("_run_flat", [](py::object self, const py::list& leaves,
+                           py::handle pending) { return self.cast<PyFunction&>().run_flat(self, leaves, pending); })
       .def("_set_layout", &PyFunction::set_layout)
       .def("_layout_current", &PyFunction::layout_current)
       .def("_cache_info", &PyFunction::cache_info)

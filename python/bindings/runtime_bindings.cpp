@@ -1,17 +1,17 @@
 // Compiling and running traces from Python: tensors cross as torch.Tensor without copies.
+#include <pybind11/stl.h>
 #include <torch/csrc/autograd/python_variable.h>
 #include <torch/csrc/jit/python/pybind_utils.h>
 #include <torch/csrc/utils/pybind.h>
-#include <pybind11/stl.h>
 
 #include <map>
 
 #include "bindings.h"
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
+#include "ir/printer.h"
 #include "jit/host_compiler.h"
 #include "keraunos/keraunos.h"
-#include "ir/printer.h"
 #include "runtime/host_allocator.h"
 #include "runtime/plan.h"
 
@@ -34,10 +34,14 @@ class Program {
   py::list run(const py::sequence& inputs) const {
     std::vector<c10::IValue> in;
     for (auto x : inputs) {
-      if (THPVariable_Check(x.ptr())) in.emplace_back(THPVariable_Unpack(x.ptr()));
-      else if (py::isinstance<py::bool_>(x)) in.emplace_back(x.cast<bool>());
-      else if (py::isinstance<py::int_>(x)) in.emplace_back(x.cast<int64_t>());
-      else in.emplace_back(x.cast<double>());
+      if (THPVariable_Check(x.ptr()))
+        in.emplace_back(THPVariable_Unpack(x.ptr()));
+      else if (py::isinstance<py::bool_>(x))
+        in.emplace_back(x.cast<bool>());
+      else if (py::isinstance<py::int_>(x))
+        in.emplace_back(x.cast<int64_t>());
+      else
+        in.emplace_back(x.cast<double>());
     }
     std::vector<c10::IValue> out;
     {
@@ -84,52 +88,68 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
       .def_property_readonly("placement_summary", &Program::placement_summary)
       .def_property_readonly("placement_rows", &Program::placement_rows)
       .def_property_readonly("num_calls", &Program::num_calls);
-  m.def("compile_trace", [trace_of](py::handle builder, const std::vector<std::string>& executors) {
-    return std::make_unique<Program>(trace_of(builder), executors);
-  }, py::arg("builder"), py::arg("executors") = std::vector<std::string>{},
-        "Runs a TraceBuilder's trace through dce, dispatch, fusion, cse with the given executors (ATen always last) and builds its plan");
+  m.def(
+      "compile_trace",
+      [trace_of](py::handle builder, const std::vector<std::string>& executors) {
+        return std::make_unique<Program>(trace_of(builder), executors);
+      },
+      py::arg("builder"), py::arg("executors") = std::vector<std::string>{},
+      "Runs a TraceBuilder's trace through dce, dispatch, fusion, cse with the given executors (ATen always last) and builds its plan");
   m.def("executors", [] {
     keraunos::init();
     return executor_registry().names();
   });
-  m.def("fuser_can_fuse", [trace_of](py::handle builder) {
-    keraunos::init();
-    Trace t = trace_of(builder);
-    const FusionExecutor& fx = static_cast<const FusionExecutor&>(executor_registry().get("fuser"));
-    for (const auto& b : t.bsyms)
-      if (!fx.can_fuse(b, t)) return false;
-    return !t.bsyms.empty();
-  }, "Whether the CPU fuser claims every bound symbol a TraceBuilder recorded");
-  m.def("kernel_cache_stats", [] {
-    auto s = jit_compiler::cache_stats();
-    py::dict d;
-    d["memory_hits"] = s.memory_hits;
-    d["disk_hits"] = s.disk_hits;
-    d["compiles"] = s.compiles;
-    d["rebuilt_corrupt"] = s.rebuilt_corrupt;
-    return d;
-  }, "The fused-kernel cache: memory hits, disk hits, compiles, corrupt entries rebuilt");
-  m.def("host_pool_stats", [] {
-    auto s = host_pool_stats();
-    py::dict d;
-    d["hits"] = s.hits;
-    d["misses"] = s.misses;
-    d["cached_bytes"] = s.cached_bytes;
-    d["live_bytes"] = s.live_bytes;
-    d["limit_bytes"] = s.limit_bytes;
-    return d;
-  }, "The host buffer pool that large kernel outputs come from");
+  m.def(
+      "fuser_can_fuse",
+      [trace_of](py::handle builder) {
+        keraunos::init();
+        Trace t = trace_of(builder);
+        const FusionExecutor& fx = static_cast<const FusionExecutor&>(executor_registry().get("fuser"));
+        for (const auto& b : t.bsyms)
+          if (!fx.can_fuse(b, t)) return false;
+        return !t.bsyms.empty();
+      },
+      "Whether the CPU fuser claims every bound symbol a TraceBuilder recorded");
+  m.def(
+      "kernel_cache_stats",
+      [] {
+        auto s = jit_compiler::cache_stats();
+        py::dict d;
+        d["memory_hits"] = s.memory_hits;
+        d["disk_hits"] = s.disk_hits;
+        d["compiles"] = s.compiles;
+        d["rebuilt_corrupt"] = s.rebuilt_corrupt;
+        return d;
+      },
+      "The fused-kernel cache: memory hits, disk hits, compiles, corrupt entries rebuilt");
+  m.def(
+      "host_pool_stats",
+      [] {
+        auto s = host_pool_stats();
+        py::dict d;
+        d["hits"] = s.hits;
+        d["misses"] = s.misses;
+        d["cached_bytes"] = s.cached_bytes;
+        d["live_bytes"] = s.live_bytes;
+        d["limit_bytes"] = s.limit_bytes;
+        return d;
+      },
+      "The host buffer pool that large kernel outputs come from");
   m.def("release_host_pool", &release_host_pool, "Unmaps every buffer the host pool holds");
-  m.def("set_host_pool_limit", [](uint64_t bytes) { set_host_pool_limit(bytes); }, "How many bytes the host pool may hold");
-  m.def("claims", [] {
-    keraunos::init();
-    std::map<std::string, std::vector<std::string>> out;
-    for (const auto& name : executor_registry().names()) {
-      const Executor& ex = executor_registry().get(name);
-      if (!ex.is_fusion()) out[name] = static_cast<const OperatorExecutor&>(ex).claimed_ids();
-    }
-    return out;
-  }, "executor name -> symbol ids its operator implementations claim");
+  m.def(
+      "set_host_pool_limit", [](uint64_t bytes) { set_host_pool_limit(bytes); }, "How many bytes the host pool may hold");
+  m.def(
+      "claims",
+      [] {
+        keraunos::init();
+        std::map<std::string, std::vector<std::string>> out;
+        for (const auto& name : executor_registry().names()) {
+          const Executor& ex = executor_registry().get(name);
+          if (!ex.is_fusion()) out[name] = static_cast<const OperatorExecutor&>(ex).claimed_ids();
+        }
+        return out;
+      },
+      "executor name -> symbol ids its operator implementations claim");
 }
 
 }  // namespace keraunos::python

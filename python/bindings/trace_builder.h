@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/recorder.h"
 #include "ir/printer.h"
+#include "ir/recorder.h"
 #include "ir/trace.h"
 #include "ir/verifier.h"
 #include "support/error.h"
@@ -47,12 +47,14 @@ class TraceBuilder {
   TraceBuilder(const TraceBuilder&) = delete;
   TraceBuilder& operator=(const TraceBuilder&) = delete;
 
-  ProxyRef add_input_tensor(const py::sequence& shape, const std::string& dtype, const std::string& device,
-                            bool requires_grad, const std::string& name) {
+  ProxyRef add_input_tensor(const py::sequence& shape, const std::string& dtype, const std::string& device, bool requires_grad,
+                            const std::string& name) {
     TensorType tt;
     for (auto d : shape) {
-      if (py::isinstance<ProxyRef>(d)) tt.shape.push_back(Dim::symbolic(d.cast<ProxyRef>().id));
-      else tt.shape.push_back(Dim::constant(d.cast<int64_t>()));
+      if (py::isinstance<ProxyRef>(d))
+        tt.shape.push_back(Dim::symbolic(d.cast<ProxyRef>().id));
+      else
+        tt.shape.push_back(Dim::constant(d.cast<int64_t>()));
     }
     auto dt = dtype_from_torch_name(dtype);
     KERAUNOS_CHECK(dt, "unknown dtype '", dtype, "'");
@@ -68,7 +70,10 @@ class TraceBuilder {
 
   ProxyRef add_input_number(const std::string& kind, const std::string& name) {
     NumberType n;
-    n.kind = kind == "int" ? NumberKind::Int : kind == "float" ? NumberKind::Float : kind == "bool" ? NumberKind::Bool : NumberKind::Complex;
+    n.kind = kind == "int"     ? NumberKind::Int
+             : kind == "float" ? NumberKind::Float
+             : kind == "bool"  ? NumberKind::Bool
+                               : NumberKind::Complex;
     ProxyId id = tr().new_number(n, name);
     tr().inputs.push_back(id);
     return {id};
@@ -97,13 +102,18 @@ class TraceBuilder {
   py::tuple type_of(const ProxyRef& r) const {
     const auto& ty = tr().type(r.id);
     if (!ty.is_tensor) {
-      const char* k = ty.number.kind == NumberKind::Int ? "int" : ty.number.kind == NumberKind::Float ? "float" : ty.number.kind == NumberKind::Bool ? "bool" : "complex";
+      const char* k = ty.number.kind == NumberKind::Int     ? "int"
+                      : ty.number.kind == NumberKind::Float ? "float"
+                      : ty.number.kind == NumberKind::Bool  ? "bool"
+                                                            : "complex";
       return py::make_tuple(k);
     }
     py::list shape;
     for (const auto& d : ty.tensor.shape) {
-      if (d.is_symbolic()) shape.append(ProxyRef{d.sym});  // a size symbol: an int proxy
-      else shape.append(d.size);
+      if (d.is_symbolic())
+        shape.append(ProxyRef{d.sym});  // a size symbol: an int proxy
+      else
+        shape.append(d.size);
     }
     return py::make_tuple(py::tuple(shape), std::string(torch_name(ty.tensor.dtype)), ty.tensor.device.to_string(),
                           ty.tensor.requires_grad);
@@ -149,14 +159,22 @@ class TraceBuilder {
  public:
   py::object from_value(const Value& v) const {
     switch (v.kind()) {
-      case Value::Kind::None: return py::none();
-      case Value::Kind::Bool: return py::bool_(v.as_bool());
-      case Value::Kind::Int: return py::int_(v.as_int());
-      case Value::Kind::Float: return py::float_(v.as_float());
-      case Value::Kind::Str: return py::str(v.as_str());
-      case Value::Kind::DType: return py::cast(DTypeArg{v.as_dtype()});
-      case Value::Kind::Device: return py::cast(DeviceArg{v.as_device()});
-      case Value::Kind::Proxy: return py::cast(ProxyRef{v.as_proxy()});
+      case Value::Kind::None:
+        return py::none();
+      case Value::Kind::Bool:
+        return py::bool_(v.as_bool());
+      case Value::Kind::Int:
+        return py::int_(v.as_int());
+      case Value::Kind::Float:
+        return py::float_(v.as_float());
+      case Value::Kind::Str:
+        return py::str(v.as_str());
+      case Value::Kind::DType:
+        return py::cast(DTypeArg{v.as_dtype()});
+      case Value::Kind::Device:
+        return py::cast(DeviceArg{v.as_device()});
+      case Value::Kind::Proxy:
+        return py::cast(ProxyRef{v.as_proxy()});
       case Value::Kind::Tuple: {
         py::list items;
         for (const auto& e : v.as_tuple()) items.append(from_value(e));
@@ -196,6 +214,5 @@ class TraceBuilder {
     return *rec_;
   }
 };
-
 
 }  // namespace keraunos::python

@@ -21,14 +21,22 @@ Value to_value(const Arg& a) {
   return std::visit(
       [](const auto& x) -> Value {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, None>) return Value::none();
-        else if constexpr (std::is_same_v<T, Tensor>) return Value::proxy(x.id());
-        else if constexpr (std::is_same_v<T, int64_t>) return Value::integer(x);
-        else if constexpr (std::is_same_v<T, double>) return Value::floating(x);
-        else if constexpr (std::is_same_v<T, bool>) return Value::boolean(x);
-        else if constexpr (std::is_same_v<T, std::string>) return Value::string(x);
-        else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return Value::ints(x);
-        else if constexpr (std::is_same_v<T, at::ScalarType>) return Value::dtype(from_aten(x));
+        if constexpr (std::is_same_v<T, None>)
+          return Value::none();
+        else if constexpr (std::is_same_v<T, Tensor>)
+          return Value::proxy(x.id());
+        else if constexpr (std::is_same_v<T, int64_t>)
+          return Value::integer(x);
+        else if constexpr (std::is_same_v<T, double>)
+          return Value::floating(x);
+        else if constexpr (std::is_same_v<T, bool>)
+          return Value::boolean(x);
+        else if constexpr (std::is_same_v<T, std::string>)
+          return Value::string(x);
+        else if constexpr (std::is_same_v<T, std::vector<int64_t>>)
+          return Value::ints(x);
+        else if constexpr (std::is_same_v<T, at::ScalarType>)
+          return Value::dtype(from_aten(x));
         else {
           std::vector<Value> items;
           for (const auto& t : x) items.push_back(Value::proxy(t.id()));

@@ -19,7 +19,7 @@ struct Device {
   bool is_cuda() const { return kind == Kind::CUDA; }
   bool operator==(const Device&) const = default;
 
-  std::string to_string() const;  // "cpu", "cuda:0"
+  std::string to_string() const;                           // "cpu", "cuda:0"
   static std::optional<Device> parse(std::string_view s);  // "cpu", "cuda", "cuda:1"
 };
 

@@ -26,7 +26,7 @@ enum class Tok { Name, Int, Float, String, Punct, End };
 struct Token {
   Tok kind = Tok::End;
   std::string text;  // names, punctuation, string contents
-  uint64_t u = 0;  // integer literals, before any leading minus
+  uint64_t u = 0;    // integer literals, before any leading minus
   double f = 0;
   int col = 0;  // 1-based
 };
@@ -126,9 +126,12 @@ class Lexer {
 
 std::string describe(const Token& t) {
   switch (t.kind) {
-    case Tok::End: return "end of line";
-    case Tok::String: return "string \"" + t.text + "\"";
-    default: return "'" + t.text + "'";
+    case Tok::End:
+      return "end of line";
+    case Tok::String:
+      return "string \"" + t.text + "\"";
+    default:
+      return "'" + t.text + "'";
   }
 }
 
@@ -326,8 +329,10 @@ size_t find_comment(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (q) {
-      if (c == '\\') ++i;
-      else if (c == q) q = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == q)
+        q = 0;
     } else if (c == '"' || c == '\'') {
       q = c;
     } else if (c == '#') {
@@ -380,8 +385,7 @@ class Parser {
         if ((indent - 2) % 2 != 0) throw ParseError(line, col, "subsymbol indentation must be a multiple of 2");
         int depth = static_cast<int>(indent - 2) / 2;
         if (body.size() < 2 || body[1] != ' ') throw ParseError(line, col + 1, "expected '# ' before a subsymbol");
-        if (depth > static_cast<int>(stack.size()))
-          throw ParseError(line, col, "subsymbol is nested deeper than its parent allows");
+        if (depth > static_cast<int>(stack.size())) throw ParseError(line, col, "subsymbol is nested deeper than its parent allows");
         auto st = statement(body.substr(2), line, col + 2, depth);
         stack.resize(static_cast<size_t>(depth));
         Stmt* p = st.get();
@@ -454,10 +458,14 @@ class Parser {
       n.kind = w == "int" ? NumberKind::Int : w == "float" ? NumberKind::Float : w == "bool" ? NumberKind::Bool : NumberKind::Complex;
       if (!p.at_end()) {
         Expr e = p.expr();
-        if (n.kind == NumberKind::Int && e.k == Expr::K::Int) n.int_value = e.i;
-        else if (n.kind == NumberKind::Bool && e.k == Expr::K::Bool) n.int_value = e.i;
-        else if (n.kind == NumberKind::Float && (e.k == Expr::K::Float)) n.float_value = e.f;
-        else throw ParseError(line, e.col, "value does not match the number type '" + w + "'");
+        if (n.kind == NumberKind::Int && e.k == Expr::K::Int)
+          n.int_value = e.i;
+        else if (n.kind == NumberKind::Bool && e.k == Expr::K::Bool)
+          n.int_value = e.i;
+        else if (n.kind == NumberKind::Float && (e.k == Expr::K::Float))
+          n.float_value = e.f;
+        else
+          throw ParseError(line, e.col, "value does not match the number type '" + w + "'");
       }
       p.expect_end();
       return ProxyType::of(n);
@@ -475,7 +483,10 @@ class Parser {
     const Token& dt = p.peek();
     std::string dts = p.expect_name("a dtype such as f32");
     auto dtype = dtype_from_short_name(dts);
-    if (!dtype) throw ParseError(line, dt.col, "unknown dtype '" + dts + "' (expected b8, u8, i8, i16, i32, i64, f16, bf16, f32, f64, c64, c128, f8e4m3 or f8e5m2)");
+    if (!dtype)
+      throw ParseError(
+          line, dt.col,
+          "unknown dtype '" + dts + "' (expected b8, u8, i8, i16, i32, i64, f16, bf16, f32, f64, c64, c128, f8e4m3 or f8e5m2)");
     t.dtype = *dtype;
     p.expect_punct("[");
     while (!p.at_punct("]")) {
@@ -598,8 +609,9 @@ class Parser {
       ProxyType ty = parse_type(it->second.text, s.line, it->second.col, false);
       if (existing) {
         if (!(trace_.type(*existing) == ty))
-          throw ParseError(s.line, it->second.col, "'" + name + "' was given type \"" + print_type(trace_, trace_.type(*existing)) +
-                                                       "\" earlier; here \"" + it->second.text + "\"");
+          throw ParseError(s.line, it->second.col,
+                           "'" + name + "' was given type \"" + print_type(trace_, trace_.type(*existing)) + "\" earlier; here \"" +
+                               it->second.text + "\"");
         continue;
       }
       trace_.new_proxy(std::move(ty), name);
@@ -619,13 +631,20 @@ class Parser {
         if (!id) throw ParseError(line, e.col, "name '" + e.name + "' is not defined");
         return Value::proxy(*id);
       }
-      case Expr::K::Int: return Value::integer(e.i);
-      case Expr::K::Float: return Value::floating(e.f);
-      case Expr::K::Str: return Value::string(e.name);
-      case Expr::K::Bool: return Value::boolean(e.i != 0);
-      case Expr::K::None: return Value::none();
-      case Expr::K::DType: return Value::dtype(e.dtype);
-      case Expr::K::Device: return Value::device(e.device);
+      case Expr::K::Int:
+        return Value::integer(e.i);
+      case Expr::K::Float:
+        return Value::floating(e.f);
+      case Expr::K::Str:
+        return Value::string(e.name);
+      case Expr::K::Bool:
+        return Value::boolean(e.i != 0);
+      case Expr::K::None:
+        return Value::none();
+      case Expr::K::DType:
+        return Value::dtype(e.dtype);
+      case Expr::K::Device:
+        return Value::device(e.device);
       case Expr::K::Tuple: {
         std::vector<Value> items;
         for (const auto& i : e.items) items.push_back(resolve(i, line));

@@ -49,11 +49,20 @@ std::string quote_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";
@@ -61,14 +70,22 @@ std::string quote_string(const std::string& s) {
 
 std::string print_value(const Trace& t, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::None: return "None";
-    case Value::Kind::Bool: return v.as_bool() ? "True" : "False";
-    case Value::Kind::Int: return std::to_string(v.as_int());
-    case Value::Kind::Float: return print_float(v.as_float());
-    case Value::Kind::Str: return quote_string(v.as_str());
-    case Value::Kind::DType: return "torch." + std::string(torch_name(v.as_dtype()));
-    case Value::Kind::Device: return "torch.device(" + quote_string(v.as_device().to_string()) + ")";
-    case Value::Kind::Proxy: return t.name_of(v.as_proxy());
+    case Value::Kind::None:
+      return "None";
+    case Value::Kind::Bool:
+      return v.as_bool() ? "True" : "False";
+    case Value::Kind::Int:
+      return std::to_string(v.as_int());
+    case Value::Kind::Float:
+      return print_float(v.as_float());
+    case Value::Kind::Str:
+      return quote_string(v.as_str());
+    case Value::Kind::DType:
+      return "torch." + std::string(torch_name(v.as_dtype()));
+    case Value::Kind::Device:
+      return "torch.device(" + quote_string(v.as_device().to_string()) + ")";
+    case Value::Kind::Proxy:
+      return t.name_of(v.as_proxy());
     case Value::Kind::Tuple: {
       const auto& items = v.as_tuple();
       std::string s = "(";
@@ -88,10 +105,18 @@ std::string print_type(const Trace& t, const ProxyType& ty) {
     const auto& n = ty.number;
     std::string s;
     switch (n.kind) {
-      case NumberKind::Bool: s = "bool"; break;
-      case NumberKind::Int: s = "int"; break;
-      case NumberKind::Float: s = "float"; break;
-      case NumberKind::Complex: s = "complex"; break;
+      case NumberKind::Bool:
+        s = "bool";
+        break;
+      case NumberKind::Int:
+        s = "int";
+        break;
+      case NumberKind::Float:
+        s = "float";
+        break;
+      case NumberKind::Complex:
+        s = "complex";
+        break;
     }
     if (n.int_value) s += n.kind == NumberKind::Bool ? (*n.int_value ? " True" : " False") : " " + std::to_string(*n.int_value);
     if (n.float_value) s += " " + print_float(*n.float_value);
@@ -115,14 +140,22 @@ std::string describe_value(const Trace& t, const Value& v) {
       const auto& ty = t.type(v.as_proxy());
       return (ty.is_tensor ? "tensor " : "number ") + t.name_of(v.as_proxy()) + ": " + print_type(t, ty);
     }
-    case Value::Kind::Str: return "str " + print_value(t, v);
-    case Value::Kind::Int: return "int " + print_value(t, v);
-    case Value::Kind::Float: return "float " + print_value(t, v);
-    case Value::Kind::Bool: return "bool " + print_value(t, v);
-    case Value::Kind::Tuple: return "tuple " + print_value(t, v);
-    case Value::Kind::DType: return "dtype " + print_value(t, v);
-    case Value::Kind::Device: return "device " + print_value(t, v);
-    case Value::Kind::None: return "None";
+    case Value::Kind::Str:
+      return "str " + print_value(t, v);
+    case Value::Kind::Int:
+      return "int " + print_value(t, v);
+    case Value::Kind::Float:
+      return "float " + print_value(t, v);
+    case Value::Kind::Bool:
+      return "bool " + print_value(t, v);
+    case Value::Kind::Tuple:
+      return "tuple " + print_value(t, v);
+    case Value::Kind::DType:
+      return "dtype " + print_value(t, v);
+    case Value::Kind::Device:
+      return "device " + print_value(t, v);
+    case Value::Kind::None:
+      return "None";
   }
   return "?";
 }
@@ -171,8 +204,7 @@ void print_line(std::ostringstream& os, const Trace& t, const BoundSymbol& b) {
     if (b.has_tag(tag)) os << " @" << bsym_tag_name(tag);
 }
 
-void print_rec(std::ostringstream& os, const Trace& t, const BoundSymbol& b, int depth, int max_depth,
-               bool first_line) {
+void print_rec(std::ostringstream& os, const Trace& t, const BoundSymbol& b, int depth, int max_depth, bool first_line) {
   if (!first_line) os << "\n";
   os << std::string(static_cast<size_t>(2 + 2 * depth), ' ');
   if (depth > 0) os << "# ";

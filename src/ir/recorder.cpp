@@ -53,8 +53,7 @@ BoundSymbol Recorder::make(const Symbol& sym, std::vector<Value> bound) {
   return b;
 }
 
-std::vector<Value> Recorder::call(const Symbol& sym, std::vector<Value> args,
-                                  std::vector<std::pair<std::string, Value>> kwargs) {
+std::vector<Value> Recorder::call(const Symbol& sym, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs) {
   auto bound = bind_arguments(sym, trace_, std::move(args), std::move(kwargs));
   BoundSymbol b;
   try {
@@ -78,8 +77,7 @@ Value Recorder::call1(const Symbol& sym, std::vector<Value> args, std::vector<st
   return outs[0];
 }
 
-std::vector<Value> Recorder::call(std::string_view id, std::vector<Value> args,
-                                  std::vector<std::pair<std::string, Value>> kwargs) {
+std::vector<Value> Recorder::call(std::string_view id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs) {
   return call(global_symbols().get(id), std::move(args), std::move(kwargs));
 }
 

@@ -22,12 +22,10 @@ class Recorder {
 
   // Binds the arguments, runs the meta (prims) or the decomposition (composites, recorded as
   // subsymbols), appends the bound symbol to the current scope and returns its outputs.
-  std::vector<Value> call(const Symbol& sym, std::vector<Value> args,
-                          std::vector<std::pair<std::string, Value>> kwargs = {});
+  std::vector<Value> call(const Symbol& sym, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
   // Same, for a symbol with exactly one output.
   Value call1(const Symbol& sym, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
-  std::vector<Value> call(std::string_view id, std::vector<Value> args,
-                          std::vector<std::pair<std::string, Value>> kwargs = {});
+  std::vector<Value> call(std::string_view id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
   Value call1(std::string_view id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
 
   // Records into `into` instead of the trace's top level until the returned scope ends.

@@ -9,34 +9,53 @@ namespace keraunos {
 
 std::string_view param_kind_name(ParamKind k) {
   switch (k) {
-    case ParamKind::Tensor: return "a tensor";
-    case ParamKind::OptTensor: return "a tensor or None";
-    case ParamKind::Tensors: return "a tuple of tensors";
-    case ParamKind::Number: return "a number";
-    case ParamKind::OptNumber: return "a number or None";
-    case ParamKind::TensorOrNumber: return "a tensor or a number";
-    case ParamKind::Int: return "an int";
-    case ParamKind::OptInt: return "an int or None";
-    case ParamKind::Ints: return "a tuple of ints";
-    case ParamKind::OptInts: return "a tuple of ints or None";
-    case ParamKind::Float: return "a float";
-    case ParamKind::OptFloat: return "a float or None";
-    case ParamKind::Bool: return "a bool";
-    case ParamKind::OptBool: return "a bool or None";
-    case ParamKind::DType: return "a dtype";
-    case ParamKind::OptDType: return "a dtype or None";
-    case ParamKind::Device: return "a device";
-    case ParamKind::OptDevice: return "a device or None";
-    case ParamKind::Str: return "a string";
-    case ParamKind::OptStr: return "a string or None";
-    case ParamKind::Any: return "any value";
+    case ParamKind::Tensor:
+      return "a tensor";
+    case ParamKind::OptTensor:
+      return "a tensor or None";
+    case ParamKind::Tensors:
+      return "a tuple of tensors";
+    case ParamKind::Number:
+      return "a number";
+    case ParamKind::OptNumber:
+      return "a number or None";
+    case ParamKind::TensorOrNumber:
+      return "a tensor or a number";
+    case ParamKind::Int:
+      return "an int";
+    case ParamKind::OptInt:
+      return "an int or None";
+    case ParamKind::Ints:
+      return "a tuple of ints";
+    case ParamKind::OptInts:
+      return "a tuple of ints or None";
+    case ParamKind::Float:
+      return "a float";
+    case ParamKind::OptFloat:
+      return "a float or None";
+    case ParamKind::Bool:
+      return "a bool";
+    case ParamKind::OptBool:
+      return "a bool or None";
+    case ParamKind::DType:
+      return "a dtype";
+    case ParamKind::OptDType:
+      return "a dtype or None";
+    case ParamKind::Device:
+      return "a device";
+    case ParamKind::OptDevice:
+      return "a device or None";
+    case ParamKind::Str:
+      return "a string";
+    case ParamKind::OptStr:
+      return "a string or None";
+    case ParamKind::Any:
+      return "any value";
   }
   return "?";
 }
 
-bool MetaArgs::is_tensor(size_t i) const {
-  return args_[i].is_proxy() && trace_.type(args_[i].as_proxy()).is_tensor;
-}
+bool MetaArgs::is_tensor(size_t i) const { return args_[i].is_proxy() && trace_.type(args_[i].as_proxy()).is_tensor; }
 
 const TensorType& MetaArgs::tensor(size_t i) const {
   KERAUNOS_TYPE_CHECK(i < args_.size() && is_tensor(i), op_, ": argument ", i, " must be a tensor");
@@ -91,18 +110,25 @@ bool is_int_value(const Value& v, const Trace& t) {
 bool fits(ParamKind k, Value& v, const Trace& t) {
   auto opt = [&](ParamKind inner) { return v.is_none() || fits(inner, v, t); };
   switch (k) {
-    case ParamKind::Tensor: return is_tensor_value(v, t);
-    case ParamKind::OptTensor: return opt(ParamKind::Tensor);
+    case ParamKind::Tensor:
+      return is_tensor_value(v, t);
+    case ParamKind::OptTensor:
+      return opt(ParamKind::Tensor);
     case ParamKind::Tensors:
       if (!v.is_tuple()) return false;
       for (const auto& e : v.as_tuple())
         if (!is_tensor_value(e, t)) return false;
       return true;
-    case ParamKind::Number: return is_number_value(v, t);
-    case ParamKind::OptNumber: return opt(ParamKind::Number);
-    case ParamKind::TensorOrNumber: return is_tensor_value(v, t) || is_number_value(v, t);
-    case ParamKind::Int: return is_int_value(v, t);
-    case ParamKind::OptInt: return opt(ParamKind::Int);
+    case ParamKind::Number:
+      return is_number_value(v, t);
+    case ParamKind::OptNumber:
+      return opt(ParamKind::Number);
+    case ParamKind::TensorOrNumber:
+      return is_tensor_value(v, t) || is_number_value(v, t);
+    case ParamKind::Int:
+      return is_int_value(v, t);
+    case ParamKind::OptInt:
+      return opt(ParamKind::Int);
     case ParamKind::Ints:
       if (is_int_value(v, t)) {
         v = Value::tuple({v});
@@ -112,18 +138,30 @@ bool fits(ParamKind k, Value& v, const Trace& t) {
       for (const auto& e : v.as_tuple())
         if (!is_int_value(e, t)) return false;
       return true;
-    case ParamKind::OptInts: return opt(ParamKind::Ints);
-    case ParamKind::Float: return is_number_value(v, t) && !v.is_bool();
-    case ParamKind::OptFloat: return opt(ParamKind::Float);
-    case ParamKind::Bool: return v.is_bool();
-    case ParamKind::OptBool: return opt(ParamKind::Bool);
-    case ParamKind::DType: return v.is_dtype();
-    case ParamKind::OptDType: return opt(ParamKind::DType);
-    case ParamKind::Device: return v.is_device();
-    case ParamKind::OptDevice: return opt(ParamKind::Device);
-    case ParamKind::Str: return v.is_str();
-    case ParamKind::OptStr: return opt(ParamKind::Str);
-    case ParamKind::Any: return true;
+    case ParamKind::OptInts:
+      return opt(ParamKind::Ints);
+    case ParamKind::Float:
+      return is_number_value(v, t) && !v.is_bool();
+    case ParamKind::OptFloat:
+      return opt(ParamKind::Float);
+    case ParamKind::Bool:
+      return v.is_bool();
+    case ParamKind::OptBool:
+      return opt(ParamKind::Bool);
+    case ParamKind::DType:
+      return v.is_dtype();
+    case ParamKind::OptDType:
+      return opt(ParamKind::DType);
+    case ParamKind::Device:
+      return v.is_device();
+    case ParamKind::OptDevice:
+      return opt(ParamKind::Device);
+    case ParamKind::Str:
+      return v.is_str();
+    case ParamKind::OptStr:
+      return opt(ParamKind::Str);
+    case ParamKind::Any:
+      return true;
   }
   return false;
 }
@@ -140,8 +178,8 @@ std::vector<Value> bind_arguments(const Symbol& sym, const Trace& trace, std::ve
   size_t n_positional = 0;
   for (const auto& p : ps)
     if (!p.kw_only) ++n_positional;
-  KERAUNOS_TYPE_CHECK(args.size() <= n_positional, sym.id, "() takes ", n_positional,
-                      " positional argument(s) but ", args.size(), " were given");
+  KERAUNOS_TYPE_CHECK(args.size() <= n_positional, sym.id, "() takes ", n_positional, " positional argument(s) but ", args.size(),
+                      " were given");
   std::vector<std::optional<Value>> slots(ps.size());
   {
     size_t ai = 0;
@@ -161,13 +199,12 @@ std::vector<Value> bind_arguments(const Symbol& sym, const Trace& trace, std::ve
   out.reserve(ps.size());
   for (size_t i = 0; i < ps.size(); ++i) {
     if (!slots[i]) {
-      KERAUNOS_TYPE_CHECK(ps[i].default_value.has_value(), sym.id, "() missing required argument '", ps[i].name,
-                          "'");
+      KERAUNOS_TYPE_CHECK(ps[i].default_value.has_value(), sym.id, "() missing required argument '", ps[i].name, "'");
       slots[i] = *ps[i].default_value;
     }
     Value v = std::move(*slots[i]);
-    KERAUNOS_TYPE_CHECK(fits(ps[i].kind, v, trace), sym.id, "(): argument '", ps[i].name, "' must be ",
-                        param_kind_name(ps[i].kind), ", got ", describe_value(trace, v));
+    KERAUNOS_TYPE_CHECK(fits(ps[i].kind, v, trace), sym.id, "(): argument '", ps[i].name, "' must be ", param_kind_name(ps[i].kind),
+                        ", got ", describe_value(trace, v));
     out.push_back(std::move(v));
   }
   return out;

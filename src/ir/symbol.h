@@ -22,17 +22,17 @@ class Executor;  // executors/api: the owner of executor-specific symbols
 // Properties of an operation, used by DCE, CSE, partitioning and rematerialization.
 enum OpTag : uint32_t {
   kTagNone = 0,
-  kTagShape = 1u << 0,          // reshapes/views: no arithmetic
+  kTagShape = 1u << 0,  // reshapes/views: no arithmetic
   kTagElementwise = 1u << 1,
   kTagReduction = 1u << 2,
-  kTagRandom = 1u << 3,         // never merged by CSE
+  kTagRandom = 1u << 3,  // never merged by CSE
   kTagMatmul = 1u << 4,
   kTagDontDce = 1u << 5,        // has an effect beyond its outputs
   kTagNonFunctional = 1u << 6,  // same inputs may give different outputs (empty, dropout)
   kTagCreation = 1u << 7,
-  kTagInternal = 1u << 8,       // bookkeeping symbols (del, fusion regions)
-  kTagFusion = 1u << 9,         // a fusion region: its subsymbols are its definition
-  kTagView = 1u << 10,          // eager returns a view of its first input (the Python front end tracks aliases)
+  kTagInternal = 1u << 8,  // bookkeeping symbols (del, fusion regions)
+  kTagFusion = 1u << 9,    // a fusion region: its subsymbols are its definition
+  kTagView = 1u << 10,     // eager returns a view of its first input (the Python front end tracks aliases)
 };
 
 // How torch.autocast treats an op on one device type.
@@ -52,17 +52,17 @@ struct PythonFacts {
 
 // What a parameter accepts. Binding checks arguments against these and reports the op and parameter.
 enum class ParamKind : uint8_t {
-  Tensor,      // a tensor proxy
-  OptTensor,   // a tensor proxy or None
-  Tensors,     // a tuple of tensor proxies
-  Number,      // bool/int/float literal or number proxy
+  Tensor,     // a tensor proxy
+  OptTensor,  // a tensor proxy or None
+  Tensors,    // a tuple of tensor proxies
+  Number,     // bool/int/float literal or number proxy
   OptNumber,
   TensorOrNumber,
-  Int,         // int literal or int number proxy
+  Int,  // int literal or int number proxy
   OptInt,
-  Ints,        // tuple of ints (a single int is normalized to a 1-tuple)
+  Ints,  // tuple of ints (a single int is normalized to a 1-tuple)
   OptInts,
-  Float,       // int or float literal or number proxy
+  Float,  // int or float literal or number proxy
   OptFloat,
   Bool,
   OptBool,
@@ -86,8 +86,7 @@ struct Param {
 // The arguments a meta function sees: bound and normalized (one Value per parameter).
 class MetaArgs {
  public:
-  MetaArgs(const Trace& trace, const std::vector<Value>& args, std::string_view op)
-      : trace_(trace), args_(args), op_(op) {}
+  MetaArgs(const Trace& trace, const std::vector<Value>& args, std::string_view op) : trace_(trace), args_(args), op_(op) {}
   const Trace& trace() const { return trace_; }
   const std::vector<Value>& args() const { return args_; }
   const Value& operator[](size_t i) const { return args_[i]; }
@@ -112,10 +111,10 @@ struct Symbol {
   std::vector<Param> params;
   bool is_prim = false;
   uint32_t tags = kTagNone;
-  MetaFn meta;        // prims (and opaque executor ops)
-  DecompFn decomp;    // composites
+  MetaFn meta;      // prims (and opaque executor ops)
+  DecompFn decomp;  // composites
   std::string doc;
-  bool variadic = false;             // takes any number of positional arguments (fusion regions)
+  bool variadic = false;               // takes any number of positional arguments (fusion regions)
   const Executor* executor = nullptr;  // set for symbols an executor registered (they run on it)
   int32_t prim = -1;                   // a prim's ops::PrimId (ops/prim_table.h); -1 for other symbols
   PythonFacts python;                  // torch-level ops: how the Python front end reaches them

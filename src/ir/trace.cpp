@@ -9,10 +9,14 @@ namespace keraunos {
 
 std::string_view bsym_tag_name(BsymTag t) {
   switch (t) {
-    case kBsymBackward: return "backward";
-    case kBsymRecomputeInBackward: return "recompute_in_backward";
-    case kBsymDontDce: return "dont_dce";
-    default: return "?";
+    case kBsymBackward:
+      return "backward";
+    case kBsymRecomputeInBackward:
+      return "recompute_in_backward";
+    case kBsymDontDce:
+      return "dont_dce";
+    default:
+      return "?";
   }
 }
 

@@ -74,15 +74,40 @@ class Value {
 
   Value() = default;  // None
   static Value none() { return {}; }
-  static Value boolean(bool b) { Value v; v.kind_ = Kind::Bool; v.i_ = b; return v; }
-  static Value integer(int64_t i) { Value v; v.kind_ = Kind::Int; v.i_ = i; return v; }
-  static Value floating(double f) { Value v; v.kind_ = Kind::Float; v.f_ = f; return v; }
+  static Value boolean(bool b) {
+    Value v;
+    v.kind_ = Kind::Bool;
+    v.i_ = b;
+    return v;
+  }
+  static Value integer(int64_t i) {
+    Value v;
+    v.kind_ = Kind::Int;
+    v.i_ = i;
+    return v;
+  }
+  static Value floating(double f) {
+    Value v;
+    v.kind_ = Kind::Float;
+    v.f_ = f;
+    return v;
+  }
   static Value string(std::string s);
-  static Value dtype(DType t) { Value v; v.kind_ = Kind::DType; v.i_ = static_cast<int64_t>(t); return v; }
+  static Value dtype(DType t) {
+    Value v;
+    v.kind_ = Kind::DType;
+    v.i_ = static_cast<int64_t>(t);
+    return v;
+  }
   static Value device(Device d);
   static Value tuple(std::vector<Value> items);
   static Value ints(const std::vector<int64_t>& items);
-  static Value proxy(ProxyId id) { Value v; v.kind_ = Kind::Proxy; v.i_ = id; return v; }
+  static Value proxy(ProxyId id) {
+    Value v;
+    v.kind_ = Kind::Proxy;
+    v.i_ = id;
+    return v;
+  }
 
   Kind kind() const { return kind_; }
   bool is_none() const { return kind_ == Kind::None; }

@@ -52,9 +52,9 @@ class Verifier {
     b.for_each_input([&](ProxyId p) {
       if (defined(p)) return;
       int at = later_[static_cast<size_t>(p)];
-      report(b, line, "",
-             at ? str(t_.name_of(p), " is used before it is defined (at line ", at, ")")
-                : str(t_.name_of(p), " is used but never defined"));
+      report(
+          b, line, "",
+          at ? str(t_.name_of(p), " is used before it is defined (at line ", at, ")") : str(t_.name_of(p), " is used but never defined"));
     });
     for (ProxyId o : b.outputs)
       if (defined(o)) report(b, line, "", str(t_.name_of(o), " is defined twice (first at line ", def_line_[static_cast<size_t>(o)], ")"));
@@ -82,11 +82,13 @@ class Verifier {
       s.for_each_input([&](ProxyId p) {
         if (!local.count(p))
           report(s, line, where,
-                 str("reads ", t_.name_of(p), ", which is neither an argument of ", parent.sym->id, " nor defined earlier in its decomposition"));
+                 str("reads ", t_.name_of(p), ", which is neither an argument of ", parent.sym->id,
+                     " nor defined earlier in its decomposition"));
       });
       for (ProxyId o : s.outputs) {
         bool parents = std::find(parent.outputs.begin(), parent.outputs.end(), o) != parent.outputs.end();
-        if (here.count(o)) report(s, line, where, str(t_.name_of(o), " is defined twice in the decomposition of ", parent.sym->id));
+        if (here.count(o))
+          report(s, line, where, str(t_.name_of(o), " is defined twice in the decomposition of ", parent.sym->id));
         else if (defined(o) && !parents)
           report(s, line, where, str(t_.name_of(o), " is defined twice (first at line ", def_line_[static_cast<size_t>(o)], ")"));
       }
@@ -106,8 +108,10 @@ class Verifier {
     if (b.sym->has_tag(kTagFusion)) {
       // A fusion region is defined by its subsymbols: they must read only the region's inputs and
       // define its outputs, and each must check on its own.
-      if (b.subsymbols.empty()) report(b, line, where, "a fusion region needs its subsymbols");
-      else check_scopes(b, line);
+      if (b.subsymbols.empty())
+        report(b, line, where, "a fusion region needs its subsymbols");
+      else
+        check_scopes(b, line);
       return;
     }
     size_t cp = t_.checkpoint();
@@ -153,8 +157,7 @@ class Verifier {
       auto it = map.find(p);
       return it == map.end() ? p : it->second;
     };
-    if (want.size() != got.size())
-      return str("expected ", want.size(), " subsymbols, found ", got.size());
+    if (want.size() != got.size()) return str("expected ", want.size(), " subsymbols, found ", got.size());
     for (size_t i = 0; i < want.size(); ++i) {
       const BoundSymbol& w = want[i];
       const BoundSymbol& g = got[i];

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -231,8 +231,9 @@ std::vector<std::string> needed_libraries(const std::string& path) {
 std::string probe_host_compiler() {
   const std::string who = str("the CPU fuser's host compiler '", compiler_path(), "'",
                               compiler_version().empty() ? std::string() : " (" + compiler_version() + ")");
-  const std::string fix = "Set KERAUNOS_CXX to a C++ compiler that links the system libstdc++ dynamically (for example "
-                          "/usr/bin/g++), or leave 'fuser' out of executors=.";
+  const std::string fix =
+      "Set KERAUNOS_CXX to a C++ compiler that links the system libstdc++ dynamically (for example "
+      "/usr/bin/g++), or leave 'fuser' out of executors=.";
   CompiledModule m;
   // The probe uses the C++ runtime: a module that does not name libstdc++ (or libc++) among its
   // libraries carries its own copy, and running it next to torch's can crash the process, so such a
@@ -246,8 +247,10 @@ std::string probe_host_compiler() {
   try {
     m = compile_and_load_unchecked(kProbeSource, "keraunos_cxx_runtime_probe", "/probes", /*count=*/false, before_load);
   } catch (const HostCompilerError&) {
-    return str("keraunos: ", who, " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
-               "beside the one torch uses (", own_cxx_runtime(), "); such kernels crash next to torch. ", fix);
+    return str("keraunos: ", who,
+               " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
+               "beside the one torch uses (",
+               own_cxx_runtime(), "); such kernels crash next to torch. ", fix);
   } catch (const CompileError& e) {
     return str("keraunos: ", who, " cannot build kernels: compiling a probe failed.\n", e.log(), "\n", fix);
   } catch (const Error& e) {
@@ -255,14 +258,17 @@ std::string probe_host_compiler() {
   }
   char buf[4096] = {0};
   auto probe = reinterpret_cast<int (*)(char*, int)>(m.symbol);
-  if (probe(buf, sizeof buf) != 5050) return str("keraunos: ", who, " builds kernels that compute wrong results (a probe summed 1..100 wrongly). ", fix);
+  if (probe(buf, sizeof buf) != 5050)
+    return str("keraunos: ", who, " builds kernels that compute wrong results (a probe summed 1..100 wrongly). ", fix);
   const std::string out(buf);
   const size_t bar = out.find('|');
   const std::string formatted = out.substr(0, bar), where = bar == std::string::npos ? "?" : real_path(out.substr(bar + 1));
   const std::string ours = own_cxx_runtime();
   if (where == real_path(m.path))
-    return str("keraunos: ", who, " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
-               "beside the one torch uses (", ours, "); such kernels crash next to torch. ", fix);
+    return str("keraunos: ", who,
+               " links its own copy of the C++ runtime into every kernel (libstdc++ linked statically), "
+               "beside the one torch uses (",
+               ours, "); such kernels crash next to torch. ", fix);
   if (formatted != "probe 5050")
     return str("keraunos: ", who, " builds kernels whose C++ runtime misbehaves next to torch's (", ours, "): a probe formatted '",
                formatted, "' instead of 'probe 5050'. ", fix);

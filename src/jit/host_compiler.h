@@ -47,7 +47,7 @@ struct CompiledModule {
   void* symbol = nullptr;  // the requested function
   bool from_disk = false;  // loaded from the disk cache rather than compiled now
   CacheKey key;
-  std::string path;        // the shared object
+  std::string path;  // the shared object
 };
 
 std::string cache_dir();

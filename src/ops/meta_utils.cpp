@@ -127,12 +127,18 @@ Symbol python_facts(Symbol s, std::string_view facts) {
     if (w.empty()) continue;
     const size_t eq = w.find('=');
     const std::string_view key = w.substr(0, eq), value = eq == std::string_view::npos ? std::string_view() : w.substr(eq + 1);
-    if (w == "view") s.tags |= kTagView;
-    else if (key == "varargs") s.python.vararg_sizes = std::stoi(std::string(value));
-    else if (key == "returns") s.python.return_type = std::string(value);
-    else if (key == "autocast") s.python.autocast_cpu = s.python.autocast_cuda = policy(value);
-    else if (key == "autocast_cpu") s.python.autocast_cpu = policy(value);
-    else if (key == "autocast_cuda") s.python.autocast_cuda = policy(value);
+    if (w == "view")
+      s.tags |= kTagView;
+    else if (key == "varargs")
+      s.python.vararg_sizes = std::stoi(std::string(value));
+    else if (key == "returns")
+      s.python.return_type = std::string(value);
+    else if (key == "autocast")
+      s.python.autocast_cpu = s.python.autocast_cuda = policy(value);
+    else if (key == "autocast_cpu")
+      s.python.autocast_cpu = policy(value);
+    else if (key == "autocast_cuda")
+      s.python.autocast_cuda = policy(value);
     else {
       KERAUNOS_CHECK(eq == std::string_view::npos, s.id, ": unknown Python fact '", w, "'");
       s.python.names.emplace_back(w);

@@ -14,8 +14,8 @@
 
 namespace keraunos::ops {
 
-std::string shape_str(const Trace& t, const Shape& s);         // [s0, 4]
-std::string type_str(const Trace& t, const TensorType& tt);     // cpu f32[s0, 4]
+std::string shape_str(const Trace& t, const Shape& s);       // [s0, 4]
+std::string type_str(const Trace& t, const TensorType& tt);  // cpu f32[s0, 4]
 
 // Wraps a possibly negative dim into [0, rank); throws "op: dim d out of range for a tensor of rank r".
 int64_t canonical_dim(std::string_view op, int64_t dim, int64_t rank);

@@ -103,12 +103,12 @@ namespace keraunos::ops {
 
 // -- the other prims (their signatures and metas live in ops/prims/<family>.cpp) -------------------
 // X(name)
-#define KERAUNOS_OTHER_PRIMS(X)                                                                                   \
-  X(broadcast_in_dim) X(reshape) X(transpose) X(slice) X(squeeze) X(cat) X(pad) X(flip) X(shallow_copy)            \
-  X(sum) X(prod) X(amax) X(amin) X(var) X(var_mean) X(argmax) X(argmin) X(cumsum) X(cumprod) X(topk) X(sort)       \
-  X(full) X(iota) X(empty) X(uniform_philox) X(rng_seed_offset) X(convert_element_type) X(item) X(device_put)      \
-  X(print) X(matmul) X(linear) X(embedding) X(embedding_backward) X(take) X(gather) X(take_along_axis) X(scatter) \
-  X(scatter_add) X(index_add) X(index_copy) X(index_put)
+#define KERAUNOS_OTHER_PRIMS(X)                                                                                                           \
+  X(broadcast_in_dim)                                                                                                                     \
+  X(reshape) X(transpose) X(slice) X(squeeze) X(cat) X(pad) X(flip) X(shallow_copy) X(sum) X(prod) X(amax) X(amin) X(var) X(var_mean)     \
+      X(argmax) X(argmin) X(cumsum) X(cumprod) X(topk) X(sort) X(full) X(iota) X(empty) X(uniform_philox) X(rng_seed_offset)              \
+          X(convert_element_type) X(item) X(device_put) X(print) X(matmul) X(linear) X(embedding) X(embedding_backward) X(take) X(gather) \
+              X(take_along_axis) X(scatter) X(scatter_add) X(index_add) X(index_copy) X(index_put)
 
 enum class PrimId : uint16_t {
 #define KERAUNOS_ENUM_EW(name, ...) name,
@@ -142,7 +142,7 @@ enum class TorchOperands : uint8_t { Tensors, Numbers };
 
 struct ElementwiseInfo {
   PrimId id;
-  std::string_view name;   // "abs"
+  std::string_view name;       // "abs"
   std::string_view qualified;  // "prims.abs"
   int arity;
   PrimIn in;
@@ -152,17 +152,27 @@ struct ElementwiseInfo {
   std::string_view torch;  // "torch.abs", or empty
   Promotion promotion;
   TorchOperands operands;
-  std::string_view cpp;    // the fuser's C++ template, or empty
-  std::string_view python; // the torch-level op's Python facts
+  std::string_view cpp;     // the fuser's C++ template, or empty
+  std::string_view python;  // the torch-level op's Python facts
 
   constexpr bool has(PrimFlag f) const { return (fuser & f) != 0; }
 };
 
 inline constexpr ElementwiseInfo kElementwisePrims[] = {
-#define KERAUNOS_INFO(name, arity, in, out, fuser, kernel, aten, torch, promotion, operands, cpp, python)                          \
-  {PrimId::name, #name, "prims." #name, arity, PrimIn::in, PrimOut::out, static_cast<uint16_t>(fuser), AtenShape::kernel,    \
-   std::string_view(#torch) == "_" ? std::string_view() : std::string_view("torch." #torch), Promotion::promotion,          \
-   TorchOperands::operands, cpp, python},
+#define KERAUNOS_INFO(name, arity, in, out, fuser, kernel, aten, torch, promotion, operands, cpp, python) \
+  {PrimId::name,                                                                                          \
+   #name,                                                                                                 \
+   "prims." #name,                                                                                        \
+   arity,                                                                                                 \
+   PrimIn::in,                                                                                            \
+   PrimOut::out,                                                                                          \
+   static_cast<uint16_t>(fuser),                                                                          \
+   AtenShape::kernel,                                                                                     \
+   std::string_view(#torch) == "_" ? std::string_view() : std::string_view("torch." #torch),              \
+   Promotion::promotion,                                                                                  \
+   TorchOperands::operands,                                                                               \
+   cpp,                                                                                                   \
+   python},
     KERAUNOS_ELEMENTWISE_PRIMS(KERAUNOS_INFO)
 #undef KERAUNOS_INFO
 };

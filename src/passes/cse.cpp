@@ -55,8 +55,7 @@ size_t cse(Trace& trace, PassContext* ctx) {
     if (it != seen.end()) {
       const BoundSymbol& first = kept[it->second];
       bool same_types = first.outputs.size() == b.outputs.size();
-      for (size_t i = 0; same_types && i < b.outputs.size(); ++i)
-        same_types = trace.type(first.outputs[i]) == trace.type(b.outputs[i]);
+      for (size_t i = 0; same_types && i < b.outputs.size(); ++i) same_types = trace.type(first.outputs[i]) == trace.type(b.outputs[i]);
       if (same_types) {
         for (size_t i = 0; i < b.outputs.size(); ++i) rename[static_cast<size_t>(b.outputs[i])] = first.outputs[i];
         ++merged;

@@ -26,8 +26,8 @@ size_t dce(Trace& trace, PassContext* ctx) {
   std::vector<char> keep(trace.bsyms.size(), 0);
   for (size_t i = trace.bsyms.size(); i-- > 0;) {
     const BoundSymbol& b = trace.bsyms[i];
-    bool live = has_effect(b) || std::any_of(b.outputs.begin(), b.outputs.end(),
-                                             [&](ProxyId o) { return needed[static_cast<size_t>(o)] != 0; });
+    bool live =
+        has_effect(b) || std::any_of(b.outputs.begin(), b.outputs.end(), [&](ProxyId o) { return needed[static_cast<size_t>(o)] != 0; });
     if (!live) continue;
     keep[i] = 1;
     b.for_each_input([&](ProxyId p) { needed[static_cast<size_t>(p)] = 1; });
@@ -37,8 +37,10 @@ size_t dce(Trace& trace, PassContext* ctx) {
   std::vector<BoundSymbol> out;
   out.reserve(trace.bsyms.size());
   for (size_t i = 0; i < trace.bsyms.size(); ++i) {
-    if (keep[i]) out.push_back(std::move(trace.bsyms[i]));
-    else ++removed;
+    if (keep[i])
+      out.push_back(std::move(trace.bsyms[i]));
+    else
+      ++removed;
   }
   trace.bsyms = std::move(out);
   if (ctx && removed) ctx->notes.push_back(str("dce: removed ", removed, " bound symbol(s)"));

@@ -31,8 +31,7 @@ std::vector<std::vector<size_t>> consecutive(const Trace& t, const std::vector<c
   std::vector<std::vector<size_t>> groups;
   for (size_t i = 0; i < t.bsyms.size(); ++i) {
     bool bw = t.bsyms[i].has_tag(kBsymBackward);
-    if (sel[i] && !groups.empty() && sel[groups.back().back()] &&
-        t.bsyms[groups.back().back()].has_tag(kBsymBackward) == bw) {
+    if (sel[i] && !groups.empty() && sel[groups.back().back()] && t.bsyms[groups.back().back()].has_tag(kBsymBackward) == bw) {
       groups.back().push_back(i);
     } else {
       groups.push_back({i});
@@ -123,8 +122,7 @@ std::vector<std::vector<size_t>> dataflow(const Trace& t, const std::vector<char
 
 }  // namespace
 
-std::vector<std::vector<size_t>> partition(const Trace& t, const std::function<bool(const BoundSymbol&)>& selected,
-                                           PartitionMode mode) {
+std::vector<std::vector<size_t>> partition(const Trace& t, const std::function<bool(const BoundSymbol&)>& selected, PartitionMode mode) {
   std::vector<char> sel(t.bsyms.size());
   for (size_t i = 0; i < t.bsyms.size(); ++i) sel[i] = selected(t.bsyms[i]) ? 1 : 0;
   return mode == PartitionMode::Consecutive ? consecutive(t, sel) : dataflow(t, sel);

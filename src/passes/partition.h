@@ -22,8 +22,7 @@ enum class PartitionMode { Consecutive, Dataflow };
 //    forward/backward are two more) and connected by data flow or by a shared input form a group.
 //    Paths between members of a group stay inside it, so merging cannot create a cycle. Groups are
 //    scheduled by a topological sort that prefers the lowest original index.
-std::vector<std::vector<size_t>> partition(const Trace& t, const std::function<bool(const BoundSymbol&)>& selected,
-                                           PartitionMode mode);
+std::vector<std::vector<size_t>> partition(const Trace& t, const std::function<bool(const BoundSymbol&)>& selected, PartitionMode mode);
 
 struct Region {
   std::vector<ProxyId> inputs;   // values read inside and produced outside, by first appearance

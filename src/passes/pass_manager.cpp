@@ -21,8 +21,10 @@ PipelineOptions PipelineOptions::from_env() {
   if (auto s = env_string("KERAUNOS_STOP_AFTER"); s && !trim(*s).empty()) {
     std::string v = trim(*s);
     bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
-    if (numeric) o.stop_after_count = std::stoi(v);
-    else o.stop_after_name = v;
+    if (numeric)
+      o.stop_after_count = std::stoi(v);
+    else
+      o.stop_after_name = v;
   }
   if (auto v = env_string("KERAUNOS_VERIFY")) o.verify_each = *v != "0";
   return o;

@@ -31,12 +31,12 @@ struct Pass {
 };
 
 struct PipelineOptions {
-  std::vector<std::string> dump;            // pass names, or "all"
-  std::optional<int> stop_after_count;      // run at most this many passes
+  std::vector<std::string> dump;        // pass names, or "all"
+  std::optional<int> stop_after_count;  // run at most this many passes
   std::optional<std::string> stop_after_name;
-  bool verify_each = kVerifyEachDefault;    // run the verifier after every pass
-  bool keep_history = false;                // snapshot the trace after every pass
-  std::ostream* dump_stream = nullptr;      // defaults to std::cerr
+  bool verify_each = kVerifyEachDefault;  // run the verifier after every pass
+  bool keep_history = false;              // snapshot the trace after every pass
+  std::ostream* dump_stream = nullptr;    // defaults to std::cerr
 
 #if defined(KERAUNOS_VERIFY_EACH_PASS)
   static constexpr bool kVerifyEachDefault = true;

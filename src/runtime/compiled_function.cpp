@@ -6,9 +6,9 @@
 
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
-#include "runtime/aten_types.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "runtime/aten_types.h"
 #include "support/hash.h"
 
 namespace keraunos {
@@ -156,7 +156,9 @@ const CacheEntry& CompiledFunction::compile(std::vector<int64_t> key, uint64_t h
       bool by_value = opts_.cache != CacheMode::SymbolicValues || v.isBool();
       if (by_value) {
         // Specialized numbers are literals in the trace.
-        in_values.push_back(v.isBool() ? Value::boolean(v.toBool()) : v.isInt() ? Value::integer(v.toInt()) : Value::floating(v.toDouble()));
+        in_values.push_back(v.isBool()  ? Value::boolean(v.toBool())
+                            : v.isInt() ? Value::integer(v.toInt())
+                                        : Value::floating(v.toDouble()));
       } else {
         NumberType n{v.isInt() ? NumberKind::Int : NumberKind::Float, {}, {}};
         ProxyId p = t.new_number(n, name);

@@ -56,11 +56,16 @@ std::unique_ptr<ExecutionPlan> ExecutionPlan::build(const Trace& t) {
       }
     } else {
       c10::IValue lit;
-      if (v.is_int()) lit = v.as_int();
-      else if (v.is_float()) lit = v.as_float();
-      else if (v.is_bool()) lit = v.as_bool();
-      else if (v.is_str()) lit = v.as_str();
-      else KERAUNOS_CHECK(v.is_none(), "ExecutionPlan: unsupported literal output ", print_value(t, v));
+      if (v.is_int())
+        lit = v.as_int();
+      else if (v.is_float())
+        lit = v.as_float();
+      else if (v.is_bool())
+        lit = v.as_bool();
+      else if (v.is_str())
+        lit = v.as_str();
+      else
+        KERAUNOS_CHECK(v.is_none(), "ExecutionPlan: unsupported literal output ", print_value(t, v));
       plan->outputs_.push_back({Output::Kind::Literal, -1, std::move(lit)});
       plan->tensor_outputs_ = false;
     }
@@ -75,7 +80,8 @@ std::unique_ptr<ExecutionPlan> ExecutionPlan::build(const Trace& t) {
     plan->steps_.push_back(std::move(s));
   }
   for (size_t slot = 0; slot < plan->n_tensors_; ++slot)
-    if (!is_output[slot] && last_use[slot] >= 0) plan->steps_[static_cast<size_t>(last_use[slot])].release.push_back(static_cast<int32_t>(slot));
+    if (!is_output[slot] && last_use[slot] >= 0)
+      plan->steps_[static_cast<size_t>(last_use[slot])].release.push_back(static_cast<int32_t>(slot));
   return plan;
 }
 
@@ -88,7 +94,9 @@ void ExecutionPlan::bind_inputs(ExecFrame& f, const std::vector<at::Tensor>* ten
       f.tensors[static_cast<size_t>(in.slot)] = tensors ? (*tensors)[i] : (*values)[i].toTensor();
     } else {
       const c10::IValue& v = (*values)[i];
-      f.numbers[static_cast<size_t>(in.slot)] = v.isInt() ? c10::Scalar(v.toInt()) : v.isBool() ? c10::Scalar(v.toBool()) : c10::Scalar(v.toDouble());
+      f.numbers[static_cast<size_t>(in.slot)] = v.isInt()    ? c10::Scalar(v.toInt())
+                                                : v.isBool() ? c10::Scalar(v.toBool())
+                                                             : c10::Scalar(v.toDouble());
     }
   }
   for (const auto& s : sizes_) f.numbers[static_cast<size_t>(s.slot)] = f.tensors[static_cast<size_t>(inputs_[s.input].slot)].size(s.dim);
@@ -111,14 +119,22 @@ std::vector<c10::IValue> ExecutionPlan::run(const std::vector<c10::IValue>& inpu
   out.reserve(outputs_.size());
   for (const auto& o : outputs_) {
     switch (o.kind) {
-      case Output::Kind::Tensor: out.emplace_back(f.tensors[static_cast<size_t>(o.slot)]); break;
+      case Output::Kind::Tensor:
+        out.emplace_back(f.tensors[static_cast<size_t>(o.slot)]);
+        break;
       case Output::Kind::Number: {
         const c10::Scalar& s = f.numbers[static_cast<size_t>(o.slot)];
-        if (s.isComplex()) out.emplace_back(s.toComplexDouble());
-        else out.emplace_back(s.isIntegral(false) ? c10::IValue(s.toLong()) : s.isBoolean() ? c10::IValue(s.toBool()) : c10::IValue(s.toDouble()));
+        if (s.isComplex())
+          out.emplace_back(s.toComplexDouble());
+        else
+          out.emplace_back(s.isIntegral(false) ? c10::IValue(s.toLong())
+                           : s.isBoolean()     ? c10::IValue(s.toBool())
+                                               : c10::IValue(s.toDouble()));
         break;
       }
-      case Output::Kind::Literal: out.push_back(o.literal); break;
+      case Output::Kind::Literal:
+        out.push_back(o.literal);
+        break;
     }
   }
   return out;

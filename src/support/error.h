@@ -39,12 +39,12 @@ struct Decision {
 
 }  // namespace keraunos
 
-#define KERAUNOS_CHECK(cond, ...)                                  \
-  do {                                                             \
+#define KERAUNOS_CHECK(cond, ...)                                       \
+  do {                                                                  \
     if (!(cond)) throw ::keraunos::Error(::keraunos::str(__VA_ARGS__)); \
   } while (0)
 
-#define KERAUNOS_TYPE_CHECK(cond, ...)                                 \
-  do {                                                                 \
+#define KERAUNOS_TYPE_CHECK(cond, ...)                                      \
+  do {                                                                      \
     if (!(cond)) throw ::keraunos::TypeError(::keraunos::str(__VA_ARGS__)); \
   } while (0)

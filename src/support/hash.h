@@ -16,9 +16,7 @@ inline uint64_t hash_mix(uint64_t h) {
   return h;
 }
 
-inline uint64_t hash_combine(uint64_t seed, uint64_t v) {
-  return hash_mix(seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2)));
-}
+inline uint64_t hash_combine(uint64_t seed, uint64_t v) { return hash_mix(seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2))); }
 
 inline uint64_t hash_bytes(const void* data, size_t n, uint64_t seed = 0xcbf29ce484222325ULL) {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -34,8 +32,6 @@ inline uint64_t hash_bytes(const void* data, size_t n, uint64_t seed = 0xcbf29ce
   return hash_combine(h, tail ^ (static_cast<uint64_t>(n) << 56));
 }
 
-inline uint64_t hash_string(std::string_view s, uint64_t seed = 0xcbf29ce484222325ULL) {
-  return hash_bytes(s.data(), s.size(), seed);
-}
+inline uint64_t hash_string(std::string_view s, uint64_t seed = 0xcbf29ce484222325ULL) { return hash_bytes(s.data(), s.size(), seed); }
 
 }  // namespace keraunos

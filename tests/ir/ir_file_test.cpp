@@ -134,9 +134,9 @@ void register_fake_executors(const std::string& spec) {
         // prims.exp -> <name>.exp; torch.exp -> <name>.torch_exp
         std::string short_name = op.rfind("prims.", 0) == 0 ? op.substr(6) : op;
         std::replace(short_name.begin(), short_name.end(), '.', '_');
-        const Symbol* mine = ex->register_operator(short_name, like, [](const BoundSymbol&, const Trace&, const SlotMap&) -> std::unique_ptr<Kernel> {
-          throw Error("fake executors do not run");
-        });
+        const Symbol* mine = ex->register_operator(
+            short_name, like,
+            [](const BoundSymbol&, const Trace&, const SlotMap&) -> std::unique_ptr<Kernel> { throw Error("fake executors do not run"); });
         ex->register_implementation(op, mine);
       }
       executor_registry().add(ex);

@@ -16,7 +16,9 @@ class ScaleShift final : public Kernel {
  public:
   int32_t x, out;
   double scale, shift;
-  void run(ExecFrame& f) const override { f.tensors[static_cast<size_t>(out)] = at::add(at::mul(f.tensors[static_cast<size_t>(x)], scale), shift); }
+  void run(ExecFrame& f) const override {
+    f.tensors[static_cast<size_t>(out)] = at::add(at::mul(f.tensors[static_cast<size_t>(x)], scale), shift);
+  }
 };
 
 TEST(CustomExecutor, RegistersOwnOpAndClaimsExisting) {
@@ -39,23 +41,25 @@ TEST(CustomExecutor, RegistersOwnOpAndClaimsExisting) {
         return k;
       });
   // Claim torch.exp too, only for float64 (the checker's reason shows in the placement report).
-  ex->register_implementation("torch.exp", nullptr,
-                              [](const BoundSymbol& b, const Trace& t) {
-                                return t.type(b.args[0].as_proxy()).tensor.dtype == DType::Float64 ? Decision::yes()
-                                                                                                   : Decision::no("float64 only");
-                              },
-                              [op](Recorder& r, const BoundSymbol& b) {
-                                // exp(x) ~ a silly but checkable rewrite: 1 + x (tests the transform path)
-                                return r.call(*op, {b.args[0], Value::floating(1.0), Value::floating(1.0)});
-                              });
+  ex->register_implementation(
+      "torch.exp", nullptr,
+      [](const BoundSymbol& b, const Trace& t) {
+        return t.type(b.args[0].as_proxy()).tensor.dtype == DType::Float64 ? Decision::yes() : Decision::no("float64 only");
+      },
+      [op](Recorder& r, const BoundSymbol& b) {
+        // exp(x) ~ a silly but checkable rewrite: 1 + x (tests the transform path)
+        return r.call(*op, {b.args[0], Value::floating(1.0), Value::floating(1.0)});
+      });
   executor_registry().add(ex);
 
   JitOptions o;
   o.executors = {"mylib"};
-  auto f = jit([](const std::vector<Tensor>& in) {
-    Tensor y = call1("mylib.scale_shift", {in[0], 3.0, 0.5});
-    return std::vector<Tensor>{y, ops::exp(in[1])};
-  }, o);
+  auto f = jit(
+      [](const std::vector<Tensor>& in) {
+        Tensor y = call1("mylib.scale_shift", {in[0], 3.0, 0.5});
+        return std::vector<Tensor>{y, ops::exp(in[1])};
+      },
+      o);
   at::Tensor x = at::randn({5}), d = at::randn({4}, at::kDouble);
   auto out = f({x, d});
   EXPECT_TRUE(at::allclose(out[0], x * 3.0 + 0.5));

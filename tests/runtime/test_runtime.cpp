@@ -32,9 +32,9 @@ TEST(Runtime, CacheHitsMissesAndSignatures) {
   f({at::randn({2, 3})});
   EXPECT_EQ(f.cache_info().misses, 1u);
   EXPECT_EQ(f.cache_info().hits, 1u);
-  f({at::randn({5, 3})});                     // new size: a new plan
-  f({at::randn({2, 3}, at::kDouble)});        // new dtype
-  f({at::randn({3, 2}).t()});                 // same sizes, not contiguous
+  f({at::randn({5, 3})});               // new size: a new plan
+  f({at::randn({2, 3}, at::kDouble)});  // new dtype
+  f({at::randn({3, 2}).t()});           // same sizes, not contiguous
   EXPECT_EQ(f.cache_info().misses, 4u);
   EXPECT_EQ(f.cache_info().plans, 4u);
   auto out = f({at::randn({3, 2}).t()});
@@ -46,9 +46,7 @@ TEST(Runtime, CacheHitsMissesAndSignatures) {
 TEST(Runtime, DynamicShapesReusePlanAcrossBatchSizes) {
   JitOptions o;
   o.dynamic_shapes = true;
-  auto f = jit([](const std::vector<Tensor>& in) {
-    return std::vector<Tensor>{ops::softmax(ops::add(in[0], in[1]), -1)};
-  }, o);
+  auto f = jit([](const std::vector<Tensor>& in) { return std::vector<Tensor>{ops::softmax(ops::add(in[0], in[1]), -1)}; }, o);
   at::Tensor b = at::randn({16});
   for (int64_t batch : {2, 7, 31}) {
     at::Tensor x = at::randn({batch, 16});
@@ -59,7 +57,7 @@ TEST(Runtime, DynamicShapesReusePlanAcrossBatchSizes) {
   EXPECT_EQ(f.cache_info().hits, 2u);
   f({at::randn({16, 16}), b});  // the batch now equals the feature size: a different class
   EXPECT_EQ(f.cache_info().misses, 2u);
-  f({at::randn({1, 16}), b});   // size 1 broadcasts differently: a different class
+  f({at::randn({1, 16}), b});  // size 1 broadcasts differently: a different class
   EXPECT_EQ(f.cache_info().misses, 3u);
 }
 
@@ -116,28 +114,32 @@ TEST(Runtime, IntermediatesAreFreedAfterLastUse) {
     }
   };
   const Symbol& neg = global_symbols().get("prims.neg");
-  const Symbol* watch = ex->register_operator("watch", neg, [](const BoundSymbol& b, const Trace&, const SlotMap& s) -> std::unique_ptr<Kernel> {
-    auto k = std::make_unique<Watch>();
-    k->in = s[b.args[0].as_proxy()];
-    k->out = s[b.outputs[0]];
-    return k;
-  });
-  const Symbol* check = ex->register_operator("check", neg, [](const BoundSymbol& b, const Trace&, const SlotMap& s) -> std::unique_ptr<Kernel> {
-    auto k = std::make_unique<Check>();
-    k->in = s[b.args[0].as_proxy()];
-    k->out = s[b.outputs[0]];
-    return k;
-  });
+  const Symbol* watch =
+      ex->register_operator("watch", neg, [](const BoundSymbol& b, const Trace&, const SlotMap& s) -> std::unique_ptr<Kernel> {
+        auto k = std::make_unique<Watch>();
+        k->in = s[b.args[0].as_proxy()];
+        k->out = s[b.outputs[0]];
+        return k;
+      });
+  const Symbol* check =
+      ex->register_operator("check", neg, [](const BoundSymbol& b, const Trace&, const SlotMap& s) -> std::unique_ptr<Kernel> {
+        auto k = std::make_unique<Check>();
+        k->in = s[b.args[0].as_proxy()];
+        k->out = s[b.outputs[0]];
+        return k;
+      });
   ex->register_implementation("torch.neg", watch);
   ex->register_implementation("torch.sin", check);
   executor_registry().add(ex);
   JitOptions o;
   o.executors = {"probe"};
-  auto f = jit([](const std::vector<Tensor>& in) {
-    Tensor t = ops::exp(in[0]);                 // the intermediate whose storage is watched
-    Tensor u = call1("torch.neg", {t});         // last use of t
-    return std::vector<Tensor>{call1("torch.sin", {u})};
-  }, o);
+  auto f = jit(
+      [](const std::vector<Tensor>& in) {
+        Tensor t = ops::exp(in[0]);          // the intermediate whose storage is watched
+        Tensor u = call1("torch.neg", {t});  // last use of t
+        return std::vector<Tensor>{call1("torch.sin", {u})};
+      },
+      o);
   f({at::randn({1000})});
   EXPECT_FALSE(Probe::alive_at_check) << "the intermediate should be freed right after its last use";
 }
@@ -146,10 +148,12 @@ TEST(Runtime, PlanRunsNumbersAndLiterals) {
   init();
   CompileOptions co;
   co.cache = CacheMode::SymbolicValues;
-  CompiledFunction f([](Recorder& r, const std::vector<Value>& in) {
-    Value y = r.call1("torch.mul", {in[0], in[1]});
-    return std::vector<Value>{y, in[1], Value::integer(7), Value::none()};
-  }, co);
+  CompiledFunction f(
+      [](Recorder& r, const std::vector<Value>& in) {
+        Value y = r.call1("torch.mul", {in[0], in[1]});
+        return std::vector<Value>{y, in[1], Value::integer(7), Value::none()};
+      },
+      co);
   auto out = f({c10::IValue(at::ones({2})), c10::IValue(2.5)});
   ASSERT_EQ(out.size(), 4u);
   EXPECT_TRUE(at::allclose(out[0].toTensor(), at::full({2}, 2.5)));

@@ -65,17 +65,13 @@ std::string source_of(const std::string& text) { return generate(text).source; }
 // softmax over the rows of x: f32[rows, cols] as prims, returning `returns` (t6 is the result, t0
 // the rows' max).
 std::string softmax_text(int rows, int cols, const std::string& returns) {
-  return str("def f(x: \"cpu f32[", rows, ", ", cols, "]\"):\n",
-             "  t0 = prims.amax(x, (1,))  # t0: \"cpu f32[", rows, "]\"\n",
+  return str("def f(x: \"cpu f32[", rows, ", ", cols, "]\"):\n", "  t0 = prims.amax(x, (1,))  # t0: \"cpu f32[", rows, "]\"\n",
              "  t1 = prims.broadcast_in_dim(t0, (", rows, ", ", cols, "), (0,))  # t1: \"cpu f32[", rows, ", ", cols, "]\"\n",
-             "  t2 = prims.sub(x, t1)  # t2: \"cpu f32[", rows, ", ", cols, "]\"\n",
-             "  t3 = prims.exp(t2)  # t3: \"cpu f32[", rows, ", ", cols, "]\"\n",
-             "  t4 = prims.sum(t3, (1,))  # t4: \"cpu f32[", rows, "]\"\n",
-             "  t5 = prims.broadcast_in_dim(t4, (", rows, ", ", cols, "), (0,))  # t5: \"cpu f32[", rows, ", ", cols, "]\"\n",
-             "  t6 = prims.div(t3, t5)  # t6: \"cpu f32[", rows, ", ", cols, "]\"\n",
-             "  return (", returns, ")\n");
+             "  t2 = prims.sub(x, t1)  # t2: \"cpu f32[", rows, ", ", cols, "]\"\n", "  t3 = prims.exp(t2)  # t3: \"cpu f32[", rows, ", ",
+             cols, "]\"\n", "  t4 = prims.sum(t3, (1,))  # t4: \"cpu f32[", rows, "]\"\n", "  t5 = prims.broadcast_in_dim(t4, (", rows,
+             ", ", cols, "), (0,))  # t5: \"cpu f32[", rows, ", ", cols, "]\"\n", "  t6 = prims.div(t3, t5)  # t6: \"cpu f32[", rows, ", ",
+             cols, "]\"\n", "  return (", returns, ")\n");
 }
-
 
 Compiled compile(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
   setenv("KERAUNOS_CACHE_DIR", (std::string(::testing::TempDir()) + "/keraunos-codegen-test").c_str(), 1);
@@ -118,7 +114,8 @@ TEST(FuserCodegen, PointwiseWithBroadcast) {
   std::vector<float> out(32);
   run(k, {x.data(), b.data(), out.data()}, {8, 1, 1});
   for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 8; ++j) EXPECT_NEAR(out[i * 8 + j], std::exp((x[i * 8 + j] + b[j]) * 2.0f), 1e-5f * std::exp((x[i * 8 + j] + b[j]) * 2.0f));
+    for (int j = 0; j < 8; ++j)
+      EXPECT_NEAR(out[i * 8 + j], std::exp((x[i * 8 + j] + b[j]) * 2.0f), 1e-5f * std::exp((x[i * 8 + j] + b[j]) * 2.0f));
 }
 
 TEST(FuserCodegen, PointwiseFloatLoopsRunOnVectorLanes) {
@@ -139,23 +136,27 @@ TEST(FuserCodegen, PointwiseFloatLoopsRunOnVectorLanes) {
   EXPECT_EQ(src.find("#pragma omp simd"), std::string::npos) << src;
   auto k = compile(text);
   auto x = randn(3 * 37, 6), b = randn(37, 7);
-  x[4] = NAN;    // lane 4 of the first vector
-  x[36] = NAN;   // in the tail
-  b[20] = NAN;   // maximum's other operand
+  x[4] = NAN;   // lane 4 of the first vector
+  x[36] = NAN;  // in the tail
+  b[20] = NAN;  // maximum's other operand
   std::vector<float> out(3 * 37);
   run(k, {x.data(), b.data(), out.data()}, {37, 1, 1});
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 37; ++j) {
       const float v = x[i * 37 + j] * 1.5f, w = b[j];
       const float want = std::isnan(v) || std::isnan(w) ? NAN : std::max(std::min(std::max(v, -1.0f), 1.0f), w);
-      if (std::isnan(want)) EXPECT_TRUE(std::isnan(out[i * 37 + j])) << i << "," << j;
-      else EXPECT_EQ(out[i * 37 + j], want) << i << "," << j;
+      if (std::isnan(want))
+        EXPECT_TRUE(std::isnan(out[i * 37 + j])) << i << "," << j;
+      else
+        EXPECT_EQ(out[i * 37 + j], want) << i << "," << j;
     }
   // Integers and strided inputs keep the auto-vectorized loop.
   EXPECT_NE(source_of(R"(def f(x: "cpu i32[3, 37]"):
   t0 = prims.add(x, 1)  # t0: "cpu i32[3, 37]"
   return (t0,)
-)").find("#pragma omp simd"), std::string::npos);
+)")
+                .find("#pragma omp simd"),
+            std::string::npos);
 }
 
 TEST(FuserCodegen, LibmFunctionsOnVectorLanes) {
@@ -233,7 +234,8 @@ TEST(FuserCodegen, StridedVariantReadsThroughStrides) {
   auto k = compile(R"(def f(x: "cpu f32[3, 5]"):
   t0 = prims.neg(x)  # t0: "cpu f32[3, 5]"
   return (t0,)
-)", 0);
+)",
+                   0);
   auto base = randn(15, 3);  // storage of a [5, 3] tensor
   std::vector<float> out(15);
   run(k, {base.data(), out.data()}, {1, 3});
@@ -283,7 +285,9 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
   EXPECT_NE(source_of(R"(def f(x: "cpu f32[9, 4]"):
   t0 = prims.sum(x, (0,))  # t0: "cpu f32[4]"
   return (t0,)
-)").find("qb += 256"), std::string::npos);  // float blocks of rows, merged into double
+)")
+                .find("qb += 256"),
+            std::string::npos);  // float blocks of rows, merged into double
   auto y = randn(36, 6);
   std::vector<float> col(4);
   run(k2, {y.data(), col.data()}, {4, 1});
@@ -313,7 +317,6 @@ TEST(FuserCodegen, VarMeanAndLeadingDimReduction) {
     EXPECT_NEAR(wvar[c], v / 599, 1e-5 * v / 599);
   }
 }
-
 
 size_t count(const std::string& s, const std::string& what) {
   size_t n = 0;
@@ -449,7 +452,7 @@ TEST(FuserCodegen, RowLoopsRunOnVectorLanesWithAScalarTail) {
   auto k = compile(text);
   auto x = randn(5 * 37, 11);
   for (size_t i = 0; i < x.size(); ++i) x[i] *= 30.0f;  // exp(x - max) down into the denormals
-  x[2 * 37 + 20] = NAN;                               // row 2: NaN everywhere, through the max
+  x[2 * 37 + 20] = NAN;                                 // row 2: NaN everywhere, through the max
   std::vector<float> e(5 * 37), sums(5);
   run(k, {x.data(), e.data(), sums.data()}, {37, 1});
   for (int r = 0; r < 5; ++r) {
@@ -465,18 +468,24 @@ TEST(FuserCodegen, RowLoopsRunOnVectorLanesWithAScalarTail) {
       const double want = std::exp(static_cast<double>(x[i] - m));
       total += want;
       const float wf = static_cast<float>(want);
-      if (wf < 1.1754944e-38f) EXPECT_NEAR(e[i], wf, 1e-44f) << "row " << r << " col " << c;
-      else EXPECT_LE(std::fabs(e[i] - want), std::nextafter(wf, INFINITY) - wf) << "row " << r << " col " << c;
+      if (wf < 1.1754944e-38f)
+        EXPECT_NEAR(e[i], wf, 1e-44f) << "row " << r << " col " << c;
+      else
+        EXPECT_LE(std::fabs(e[i] - want), std::nextafter(wf, INFINITY) - wf) << "row " << r << " col " << c;
     }
-    if (r == 2) EXPECT_TRUE(std::isnan(sums[2]));
-    else EXPECT_NEAR(sums[static_cast<size_t>(r)], total, 1e-5 * total);
+    if (r == 2)
+      EXPECT_TRUE(std::isnan(sums[2]));
+    else
+      EXPECT_NEAR(sums[static_cast<size_t>(r)], total, 1e-5 * total);
   }
   // Index maps keep the scalar path (their indices are per lane).
   EXPECT_EQ(generate(R"(def f(x: "cpu f32[5, 37]"):
   t0 = prims.flip(x, (1,))  # t0: "cpu f32[5, 37]"
   t1 = prims.sum(t0, (1,))  # t1: "cpu f32[5]"
   return (t1,)
-)").source.find("auto kr_body"), std::string::npos);
+)")
+                .source.find("auto kr_body"),
+            std::string::npos);
 }
 
 TEST(FuserCodegen, IntegerMaxKeepsEveryBit) {

@@ -64,7 +64,12 @@ TEST(PassManager, StopAfterCountAndName) {
 TEST(PassManager, VerifyEachCatchesABrokenPass) {
   Trace t = testing::parse(kTrace);
   PassManager pm;
-  pm.add(Pass{"break", [](Trace& tr, PassContext&) { std::swap(tr.bsyms[0], tr.bsyms[2]); tr.bsyms[2].outputs = tr.bsyms[0].outputs; }, ""});
+  pm.add(Pass{"break",
+              [](Trace& tr, PassContext&) {
+                std::swap(tr.bsyms[0], tr.bsyms[2]);
+                tr.bsyms[2].outputs = tr.bsyms[0].outputs;
+              },
+              ""});
   PipelineOptions o;
   o.verify_each = true;
   try {

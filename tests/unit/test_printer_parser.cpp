@@ -98,8 +98,7 @@ TEST(Parser, ErrorsGiveLineAndColumn) {
                      "unknown symbol 'prims.nope'");
   expect_parse_error("def f(a: \"cpu f32[2]\"):\n  t0 = prims.neg(b)  # t0: \"cpu f32[2]\"\n  return (t0,)\n", 2, 18,
                      "name 'b' is not defined");
-  expect_parse_error("def f(a: \"cpu f32[2]\"):\n  t0 = prims.neg(a  # t0: \"cpu f32[2]\"\n  return (t0,)\n", 2, 21,
-                     "expected ',' or ')'");
+  expect_parse_error("def f(a: \"cpu f32[2]\"):\n  t0 = prims.neg(a  # t0: \"cpu f32[2]\"\n  return (t0,)\n", 2, 21, "expected ',' or ')'");
   expect_parse_error("def f(a: \"cpu f33[2]\"):\n  return (a,)\n", 1, 15, "unknown dtype 'f33'");
   expect_parse_error("def f(a: \"cpu f32[2]\"):\n  t0 = prims.neg(a)\n  return (t0,)\n", 2, 3, "output 't0' has no type");
   expect_parse_error("def f(a: \"cpu f32[2]\"):\n  t0 = prims.neg(a)  # t0: \"cpu f32[2]\"\n", 3, 1, "expected 'return'");

@@ -44,8 +44,7 @@ TEST_F(RecorderTest, BindingErrorsNameOpAndParameter) {
     r.call("prims.transpose", {a, Value::string("x")});
     FAIL();
   } catch (const TypeError& e) {
-    EXPECT_NE(std::string(e.what()).find("argument 'permutation' must be a tuple of ints, got str \"x\""), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("argument 'permutation' must be a tuple of ints, got str \"x\""), std::string::npos) << e.what();
   }
 }
 

@@ -17,8 +17,7 @@ namespace {
 std::string first_line(const Trace& t, const BoundSymbol& b) { return print_bsym(t, b, 0, 0); }
 
 // Records an operator executor's replacement of `b` and returns it, outputs renamed to b's.
-std::vector<BoundSymbol> apply_transform(Trace& t, const OperatorExecutor& ex, const OperatorExecutor::Impl& impl,
-                                         const BoundSymbol& b) {
+std::vector<BoundSymbol> apply_transform(Trace& t, const OperatorExecutor& ex, const OperatorExecutor::Impl& impl, const BoundSymbol& b) {
   if (!impl.transform) {
     BoundSymbol nb;
     nb.sym = impl.op;
@@ -37,12 +36,12 @@ std::vector<BoundSymbol> apply_transform(Trace& t, const OperatorExecutor& ex, c
     Recorder::Scope scope(r, &recorded);
     outs = impl.transform(r, b);
   }
-  KERAUNOS_CHECK(outs.size() == b.outputs.size(), ex.name(), ": the transform for ", b.sym->id, " returned ", outs.size(),
-                 " values for ", b.outputs.size(), " outputs");
+  KERAUNOS_CHECK(outs.size() == b.outputs.size(), ex.name(), ": the transform for ", b.sym->id, " returned ", outs.size(), " values for ",
+                 b.outputs.size(), " outputs");
   std::unordered_map<ProxyId, ProxyId> rename;
   for (size_t i = 0; i < outs.size(); ++i) {
-    KERAUNOS_CHECK(outs[i].is_proxy() && t.type(outs[i].as_proxy()) == t.type(b.outputs[i]), ex.name(), ": the transform for ",
-                   b.sym->id, " must return values of the original output types");
+    KERAUNOS_CHECK(outs[i].is_proxy() && t.type(outs[i].as_proxy()) == t.type(b.outputs[i]), ex.name(), ": the transform for ", b.sym->id,
+                   " must return values of the original output types");
     rename[outs[i].as_proxy()] = b.outputs[i];
   }
   auto m = [&](ProxyId p) {
@@ -128,8 +127,10 @@ void dispatch(Trace& t, const std::vector<const Executor*>& executors, Placement
       claimed = true;
       // Replacements that are not this executor's own symbols go through dispatch again.
       for (auto it = replacement.rbegin(); it != replacement.rend(); ++it) {
-        if (it->sym->executor) out.push_back(std::move(*it));
-        else work.push_front(std::move(*it));
+        if (it->sym->executor)
+          out.push_back(std::move(*it));
+        else
+          work.push_front(std::move(*it));
       }
       break;
     }
@@ -191,11 +192,9 @@ PassManager make_execution_pipeline(const std::vector<const Executor*>& executor
 void register_executor_passes() {
   static std::once_flag once;
   std::call_once(once, [] {
-    register_pass(Pass{"dispatch",
-                       [](Trace& t, PassContext&) { dispatch(t, executor_registry().resolve({})); },
+    register_pass(Pass{"dispatch", [](Trace& t, PassContext&) { dispatch(t, executor_registry().resolve({})); },
                        "claim or decompose with the default executors"});
-    register_pass(Pass{"fusion",
-                       [](Trace& t, PassContext& c) { run_fusion_passes(t, executor_registry().resolve({}), c); },
+    register_pass(Pass{"fusion", [](Trace& t, PassContext& c) { run_fusion_passes(t, executor_registry().resolve({}), c); },
                        "every fusion executor's fusion pass"});
   });
 }

@@ -36,8 +36,8 @@ const Symbol* OperatorExecutor::register_operator(std::string name, std::vector<
   return sym;
 }
 
-void OperatorExecutor::register_implementation(std::string_view symbol_id, const Symbol* op, Checker checker,
-                                               ExecutionTransform transform, GradTransform grad) {
+void OperatorExecutor::register_implementation(std::string_view symbol_id, const Symbol* op, Checker checker, ExecutionTransform transform,
+                                               GradTransform grad) {
   KERAUNOS_CHECK(op != nullptr || transform, name(), ": an implementation of ", symbol_id, " needs an op or a transform");
   impls_[std::string(symbol_id)] = Impl{std::move(checker), std::move(transform), op, std::move(grad)};
 }

@@ -72,11 +72,11 @@ class OperatorExecutor : public Executor {
   // Registers this executor's own symbol "<executor>.<name>", a leaf that runs `kernel`. `like` lends
   // its parameters and its meta (for a composite, the result types of its decomposition).
   const Symbol* register_operator(std::string name, const Symbol& like, KernelFactory kernel, SymbolTable& table = global_symbols());
-  const Symbol* register_operator(std::string name, std::vector<Param> params, MetaFn meta, KernelFactory kernel,
-                                  uint32_t tags = kTagNone, SymbolTable& table = global_symbols());
+  const Symbol* register_operator(std::string name, std::vector<Param> params, MetaFn meta, KernelFactory kernel, uint32_t tags = kTagNone,
+                                  SymbolTable& table = global_symbols());
   // Claims `symbol_id`: when the checker says yes, dispatch runs the transform (or rebinds to `op`).
-  void register_implementation(std::string_view symbol_id, const Symbol* op, Checker checker = {},
-                               ExecutionTransform transform = {}, GradTransform grad = {});
+  void register_implementation(std::string_view symbol_id, const Symbol* op, Checker checker = {}, ExecutionTransform transform = {},
+                               GradTransform grad = {});
 
   // Records why this executor leaves `symbol_id` to its decomposition (the placement report shows it
   // instead of "does not implement").
@@ -94,7 +94,6 @@ class OperatorExecutor : public Executor {
   std::unordered_map<std::string, std::string> declines_;
   std::unordered_map<const Symbol*, KernelFactory> kernels_;
 };
-
 
 class FusionExecutor : public Executor {
  public:

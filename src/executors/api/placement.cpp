@@ -18,8 +18,7 @@ std::string PlacementReport::table() const {
   os << std::string(w_op, '-') << "-+-" << std::string(w_ex, '-') << "-+-" << std::string(12, '-') << "\n";
   for (const auto& e : entries) {
     os << pad(e.op, w_op) << " | " << pad(e.executor, w_ex) << " | ";
-    for (size_t i = 0; i < e.declined.size(); ++i)
-      os << (i ? "; " : "") << e.declined[i].first << ": " << e.declined[i].second;
+    for (size_t i = 0; i < e.declined.size(); ++i) os << (i ? "; " : "") << e.declined[i].first << ": " << e.declined[i].second;
     os << "\n";
   }
   return os.str();

@@ -9,10 +9,10 @@
 namespace keraunos {
 
 struct Placement {
-  std::string op;        // symbol id, e.g. "torch.nn.functional.layer_norm"
-  std::string text;      // the bound symbol as printed (first line)
-  std::string executor;  // who took it; "decomposed" when it was broken into its parts
-  bool fused = false;    // taken by a fusion executor
+  std::string op;                                             // symbol id, e.g. "torch.nn.functional.layer_norm"
+  std::string text;                                           // the bound symbol as printed (first line)
+  std::string executor;                                       // who took it; "decomposed" when it was broken into its parts
+  bool fused = false;                                         // taken by a fusion executor
   std::vector<std::pair<std::string, std::string>> declined;  // (executor, reason), in priority order
 };
 

@@ -1,9 +1,9 @@
 // The C++ code generator: OpenMP over the outer iteration space, a `#pragma omp simd` inner loop,
 // float16/bfloat16 computed in float32 and rounded once on store (or at an explicit conversion).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
-#include <cctype>
 #include <map>
 #include <set>
 #include <sstream>
@@ -275,21 +275,36 @@ const std::string& vector_prelude() {
 
 const char* kind_name(Node::Kind k) {
   switch (k) {
-    case Node::Kind::Input: return "input";
-    case Node::Kind::Scalar: return "scalar";
-    case Node::Kind::Literal: return "literal";
-    case Node::Kind::Elementwise: return "elementwise";
-    case Node::Kind::Convert: return "convert";
-    case Node::Kind::Broadcast: return "broadcast";
-    case Node::Kind::Reshape: return "reshape";
-    case Node::Kind::Transpose: return "transpose";
-    case Node::Kind::Squeeze: return "squeeze";
-    case Node::Kind::Slice: return "slice";
-    case Node::Kind::Flip: return "flip";
-    case Node::Kind::Reduce: return "reduce";
-    case Node::Kind::Gather: return "gather";
-    case Node::Kind::Cat: return "cat";
-    case Node::Kind::Pad: return "pad";
+    case Node::Kind::Input:
+      return "input";
+    case Node::Kind::Scalar:
+      return "scalar";
+    case Node::Kind::Literal:
+      return "literal";
+    case Node::Kind::Elementwise:
+      return "elementwise";
+    case Node::Kind::Convert:
+      return "convert";
+    case Node::Kind::Broadcast:
+      return "broadcast";
+    case Node::Kind::Reshape:
+      return "reshape";
+    case Node::Kind::Transpose:
+      return "transpose";
+    case Node::Kind::Squeeze:
+      return "squeeze";
+    case Node::Kind::Slice:
+      return "slice";
+    case Node::Kind::Flip:
+      return "flip";
+    case Node::Kind::Reduce:
+      return "reduce";
+    case Node::Kind::Gather:
+      return "gather";
+    case Node::Kind::Cat:
+      return "cat";
+    case Node::Kind::Pad:
+      return "pad";
   }
   return "?";
 }
@@ -303,14 +318,22 @@ std::string op_name(const Node& n) {
 
 std::string ctype(DType t) {
   switch (t) {
-    case DType::Bool: return "bool";
-    case DType::UInt8: return "uint8_t";
-    case DType::Int8: return "int8_t";
-    case DType::Int16: return "int16_t";
-    case DType::Int32: return "int32_t";
-    case DType::Int64: return "int64_t";
-    case DType::Float64: return "double";
-    default: return "float";  // float32, and float16/bfloat16 computed in float32
+    case DType::Bool:
+      return "bool";
+    case DType::UInt8:
+      return "uint8_t";
+    case DType::Int8:
+      return "int8_t";
+    case DType::Int16:
+      return "int16_t";
+    case DType::Int32:
+      return "int32_t";
+    case DType::Int64:
+      return "int64_t";
+    case DType::Float64:
+      return "double";
+    default:
+      return "float";  // float32, and float16/bfloat16 computed in float32
   }
 }
 
@@ -350,7 +373,8 @@ class Gen {
     // Typed, non-aliasing base pointers: loads and stores then vectorize without reloading P[k].
     for (size_t in = 0; in < r_.inputs.size(); ++in) {
       const Node* n = input_node(static_cast<int>(in));
-      os << "  const " << storage_type(n->dtype) << "* __restrict in" << in << " = (const " << storage_type(n->dtype) << "*)P[" << in << "];\n";
+      os << "  const " << storage_type(n->dtype) << "* __restrict in" << in << " = (const " << storage_type(n->dtype) << "*)P[" << in
+         << "];\n";
     }
     for (size_t o = 0; o < r_.outputs.size(); ++o) {
       DType dt = r_.nodes[static_cast<size_t>(r_.outputs[o])].dtype;
@@ -361,15 +385,19 @@ class Gen {
     os << "  (void)ST; (void)SC;\n";
     push("  ");  // the kernel's top level: values that depend on no loop variable land here
     std::ostringstream nest;
-    if (s_.kind == Schedule::Kind::Pointwise) pointwise(nest);
-    else if (s_.kind == Schedule::Kind::OuterReduction) outer_reduction(nest);
-    else reduction(nest);
+    if (s_.kind == Schedule::Kind::Pointwise)
+      pointwise(nest);
+    else if (s_.kind == Schedule::Kind::OuterReduction)
+      outer_reduction(nest);
+    else
+      reduction(nest);
     os << pop() << nest.str() << "}\n";
     // The vector helpers (and <immintrin.h>, which triples a kernel's compile time) only where used.
     std::string src = os.str();
     if (used_vectors_) src.insert(src.find("// nodes:"), vector_prelude());
     return src;
   }
+
  private:
   const Node* input_node(int k) const {
     for (const auto& n : r_.nodes)
@@ -457,8 +485,9 @@ class Gen {
     Scope& sc = scopes_[level];
     std::string v = fresh("v");
     // In a generic row-loop body, a float value of the loop is an F: a vector of lanes or a float.
-    const std::string& t = generic_ && level == lane_scope_ && type == "float" ? kGenericType
-                           : generic_ && level == lane_scope_ && type == "bool" ? kGenericMask : type;
+    const std::string& t = generic_ && level == lane_scope_ && type == "float"  ? kGenericType
+                           : generic_ && level == lane_scope_ && type == "bool" ? kGenericMask
+                                                                                : type;
     sc.code << sc.indent << "const " << t << " " << v << " = " << expr << ";\n";
     sc.names.insert(v);
     return v;
@@ -477,8 +506,10 @@ class Gen {
     } else {
       v = compute(ni, idx);
       if (buf != buffers_.end() && idx == full_idx_ && loop_ == buf->second.first_loop) {
-        if (generic_ && lane_scope_ != kNoLanes) out() << indent() << "kr_st(" << buf->second.name << " + q, " << v << ");\n";
-        else out() << indent() << buf->second.name << "[q] = " << v << ";\n";
+        if (generic_ && lane_scope_ != kNoLanes)
+          out() << indent() << "kr_st(" << buf->second.name << " + q, " << v << ");\n";
+        else
+          out() << indent() << buf->second.name << "[q] = " << v << ";\n";
         buf->second.written = true;  // only at the row's own index (not at a flipped or gathered one)
       }
     }
@@ -502,16 +533,20 @@ class Gen {
         if (n.dtype == DType::BFloat16) ld = "kr_bf16_to_f(" + ld + ")";
         if (n.dtype == DType::Float16) ld = "kr_f16_to_f(" + ld + ")";
         if (generic_ && level_of(offset) == lane_scope_) {  // unit stride in q (checked): a lane-wide load
-          const char* fn = n.dtype == DType::BFloat16 ? "kr_ld_bf16<F>(" : n.dtype == DType::Float16 ? "kr_ld_f16<F>(" :
-                           n.dtype == DType::Bool ? "kr_ld_mask<F>(" : "kr_ld<F>(";
+          const char* fn = n.dtype == DType::BFloat16  ? "kr_ld_bf16<F>("
+                           : n.dtype == DType::Float16 ? "kr_ld_f16<F>("
+                           : n.dtype == DType::Bool    ? "kr_ld_mask<F>("
+                                                       : "kr_ld<F>(";
           ld = std::string(fn) + "in" + std::to_string(n.input) + " + (" + offset + "))";
           if (loop_ == prefetch_loop_ && idx == full_idx_ && n.dims == s_.iter_dims)  // the next row, a row length on
             out() << indent() << "kr_pf<F>(in" << n.input << " + (" << offset << "), I);\n";
         }
         return let(T, ld);
       }
-      case Node::Kind::Scalar: return let(T, "(" + T + ")SC[" + std::to_string(n.input) + "]");
-      case Node::Kind::Literal: return literal(n.literal, n.literal_is_int, n.dtype);
+      case Node::Kind::Scalar:
+        return let(T, "(" + T + ")SC[" + std::to_string(n.input) + "]");
+      case Node::Kind::Literal:
+        return literal(n.literal, n.literal_is_int, n.dtype);
       case Node::Kind::Elementwise: {
         std::vector<std::string> a;
         for (int i : n.in) a.push_back(eval(i, idx));
@@ -550,8 +585,10 @@ class Gen {
         std::vector<std::string> in_idx;
         size_t j = 0;
         for (size_t d = 0; d < src.dims.size(); ++d) {
-          if (std::find(n.ints.begin(), n.ints.end(), static_cast<int64_t>(d)) != n.ints.end()) in_idx.push_back("0");
-          else in_idx.push_back(idx[j++]);
+          if (std::find(n.ints.begin(), n.ints.end(), static_cast<int64_t>(d)) != n.ints.end())
+            in_idx.push_back("0");
+          else
+            in_idx.push_back(idx[j++]);
         }
         return eval(n.in[0], in_idx);
       }
@@ -564,7 +601,8 @@ class Gen {
       }
       case Node::Kind::Flip: {
         std::vector<std::string> in_idx = idx;
-        for (int64_t d : n.ints) in_idx[static_cast<size_t>(d)] = "(" + sz(n.dims[static_cast<size_t>(d)]) + " - 1 - (" + idx[static_cast<size_t>(d)] + "))";
+        for (int64_t d : n.ints)
+          in_idx[static_cast<size_t>(d)] = "(" + sz(n.dims[static_cast<size_t>(d)]) + " - 1 - (" + idx[static_cast<size_t>(d)] + "))";
         return eval(n.in[0], in_idx);
       }
       case Node::Kind::Reshape: {
@@ -591,7 +629,8 @@ class Gen {
         for (size_t k = 0; k < n.in.size(); ++k) {
           const Node& src = r_.nodes[static_cast<size_t>(n.in[k])];
           std::string j = let("int64_t", idx[dim] + " - " + offsets[k]);
-          std::string c = let("int64_t", j + " < 0 ? (int64_t)0 : " + j + " > " + sz(src.dims[dim]) + " - 1 ? " + sz(src.dims[dim]) + " - 1 : " + j);
+          std::string c =
+              let("int64_t", j + " < 0 ? (int64_t)0 : " + j + " > " + sz(src.dims[dim]) + " - 1 ? " + sz(src.dims[dim]) + " - 1 : " + j);
           std::vector<std::string> in_idx = idx;
           in_idx[dim] = c;
           values.push_back(eval(n.in[k], in_idx));
@@ -629,7 +668,8 @@ class Gen {
         std::string g = let("int64_t", "(int64_t)" + eval(n.in[1], index_idx));
         // An index out of range sets the kernel's error flag (the caller raises) and reads element 0.
         std::string bad = let("bool", g + " < 0 || " + g + " >= " + sz(src.dims[dim]));
-        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad << ") __atomic_store_n(kr_err, 1, __ATOMIC_RELAXED);\n";
+        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad
+                                    << ") __atomic_store_n(kr_err, 1, __ATOMIC_RELAXED);\n";
         std::string safe = let("int64_t", bad + " ? (int64_t)0 : " + g);
         for (size_t d = 0; d < idx.size(); ++d) src_idx.push_back(d == dim ? safe : is_one(src.dims[d]) ? "0" : idx[d]);
         return eval(n.in[0], src_idx);
@@ -658,10 +698,14 @@ class Gen {
         continue;
       }
       const std::string_view key = tmpl.substr(i + 1, close - i - 1);
-      if (key == "T") out += T;
-      else if (key == "f") out += f;
-      else if (key.size() == 1 && key[0] >= '0' && key[0] < '0' + static_cast<char>(a.size())) out += "(" + a[static_cast<size_t>(key[0] - '0')] + ")";
-      else throw Error(str("fuser: the op table template `", tmpl, "` has an unknown placeholder {", key, "}"));
+      if (key == "T")
+        out += T;
+      else if (key == "f")
+        out += f;
+      else if (key.size() == 1 && key[0] >= '0' && key[0] < '0' + static_cast<char>(a.size()))
+        out += "(" + a[static_cast<size_t>(key[0] - '0')] + ")";
+      else
+        throw Error(str("fuser: the op table template `", tmpl, "` has an unknown placeholder {", key, "}"));
       i = close;
     }
     return "(" + out + ")";
@@ -690,7 +734,8 @@ class Gen {
       if (op == PrimId::logical_and || op == PrimId::bitwise_and) return "(" + a[0] + " & " + a[1] + ")";
       if (op == PrimId::logical_or || op == PrimId::bitwise_or) return "(" + a[0] + " | " + a[1] + ")";
     }
-    if (op == PrimId::abs) return fl ? f1("std::fabs") : (n.dtype == DType::Bool ? a[0] : "(" + a[0] + " < 0 ? -" + a[0] + " : " + a[0] + ")");
+    if (op == PrimId::abs)
+      return fl ? f1("std::fabs") : (n.dtype == DType::Bool ? a[0] : "(" + a[0] + " < 0 ? -" + a[0] + " : " + a[0] + ")");
     if (op == PrimId::neg) return "-" + a[0];
     if (op == PrimId::sqrt || vector_math(n)) {
       if (op == PrimId::exp && n.dtype != DType::Float64) return "kr_exp(" + a[0] + ")";
@@ -698,8 +743,9 @@ class Gen {
     }
     if (op == PrimId::rsqrt) return "(" + T + ")1 / std::sqrt(" + a[0] + ")";
     if (op == PrimId::reciprocal) return "(" + T + ")1 / " + a[0];
-    if (op == PrimId::sign) return fl ? "(" + a[0] + " > 0 ? (" + T + ")1 : (" + a[0] + " < 0 ? (" + T + ")-1 : " + a[0] + "))"
-                                : "(" + T + ")((" + a[0] + " > 0) - (" + a[0] + " < 0))";
+    if (op == PrimId::sign)
+      return fl ? "(" + a[0] + " > 0 ? (" + T + ")1 : (" + a[0] + " < 0 ? (" + T + ")-1 : " + a[0] + "))"
+                : "(" + T + ")((" + a[0] + " > 0) - (" + a[0] + " < 0))";
     if (op == PrimId::floor || op == PrimId::ceil || op == PrimId::trunc) return fl ? "std::" + name + "(" + a[0] + ")" : a[0];
     if (op == PrimId::round) return fl ? "std::nearbyint(" + a[0] + ")" : a[0];
     if (op == PrimId::isfinite) return fl ? "std::isfinite(" + a[0] + ")" : "true";
@@ -753,8 +799,8 @@ class Gen {
     if (op == PrimId::copysign) return "std::copysign(" + a[0] + ", " + a[1] + ")";
     if (op == PrimId::where) return "(" + a[0] + " ? " + a[1] + " : " + a[2] + ")";
     if (op == PrimId::lerp)  // torch's formula: exact at both ends
-      return "(std::fabs(" + a[2] + ") < (" + T + ")0.5 ? " + a[0] + " + " + a[2] + " * (" + a[1] + " - " + a[0] + ") : " + a[1] +
-             " - (" + a[1] + " - " + a[0] + ") * ((" + T + ")1 - " + a[2] + "))";
+      return "(std::fabs(" + a[2] + ") < (" + T + ")0.5 ? " + a[0] + " + " + a[2] + " * (" + a[1] + " - " + a[0] + ") : " + a[1] + " - (" +
+             a[1] + " - " + a[0] + ") * ((" + T + ")1 - " + a[2] + "))";
     throw Error("fuser: no code for prims." + name);
   }
 
@@ -777,8 +823,10 @@ class Gen {
             << (nt_stores_ ? ", kr_nt);\n" : ");\n");
       return;
     }
-    if (n.dtype == DType::BFloat16) value = "kr_f_to_bf16(" + value + ")";
-    else if (n.dtype == DType::Float16) value = "kr_f_to_f16(" + value + ")";
+    if (n.dtype == DType::BFloat16)
+      value = "kr_f_to_bf16(" + value + ")";
+    else if (n.dtype == DType::Float16)
+      value = "kr_f_to_f16(" + value + ")";
     out() << indent() << p << " = " << value << ";\n";
   }
 
@@ -833,8 +881,12 @@ class Gen {
     lane_scope_ = kNoLanes;
     const std::string& in = indent();
     if (generic_) {
-      out() << in << "auto kr_pw = [=](auto kr_tag, const int64_t j) {\n" << in << "  using F = decltype(kr_tag);\n" << in << "  using M = decltype(kr_tag < kr_tag);\n" << body << in << "};\n"
-            << in << "int64_t j = c * chunk;\n" << in << "for (; j + KR_VW <= j_end; j += KR_VW) kr_pw(kr_vf{}, j);\n"
+      out() << in << "auto kr_pw = [=](auto kr_tag, const int64_t j) {\n"
+            << in << "  using F = decltype(kr_tag);\n"
+            << in << "  using M = decltype(kr_tag < kr_tag);\n"
+            << body << in << "};\n"
+            << in << "int64_t j = c * chunk;\n"
+            << in << "for (; j + KR_VW <= j_end; j += KR_VW) kr_pw(kr_vf{}, j);\n"
             << in << "for (; j < j_end; ++j) kr_pw(0.0f, j);\n";
     } else {
       out() << in << "#pragma omp simd\n" << in << "for (int64_t j = c * chunk; j < j_end; ++j) {\n" << body << in << "}\n";
@@ -957,7 +1009,8 @@ class Gen {
     const std::vector<int>& red_shape = r_.nodes[static_cast<size_t>(reduces[0])].dims;
     std::vector<int> full_outputs;
     for (int o : r_.outputs)
-      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape) full_outputs.push_back(o);
+      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape)
+        full_outputs.push_back(o);
     if (s_.kind == Schedule::Kind::InnerPersistent) plan_row_buffers(max_stage, reduces, full_outputs);
     generic_ = vector_rows(reduces, full_outputs);
     used_vectors_ |= generic_;
@@ -988,7 +1041,8 @@ class Gen {
     size_t bi = 0;
     for (const auto& [ni, b] : buffers_) {
       std::string T = ctype(r_.nodes[static_cast<size_t>(ni)].dtype);
-      os << "  " << T << "* __restrict " << b.name << " = (" << T << "*)(kr_rows + slab * omp_get_thread_num() + " << buf_offsets[bi++] << ");\n";
+      os << "  " << T << "* __restrict " << b.name << " = (" << T << "*)(kr_rows + slab * omp_get_thread_num() + " << buf_offsets[bi++]
+         << ");\n";
     }
     os << "  #pragma omp for schedule(static)\n";
     os << "  for (int64_t o = 0; o < O; ++o) {\n";
@@ -1033,7 +1087,8 @@ class Gen {
           std::string d = generic_ ? let(AT, x + " - " + m) : let(AT, "(" + AT + ")" + x + " - (" + AT + ")" + m);
           out() << indent() << acc << " += " << d << " * " << d << ";\n";
         } else if (n.red == Reduction::Amax || n.red == Reduction::Amin) {
-          out() << indent() << acc << " = " << x << (n.red == Reduction::Amax ? " > " : " < ") << acc << " ? " << x << " : " << acc << ";\n";
+          out() << indent() << acc << " = " << x << (n.red == Reduction::Amax ? " > " : " < ") << acc << " ? " << x << " : " << acc
+                << ";\n";
           if (nan_flag(ri)) out() << indent() << "nan" << ri << " |= " << (generic_ ? "(" : "(int)(") << x << " != " << x << ");\n";
         } else if (n.red == Reduction::Prod) {
           out() << indent() << acc << " *= " << x << ";\n";
@@ -1059,14 +1114,21 @@ class Gen {
         split_clauses += std::string(" private(acc") + id + ") reduction(" + (n.red == Reduction::Prod ? "*" : "+") + ":tot" + id + ")";
       }
       std::ostringstream loop;
-      loop << indent() << "for (int64_t qb = 0; qb < I; qb += 4096) {\n" << indent() << "  const int64_t qe = qb + 4096 < I ? qb + 4096 : I;\n"
+      loop << indent() << "for (int64_t qb = 0; qb < I; qb += 4096) {\n"
+           << indent() << "  const int64_t qe = qb + 4096 < I ? qb + 4096 : I;\n"
            << resets;
-      if (generic_) loop << generic_block(here, body, indent() + "  ");
-      else loop << indent() << "  #pragma omp simd" << clauses << "\n" << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n" << body << indent() << "  }\n";
+      if (generic_)
+        loop << generic_block(here, body, indent() + "  ");
+      else
+        loop << indent() << "  #pragma omp simd" << clauses << "\n"
+             << indent() << "  for (int64_t q = qb; q < qe; ++q) {\n"
+             << body << indent() << "  }\n";
       loop << totals << indent() << "}\n";
       if (persistent)  // the same loop twice: a parallel region per row would cost more than a short row
-        out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for schedule(static)" << split_clauses << "\n"
-              << loop.str() << indent() << "} else {\n" << loop.str() << indent() << "}\n";
+        out() << indent() << "if (split) {\n"
+              << indent() << "#pragma omp parallel for schedule(static)" << split_clauses << "\n"
+              << loop.str() << indent() << "} else {\n"
+              << loop.str() << indent() << "}\n";
       else
         out() << loop.str();
       for (int ri : here) {
@@ -1099,16 +1161,25 @@ class Gen {
       std::string loop = indent() + "for (int64_t q = 0; q < I; ++q) {\n" + body + indent() + "}\n";
       if (generic_) {
         const std::string& in = indent();
-        out() << in << "auto kr_out = [=](auto kr_tag, const int64_t q) {\n" << in << "  using F = decltype(kr_tag);\n" << in << "  using M = decltype(kr_tag < kr_tag);\n" << body << in << "};\n"
-              << in << "if (split) {\n" << in << "  #pragma omp parallel for schedule(static)\n"
+        out() << in << "auto kr_out = [=](auto kr_tag, const int64_t q) {\n"
+              << in << "  using F = decltype(kr_tag);\n"
+              << in << "  using M = decltype(kr_tag < kr_tag);\n"
+              << body << in << "};\n"
+              << in << "if (split) {\n"
+              << in << "  #pragma omp parallel for schedule(static)\n"
               << in << "  for (int64_t qv = 0; qv < I / KR_VW; ++qv) kr_out(kr_vf{}, qv * KR_VW);\n"
               << in << "  for (int64_t q = I / KR_VW * KR_VW; q < I; ++q) kr_out(0.0f, q);\n"
-              << in << "} else {\n" << in << "  int64_t q = 0;\n"
+              << in << "} else {\n"
+              << in << "  int64_t q = 0;\n"
               << in << "  for (; q + KR_VW <= I; q += KR_VW) kr_out(kr_vf{}, q);\n"
-              << in << "  for (; q < I; ++q) kr_out(0.0f, q);\n" << in << "}\n";
+              << in << "  for (; q < I; ++q) kr_out(0.0f, q);\n"
+              << in << "}\n";
       } else if (persistent)
-        out() << indent() << "if (split) {\n" << indent() << "#pragma omp parallel for simd schedule(static)\n" << loop << indent()
-              << "} else {\n" << indent() << "#pragma omp simd\n" << loop << indent() << "}\n";
+        out() << indent() << "if (split) {\n"
+              << indent() << "#pragma omp parallel for simd schedule(static)\n"
+              << loop << indent() << "} else {\n"
+              << indent() << "#pragma omp simd\n"
+              << loop << indent() << "}\n";
       else
         out() << indent() << "#pragma omp simd\n" << loop;
     }
@@ -1149,14 +1220,17 @@ class Gen {
             vargs[static_cast<size_t>(c)] += f + ", ";
           }
           const char* cmp = n.red == Reduction::Amax ? " > " : " < ";
-          combine += in + "  { const float h = " + (n.red == Reduction::Amax ? "kr_hmax" : "kr_hmin") + "(" + v + "); acc" + id + " = h" + cmp + "acc" + id +
-                     " ? h : acc" + id + ";" + (flag ? " nan" + id + " |= kr_hor(" + f + ");" : "") + " }\n";
+          combine += in + "  { const float h = " + (n.red == Reduction::Amax ? "kr_hmax" : "kr_hmin") + "(" + v + "); acc" + id + " = h" +
+                     cmp + "acc" + id + " ? h : acc" + id + ";" + (flag ? " nan" + id + " |= kr_hor(" + f + ");" : "") + " }\n";
         } else {
           combine += in + "  acc" + id + " += kr_hsum(" + v + ");\n";
         }
       }
     }
-    b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n" << in << "    using F = decltype(kr_tag);\n" << in << "    using M = decltype(kr_tag < kr_tag);\n" << body << in << "  };\n";
+    b << in << "  auto kr_body = [=](" << params << "auto kr_tag, const int64_t q) {\n"
+      << in << "    using F = decltype(kr_tag);\n"
+      << in << "    using M = decltype(kr_tag < kr_tag);\n"
+      << body << in << "  };\n";
     b << in << "  int64_t q = qb;\n";
     b << in << "  for (; q + " << kChains << " * KR_VW <= qe; q += " << kChains << " * KR_VW) {\n";
     for (int c = 0; c < kChains; ++c) b << in << "    kr_body(" << vargs[static_cast<size_t>(c)] << "kr_vf{}, q + " << c << " * KR_VW);\n";
@@ -1184,10 +1258,13 @@ class Gen {
       return true;
     };
     switch (n.kind) {
-      case Node::Kind::Reduce: return true;
+      case Node::Kind::Reduce:
+        return true;
       case Node::Kind::Literal:
-      case Node::Kind::Scalar: return n.dtype != DType::Bool;  // masks come from comparisons and bool tensors
-      case Node::Kind::Input: return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.input & 1);
+      case Node::Kind::Scalar:
+        return n.dtype != DType::Bool;  // masks come from comparisons and bool tensors
+      case Node::Kind::Input:
+        return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.input & 1);
       case Node::Kind::Elementwise: {
         const auto& info = ops::elementwise_info(n.prim);
         if ((info.has(ops::kLanes) || info.has(ops::kLibm)) && float_like(n.dtype)) return all_on_lanes();
@@ -1212,7 +1289,8 @@ class Gen {
           if (n.ints[i] == last && !is_one(src.dims[i])) return i + 1 == src.dims.size() && on_lanes(n.in[0], seen);
         return true;  // constant along the lanes
       }
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -1272,7 +1350,8 @@ class Gen {
     out() << "  const int64_t OI = " << sz(kept_dims.back()) << ", OO = OI > 0 ? O / OI : 0;\n";
     // Threads take at least 64 rows each: partials cost T * O accumulators.
     out() << "  const int64_t T_rows = I / 64 > 1 ? I / 64 : 1;\n";
-    out() << "  const int T = O * I > " << s_.parallel_threshold << " ? (int)(omp_get_max_threads() < T_rows ? omp_get_max_threads() : T_rows) : 1;\n";
+    out() << "  const int T = O * I > " << s_.parallel_threshold
+          << " ? (int)(omp_get_max_threads() < T_rows ? omp_get_max_threads() : T_rows) : 1;\n";
     std::string all_ok = "true", free_all;
     for (int ri : reduces) {
       const Node& n = r_.nodes[static_cast<size_t>(ri)];
@@ -1319,7 +1398,9 @@ class Gen {
       for (const auto& [ri, name] : block_arrays) {
         const std::string BT = block_type(ri);
         out() << indent() << BT << "* __restrict " << bind(name) << " = (" << BT << "*)std::malloc(sizeof(" << BT << ") * 8192);\n";
-        out() << indent() << "if (!" << name << ") {\n" << indent() << "  #pragma omp atomic write\n" << indent() << "  kr_err[0] = 2;\n"
+        out() << indent() << "if (!" << name << ") {\n"
+              << indent() << "  #pragma omp atomic write\n"
+              << indent() << "  kr_err[0] = 2;\n"
               << indent() << "}\n";
       }
       if (blocked) {  // every thread learns whether all got their block arrays
@@ -1383,7 +1464,8 @@ class Gen {
         } else if (n.red == Reduction::Amax || n.red == Reduction::Amin) {
           // NaN sticks: once the accumulator is NaN no comparison replaces it.
           std::string nan_test = is_floating(n.dtype) ? x + " != " + x + " || " : "";
-          out() << indent() << a << " = (" << nan_test << x << (n.red == Reduction::Amax ? " > " : " < ") << a << ") ? " << x << " : " << a << ";\n";
+          out() << indent() << a << " = (" << nan_test << x << (n.red == Reduction::Amax ? " > " : " < ") << a << ") ? " << x << " : " << a
+                << ";\n";
         } else if (n.red == Reduction::Prod) {
           out() << indent() << a << " *= " << x << ";\n";
         } else {
@@ -1398,7 +1480,8 @@ class Gen {
         for (const auto& [ri, name] : block_arrays) {
           std::string id = std::to_string(ri);
           if (name == "wsh" + id)
-            out() << blk << "if (qb > q_begin)\n" << blk << "  for (int64_t j = jt; j < j_end; ++j) " << name << "[j - jt] = (" << block_type(ri) << ")a" << id
+            out() << blk << "if (qb > q_begin)\n"
+                  << blk << "  for (int64_t j = jt; j < j_end; ++j) " << name << "[j - jt] = (" << block_type(ri) << ")a" << id
                   << "[oo * OI + j];\n";
           else
             out() << blk << "for (int64_t j = jt; j < j_end; ++j) " << name << "[j - jt] = 0;\n";
@@ -1413,21 +1496,24 @@ class Gen {
           }
           out() << blk << "if (qb == q_begin) for (int64_t q = qb; q < qb + 1; ++q) {\n" << qbody << blk << "}\n";
           out() << blk << "for (int64_t q = qb == q_begin ? qb + 1 : qb; q < qe; ++q) {\n" << rest << blk << "}\n";
-          out() << blk << "const double cnt = (double)(qb - q_begin), nb = (double)(qe - qb), wb = nb / (cnt + nb), wc = cnt * nb / (cnt + nb);\n";
+          out() << blk
+                << "const double cnt = (double)(qb - q_begin), nb = (double)(qe - qb), wb = nb / (cnt + nb), wc = cnt * nb / (cnt + nb);\n";
         } else {
           out() << blk << "for (int64_t q = qb; q < qe; ++q) {\n" << qbody << blk << "}\n";
         }
         for (const auto& [ri, name] : block_arrays)
           if (name == "fs" + std::to_string(ri))
-            out() << blk << "#pragma omp simd\n" << blk << "for (int64_t j = jt; j < j_end; ++j) a" << ri << "[oo * OI + j] += (double)" << name
-                  << "[j - jt];\n";
+            out() << blk << "#pragma omp simd\n"
+                  << blk << "for (int64_t j = jt; j < j_end; ++j) a" << ri << "[oo * OI + j] += (double)" << name << "[j - jt];\n";
         for (const auto& [mean, var] : welford_of_mean) {
           if (std::find(here.begin(), here.end(), mean) == here.end()) continue;
           std::string id = std::to_string(mean), vid = std::to_string(var), AT = outer_acc_type(r_.nodes[static_cast<size_t>(mean)]);
           out() << blk << "#pragma omp simd\n" << blk << "for (int64_t j = jt; j < j_end; ++j) {\n";
-          out() << blk << "  const " << AT << " d = ((" << AT << ")wsh" << id << "[j - jt] + (" << AT << ")wm" << id << "[j - jt]) - a" << id << "[oo * OI + j];\n";
+          out() << blk << "  const " << AT << " d = ((" << AT << ")wsh" << id << "[j - jt] + (" << AT << ")wm" << id << "[j - jt]) - a"
+                << id << "[oo * OI + j];\n";
           out() << blk << "  a" << id << "[oo * OI + j] += d * (" << AT << ")wb;\n";
-          out() << blk << "  a" << vid << "[oo * OI + j] += (" << AT << ")ws" << id << "[j - jt] + d * d * (" << AT << ")wc;\n" << blk << "}\n";
+          out() << blk << "  a" << vid << "[oo * OI + j] += (" << AT << ")ws" << id << "[j - jt] + d * d * (" << AT << ")wc;\n"
+                << blk << "}\n";
         }
         qbody = pop();
         out() << indent() << "for (int64_t qb = q_begin; qb < q_end; qb += 256) {\n" << qbody << indent() << "}\n";
@@ -1437,7 +1523,8 @@ class Gen {
       std::string tbody = pop();
       out() << indent() << "for (int64_t jt = 0; jt < OI; jt += 8192) {\n" << tbody << indent() << "}\n";
       std::string obody = pop();
-      out() << indent() << (blocked ? "if (blocks" + std::to_string(st) + ") " : "") << "for (int64_t oo = 0; oo < OO; ++oo) {\n" << obody << indent() << "}\n";
+      out() << indent() << (blocked ? "if (blocks" + std::to_string(st) + ") " : "") << "for (int64_t oo = 0; oo < OO; ++oo) {\n"
+            << obody << indent() << "}\n";
       for (const auto& [ri, name] : block_arrays) out() << indent() << "std::free(" << name << ");\n";
       // Combine the threads' partials per column, in thread order (deterministic for a thread count).
       out() << indent() << "#pragma omp barrier\n" << indent() << "#pragma omp for schedule(static)\n";
@@ -1470,7 +1557,8 @@ class Gen {
         out() << in3 << "  const " << AT << " p = part" << id << "[(int64_t)tt * O + o];\n";
         if (n.red == Reduction::Amax || n.red == Reduction::Amin) {
           std::string nan_test = is_floating(n.dtype) ? "p != p || " : "";
-          out() << in3 << "  acc = (acc != acc) ? acc : (" << nan_test << "p" << (n.red == Reduction::Amax ? " > " : " < ") << "acc) ? p : acc;\n";
+          out() << in3 << "  acc = (acc != acc) ? acc : (" << nan_test << "p" << (n.red == Reduction::Amax ? " > " : " < ")
+                << "acc) ? p : acc;\n";
         } else if (n.red == Reduction::Prod) {
           out() << in3 << "  acc *= p;\n";
         } else {
@@ -1489,8 +1577,7 @@ class Gen {
     push(indent() + "  ");
     bind("o");
     std::vector<std::string> kept_idx = delinearize("o", kept_dims, "k");
-    for (size_t o = 0; o < r_.outputs.size(); ++o)
-      store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
+    for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
     std::string obody = pop();
     out() << obody << indent() << "}\n";
     os << pop() << "  }\n";
@@ -1499,13 +1586,12 @@ class Gen {
 
   static constexpr const char* kFirstRow = "  // the thread's first row";
   // The type a block of rows accumulates in: the input's compute type (float for f32/bf16/f16).
-  std::string block_type(int ri) const {
-    return ctype(r_.nodes[static_cast<size_t>(r_.nodes[static_cast<size_t>(ri)].in[0])].dtype);
-  }
+  std::string block_type(int ri) const { return ctype(r_.nodes[static_cast<size_t>(r_.nodes[static_cast<size_t>(ri)].in[0])].dtype); }
   // A sum (or a variance around another stage's mean) of floats, accumulated in double: in blocks.
   bool blocked_sum(int ri) const {
     const Node& n = r_.nodes[static_cast<size_t>(ri)];
-    return (n.red == Reduction::Sum || (n.red == Reduction::Var && std::find(s_.welford.begin(), s_.welford.end(), ri) == s_.welford.end())) &&
+    return (n.red == Reduction::Sum ||
+            (n.red == Reduction::Var && std::find(s_.welford.begin(), s_.welford.end(), ri) == s_.welford.end())) &&
            outer_acc_type(n) == "double" && float_like(r_.nodes[static_cast<size_t>(n.in[0])].dtype);
   }
 
@@ -1531,10 +1617,12 @@ class Gen {
     std::string c = std::to_string(n.correction);
     return "I - " + c + " > 0 ? I - " + c + " : (int64_t)0";
   }
-  static bool sum_like(const Node& n) { return n.red == Reduction::Sum || n.red == Reduction::Mean || n.red == Reduction::Var || n.red == Reduction::Prod; }
+  static bool sum_like(const Node& n) {
+    return n.red == Reduction::Sum || n.red == Reduction::Mean || n.red == Reduction::Var || n.red == Reduction::Prod;
+  }
   static std::string acc_type(const Node& n) {
-    KERAUNOS_CHECK(is_floating(n.dtype) || n.red == Reduction::Amax || n.red == Reduction::Amin,
-                   "fuser: an integer ", reduction_name(n.red), " reached the code generator (the claim check leaves those to ATen)");
+    KERAUNOS_CHECK(is_floating(n.dtype) || n.red == Reduction::Amax || n.red == Reduction::Amin, "fuser: an integer ",
+                   reduction_name(n.red), " reached the code generator (the claim check leaves those to ATen)");
     if (n.dtype == DType::Float64) return "double";
     if (n.red == Reduction::Amax || n.red == Reduction::Amin) return n.dtype == DType::Bool ? "int" : ctype(n.dtype);
     return "float";

@@ -79,8 +79,10 @@ class AtenFallback {
     f.tensors.resize(n_tensors_);
     f.numbers.resize(n_numbers_);
     for (size_t i = 0; i < in.size(); ++i) {
-      if (in[i].second) f.tensors[static_cast<size_t>(inputs_[i].first)] = outer.tensors[static_cast<size_t>(in[i].first)];
-      else f.numbers[static_cast<size_t>(inputs_[i].first)] = outer.numbers[static_cast<size_t>(in[i].first)];
+      if (in[i].second)
+        f.tensors[static_cast<size_t>(inputs_[i].first)] = outer.tensors[static_cast<size_t>(in[i].first)];
+      else
+        f.numbers[static_cast<size_t>(inputs_[i].first)] = outer.numbers[static_cast<size_t>(in[i].first)];
     }
     for (const auto& k : kernels_) k->run(f);
     for (size_t i = 0; i < out.size(); ++i) outer.tensors[static_cast<size_t>(out[i])] = f.tensors[static_cast<size_t>(outputs_[i])];
@@ -198,11 +200,13 @@ class FusedKernel final : public Kernel {
     for (const auto& n : region_.nodes) {
       if (n.kind != fuser::Node::Kind::Gather) continue;
       const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
-      what += str(what.empty() ? "" : ", ", "prims.", ops::prim_name(n.prim), " along dim ", n.ints[0], " of size ", S[src.dims[static_cast<size_t>(n.ints[0])]]);
+      what += str(what.empty() ? "" : ", ", "prims.", ops::prim_name(n.prim), " along dim ", n.ints[0], " of size ",
+                  S[src.dims[static_cast<size_t>(n.ints[0])]]);
     }
     throw Error(str("keraunos: an index is out of range in a fused gather (", what,
                     "): every index must be in [0, size) of the gathered dim (a cross_entropy/nll_loss target must be a class "
-                    "index or ignore_index). The region:\n", region_.text));
+                    "index or ignore_index). The region:\n",
+                    region_.text));
   }
 
   KernelFn variant(ContiguityMask mask) const {
@@ -215,7 +219,8 @@ class FusedKernel final : public Kernel {
   // Compiles one variant; on failure writes a reproducer, warns, and returns null (ATen runs it).
   KernelFn compile(ContiguityMask mask) const {
     std::string source = fuser::generate_cpp(region_, sched_, mask);
-    if (env_string("KERAUNOS_FUSER_INJECT_COMPILE_ERROR").value_or("") == "1") source += "\n#error injected by KERAUNOS_FUSER_INJECT_COMPILE_ERROR\n";
+    if (env_string("KERAUNOS_FUSER_INJECT_COMPILE_ERROR").value_or("") == "1")
+      source += "\n#error injected by KERAUNOS_FUSER_INJECT_COMPILE_ERROR\n";
     try {
       return reinterpret_cast<KernelFn>(jit_compiler::compile_and_load(source, "keraunos_kernel").symbol);
     } catch (const jit_compiler::CompileError& e) {
@@ -275,7 +280,7 @@ class CpuFuser final : public FusionExecutor {
         for (auto& g : segments) out.push_back(std::move(g));
         continue;
       }
-        ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
+      ctx.notes.push_back(str("fuser: gave back a region of ", b.subsymbols.size(), " op(s): ", d.reason));
       for (auto& s : b.subsymbols) out.push_back(std::move(s));
     }
     t.bsyms = std::move(out);

@@ -5,8 +5,8 @@
 #include <unordered_map>
 
 #include "executors/fuser/region.h"
-#include "ops/prims/prims.h"
 #include "ir/printer.h"
+#include "ops/prims/prims.h"
 #include "support/hash.h"
 
 namespace keraunos::fuser {
@@ -14,8 +14,8 @@ namespace {
 
 bool dtype_ok(DType t) { return !is_complex(t) && !is_float8(t); }
 
-using ops::PrimId;
 using ops::elementwise_info;
+using ops::PrimId;
 
 }  // namespace
 
@@ -78,19 +78,27 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
     case PrimId::amax:
     case PrimId::amin:
     case PrimId::var:
-    case PrimId::var_mean: return Decision::yes();
-    default: return Decision::no(str("no fused code for ", b.sym->id));
+    case PrimId::var_mean:
+      return Decision::yes();
+    default:
+      return Decision::no(str("no fused code for ", b.sym->id));
   }
 }
 
 std::string_view reduction_name(Reduction r) {
   switch (r) {
-    case Reduction::Sum: return "sum";
-    case Reduction::Prod: return "prod";
-    case Reduction::Amax: return "amax";
-    case Reduction::Amin: return "amin";
-    case Reduction::Mean: return "mean";
-    case Reduction::Var: return "var";
+    case Reduction::Sum:
+      return "sum";
+    case Reduction::Prod:
+      return "prod";
+    case Reduction::Amax:
+      return "amax";
+    case Reduction::Amin:
+      return "amin";
+    case Reduction::Mean:
+      return "mean";
+    case Reduction::Var:
+      return "var";
   }
   return "?";
 }
@@ -303,7 +311,10 @@ class Builder {
         if (name == PrimId::var_mean) def_[b.outputs[1]] = m;
         return true;
       }
-      n.red = name == PrimId::sum ? Reduction::Sum : name == PrimId::prod ? Reduction::Prod : name == PrimId::amax ? Reduction::Amax : Reduction::Amin;
+      n.red = name == PrimId::sum    ? Reduction::Sum
+              : name == PrimId::prod ? Reduction::Prod
+              : name == PrimId::amax ? Reduction::Amax
+                                     : Reduction::Amin;
     }
     def_[b.outputs[0]] = add(std::move(n));
     return true;
@@ -365,13 +376,14 @@ ScheduleResult schedule_region(const Region& r) {
   }
   s.iter_dims = full;
   for (int d = 0; d < static_cast<int>(full.size()); ++d) {
-    if (std::find(first.ints.begin(), first.ints.end(), d) != first.ints.end()) s.reduced.push_back(d);
-    else s.kept.push_back(d);
+    if (std::find(first.ints.begin(), first.ints.end(), d) != first.ints.end())
+      s.reduced.push_back(d);
+    else
+      s.kept.push_back(d);
   }
   const std::vector<int>& red_shape = r.nodes[reduces[0]].dims;
   bool inner = true;
-  for (size_t i = 0; i < s.reduced.size(); ++i)
-    inner &= s.reduced[i] == static_cast<int>(full.size() - s.reduced.size() + i);
+  for (size_t i = 0; i < s.reduced.size(); ++i) inner &= s.reduced[i] == static_cast<int>(full.size() - s.reduced.size() + i);
   auto wide = [&](const std::vector<int>& dims) {  // without its size-1 dims
     std::vector<int> w;
     for (int d : dims)

@@ -19,28 +19,45 @@ enum class Reduction : uint8_t { Sum, Prod, Amax, Amin, Mean, Var };
 std::string_view reduction_name(Reduction r);
 
 struct Node {
-  enum class Kind : uint8_t { Input, Scalar, Literal, Elementwise, Convert, Broadcast, Reshape, Transpose, Squeeze, Slice, Flip, Reduce, Gather, Cat, Pad };
+  enum class Kind : uint8_t {
+    Input,
+    Scalar,
+    Literal,
+    Elementwise,
+    Convert,
+    Broadcast,
+    Reshape,
+    Transpose,
+    Squeeze,
+    Slice,
+    Flip,
+    Reduce,
+    Gather,
+    Cat,
+    Pad
+  };
   Kind kind;
   ops::PrimId prim = ops::PrimId::add;  // Elementwise and Gather: which prim
   Reduction red = Reduction::Sum;       // Reduce: which reduction
-  std::vector<int> in;        // operand nodes
-  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims / gather dim / cat dim / pad (low, high, interior) per dim
+  std::vector<int> in;                  // operand nodes
+  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims / gather dim / cat dim / pad
+                              // (low, high, interior) per dim
   std::vector<int> dims;      // this node's shape: indices into Region::sizes
   DType dtype = DType::Float32;
-  double literal = 0;         // Literal nodes
+  double literal = 0;  // Literal nodes
   bool literal_is_int = false;
-  int64_t correction = 0;     // var
-  int input = -1;             // Input: position among tensor inputs; Scalar: among scalar inputs
+  int64_t correction = 0;  // var
+  int input = -1;          // Input: position among tensor inputs; Scalar: among scalar inputs
 };
 
 struct Region {
   std::vector<Node> nodes;
-  std::vector<Dim> sizes;            // distinct sizes the kernel takes as arguments (S[k])
-  std::vector<ProxyId> inputs;       // tensor inputs, in the region's argument order
-  std::vector<ProxyId> scalars;      // number inputs
-  std::vector<int> outputs;          // output nodes, in the region bound symbol's output order
+  std::vector<Dim> sizes;        // distinct sizes the kernel takes as arguments (S[k])
+  std::vector<ProxyId> inputs;   // tensor inputs, in the region's argument order
+  std::vector<ProxyId> scalars;  // number inputs
+  std::vector<int> outputs;      // output nodes, in the region bound symbol's output order
   std::vector<ProxyId> output_proxies;
-  std::string text;                  // the region, printed (for reproducers)
+  std::string text;  // the region, printed (for reproducers)
   // The region gathers: its kernel checks the indices (an index out of range sets the status word
   // and reads element 0 instead), and the caller checks that no gathered dim is empty.
   bool checks_indices = false;
@@ -64,11 +81,11 @@ struct Schedule {
   // columns into private partials and combine them (var_mean by Welford, in one sweep). Reduction:
   // any other mix of reduced and kept dims, one kept position at a time.
   enum class Kind : uint8_t { Pointwise, InnerPersistent, OuterReduction, Reduction } kind = Kind::Pointwise;
-  std::vector<int> iter_dims;   // the iteration shape (sizes indices): outputs' shape, or the reduced input's
-  std::vector<int> kept;        // positions in iter_dims that are kept (reductions)
-  std::vector<int> reduced;     // positions in iter_dims that are reduced
-  std::vector<int> welford;     // OuterReduction: var nodes computed with their mean in one Welford sweep
-  int vector_width = 8;         // a hint for the inner loop (`#pragma omp simd simdlen`)
+  std::vector<int> iter_dims;          // the iteration shape (sizes indices): outputs' shape, or the reduced input's
+  std::vector<int> kept;               // positions in iter_dims that are kept (reductions)
+  std::vector<int> reduced;            // positions in iter_dims that are reduced
+  std::vector<int> welford;            // OuterReduction: var nodes computed with their mean in one Welford sweep
+  int vector_width = 8;                // a hint for the inner loop (`#pragma omp simd simdlen`)
   int64_t parallel_threshold = 32768;  // elements below which the loop runs on one thread
   std::string str() const;
   uint64_t hash() const;

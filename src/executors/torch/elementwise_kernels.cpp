@@ -19,28 +19,28 @@ at::Tensor arg(const K& k, ExecFrame& f, size_t i, size_t first = 0) {
 
 // One kernel per row of the op table, by the shape its `kernel` column gives; Custom rows are
 // written below.
-#define KERAUNOS_KERNEL_Unary(name, aten)                 \
-  void k_##name(const K& k, ExecFrame& f) {               \
-    const at::Tensor a = arg(k, f, 0);                    \
-    k.out(f, 0, at::aten(a));                             \
+#define KERAUNOS_KERNEL_Unary(name, aten)   \
+  void k_##name(const K& k, ExecFrame& f) { \
+    const at::Tensor a = arg(k, f, 0);      \
+    k.out(f, 0, at::aten(a));               \
   }
-#define KERAUNOS_KERNEL_Binary(name, aten)                \
-  void k_##name(const K& k, ExecFrame& f) {               \
-    const at::Tensor a = arg(k, f, 0);                    \
-    const at::Tensor b = arg(k, f, 1);                    \
-    k.out(f, 0, at::aten(a, b));                          \
+#define KERAUNOS_KERNEL_Binary(name, aten)  \
+  void k_##name(const K& k, ExecFrame& f) { \
+    const at::Tensor a = arg(k, f, 0);      \
+    const at::Tensor b = arg(k, f, 1);      \
+    k.out(f, 0, at::aten(a, b));            \
   }
 // With an ATen overload taking a Scalar second operand: no 0-d tensor for `tensor op number`.
-#define KERAUNOS_KERNEL_BinaryS(name, aten)                                  \
-  void k_##name(const K& k, ExecFrame& f) {                                  \
-    if (k.is_tensor(0) && !k.is_tensor(1)) {                                 \
-      const at::Tensor& a = k.T(f, 0);                                       \
-      k.out(f, 0, at::aten(a, k.weak(f, 1, a.scalar_type())));               \
-      return;                                                                \
-    }                                                                        \
-    const at::Tensor a = arg(k, f, 0);                                       \
-    const at::Tensor b = arg(k, f, 1);                                       \
-    k.out(f, 0, at::aten(a, b));                                             \
+#define KERAUNOS_KERNEL_BinaryS(name, aten)                    \
+  void k_##name(const K& k, ExecFrame& f) {                    \
+    if (k.is_tensor(0) && !k.is_tensor(1)) {                   \
+      const at::Tensor& a = k.T(f, 0);                         \
+      k.out(f, 0, at::aten(a, k.weak(f, 1, a.scalar_type()))); \
+      return;                                                  \
+    }                                                          \
+    const at::Tensor a = arg(k, f, 0);                         \
+    const at::Tensor b = arg(k, f, 1);                         \
+    k.out(f, 0, at::aten(a, b));                               \
   }
 #define KERAUNOS_KERNEL_Custom(name, aten)
 #define KERAUNOS_KERNEL(name, arity, in, out, fuser, kernel, aten, ...) KERAUNOS_KERNEL_##kernel(name, aten)
@@ -50,14 +50,14 @@ KERAUNOS_ELEMENTWISE_PRIMS(KERAUNOS_KERNEL)
 // The torch-level ops built one-to-one on a prim (the table's `torch` column) take Python numbers as
 // torch's binding passes them (wrapped 0-d tensors, or the Scalar overload: weak in promotion), not
 // as the prims' numbers of the tensor's dtype.
-#define KERAUNOS_TORCH_Unary(name, aten)                                     \
+#define KERAUNOS_TORCH_Unary(name, aten) \
   [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) { k.out(f, 0, at::aten(k.T(f, 0))); }
-#define KERAUNOS_TORCH_Binary(name, aten)                                    \
+#define KERAUNOS_TORCH_Binary(name, aten) \
   [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) { k.out(f, 0, at::aten(k.TW(f, 0), k.TW(f, 1))); }
-#define KERAUNOS_TORCH_BinaryS(name, aten)                                   \
-  [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) {                 \
+#define KERAUNOS_TORCH_BinaryS(name, aten)                                                     \
+  [[maybe_unused]] void t_##name(const K& k, ExecFrame& f) {                                   \
     if (k.is_tensor(0) && !k.is_tensor(1)) return k.out(f, 0, at::aten(k.T(f, 0), k.S(f, 1))); \
-    k.out(f, 0, at::aten(k.TW(f, 0), k.TW(f, 1)));                           \
+    k.out(f, 0, at::aten(k.TW(f, 0), k.TW(f, 1)));                                             \
   }
 #define KERAUNOS_TORCH_Custom(name, aten)
 #define KERAUNOS_TORCH(name, arity, in, out, fuser, kernel, aten, ...) KERAUNOS_TORCH_##kernel(name, aten)

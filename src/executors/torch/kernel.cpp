@@ -112,9 +112,10 @@ void AtenKernel::out_number(ExecFrame& f, size_t i, c10::Scalar v) const { f.num
 void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker) {
   const Symbol& like = global_symbols().get(symbol_id);
   std::string name = symbol_id.rfind("prims.", 0) == 0 ? symbol_id.substr(6) : symbol_id;
-  const Symbol* op = ex.register_operator(name, like, [fn](const BoundSymbol& b, const Trace& t, const SlotMap& s) -> std::unique_ptr<Kernel> {
-    return std::make_unique<AtenKernel>(fn, b, t, s);
-  });
+  const Symbol* op =
+      ex.register_operator(name, like, [fn](const BoundSymbol& b, const Trace& t, const SlotMap& s) -> std::unique_ptr<Kernel> {
+        return std::make_unique<AtenKernel>(fn, b, t, s);
+      });
   ex.register_implementation(symbol_id, op, std::move(checker));
 }
 

@@ -48,14 +48,18 @@ class AtenKernel final : public Kernel {
   // A tensor, or a Python number as a wrapped 0-d CPU tensor (weak in type promotion); literal
   // numbers are wrapped once, when the plan is built.
   at::Tensor TW(ExecFrame& f, size_t i) const;
-  bool is_number(size_t i) const { return args_[i].kind == Arg::Kind::Number || (args_[i].kind == Arg::Kind::Literal && args_[i].lit.is_number_literal()); }
+  bool is_number(size_t i) const {
+    return args_[i].kind == Arg::Kind::Number || (args_[i].kind == Arg::Kind::Literal && args_[i].lit.is_number_literal());
+  }
   // None as nullopt (some ATen functions read an undefined tensor inside an optional as present).
   std::optional<at::Tensor> OptTensor(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(T(f, i)); }
   std::optional<int64_t> OptInt(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(Int(f, i)); }
   std::optional<double> OptF(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(F(f, i)); }
   std::optional<c10::Scalar> OptS(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(S(f, i)); }
   std::optional<at::ScalarType> OptDt(size_t i) const { return is_none(i) ? std::nullopt : std::optional(Dt(i)); }
-  std::optional<std::vector<int64_t>> OptInts(ExecFrame& f, size_t i) const { return is_none(i) ? std::nullopt : std::optional(Ints(f, i)); }
+  std::optional<std::vector<int64_t>> OptInts(ExecFrame& f, size_t i) const {
+    return is_none(i) ? std::nullopt : std::optional(Ints(f, i));
+  }
   bool is_tuple(size_t i) const { return args_[i].kind == Arg::Kind::Tuple; }
 
   // Writes output i; tensors are converted to the dtype the trace says when ATen's promotion differs.

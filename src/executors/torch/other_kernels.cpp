@@ -81,8 +81,10 @@ void k_rng_seed_offset(const K& k, ExecFrame& f) {
 
 void k_item(const K& k, ExecFrame& f) { k.out_number(f, 0, k.T(f, 0).item()); }
 void k_print(const K& k, ExecFrame& f) {
-  if (k.is_tensor(0)) std::cout << k.T(f, 0) << std::endl;
-  else std::cout << k.S(f, 0) << std::endl;
+  if (k.is_tensor(0))
+    std::cout << k.T(f, 0) << std::endl;
+  else
+    std::cout << k.S(f, 0) << std::endl;
 }
 void k_device_put(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).to(k.Dev(1))); }
 
@@ -111,8 +113,10 @@ void k_gather(const K& k, ExecFrame& f) { k.out(f, 0, at::gather(k.T(f, 0), k.In
 void k_take_along_axis(const K& k, ExecFrame& f) { k.out(f, 0, at::take_along_dim(k.T(f, 0), long_index(k.T(f, 1)), k.Int(f, 2))); }
 void k_scatter(const K& k, ExecFrame& f) {
   const at::Tensor& a = k.T(f, 0);
-  if (k.is_tensor(3)) k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.T(f, 3)));
-  else k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.weak(f, 3, a.scalar_type())));
+  if (k.is_tensor(3))
+    k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.T(f, 3)));
+  else
+    k.out(f, 0, at::scatter(a, k.Int(f, 1), long_index(k.T(f, 2)), k.weak(f, 3, a.scalar_type())));
 }
 void k_scatter_add(const K& k, ExecFrame& f) { k.out(f, 0, at::scatter_add(k.T(f, 0), k.Int(f, 1), long_index(k.T(f, 2)), k.T(f, 3))); }
 void k_index_add(const K& k, ExecFrame& f) { k.out(f, 0, at::index_add(k.T(f, 0), k.Int(f, 1), k.T(f, 2).reshape({-1}), k.T(f, 3))); }

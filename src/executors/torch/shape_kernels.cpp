@@ -59,7 +59,8 @@ void k_pad(const K& k, ExecFrame& f) {
   }
   // Interior padding: spread the input over a larger buffer, then apply the edge padding.
   std::vector<int64_t> spread_shape;
-  for (int64_t d = 0; d < a.dim(); ++d) spread_shape.push_back(a.size(d) == 0 ? 0 : a.size(d) + (a.size(d) - 1) * it[static_cast<size_t>(d)]);
+  for (int64_t d = 0; d < a.dim(); ++d)
+    spread_shape.push_back(a.size(d) == 0 ? 0 : a.size(d) + (a.size(d) - 1) * it[static_cast<size_t>(d)]);
   at::Tensor spread = at::full(spread_shape, value, a.options());
   at::Tensor view = spread;
   for (int64_t d = 0; d < a.dim(); ++d) view = view.slice(d, 0, spread_shape[static_cast<size_t>(d)], it[static_cast<size_t>(d)] + 1);
@@ -76,15 +77,15 @@ void k_flip(const K& k, ExecFrame& f) { k.out(f, 0, at::flip(k.T(f, 0), k.Ints(f
 void k_shallow_copy(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0)); }
 
 // Reductions over explicit dims; no dims is the identity (ATen would reduce everything).
-#define KERAUNOS_REDUCE(name, expr)                         \
-  void k_##name(const K& k, ExecFrame& f) {                 \
-    const at::Tensor& a = k.T(f, 0);                        \
-    auto dims = k.Ints(f, 1);                               \
-    if (dims.empty()) {                                     \
-      k.out(f, 0, a);                                       \
-      return;                                               \
-    }                                                       \
-    k.out(f, 0, expr);                                      \
+#define KERAUNOS_REDUCE(name, expr)         \
+  void k_##name(const K& k, ExecFrame& f) { \
+    const at::Tensor& a = k.T(f, 0);        \
+    auto dims = k.Ints(f, 1);               \
+    if (dims.empty()) {                     \
+      k.out(f, 0, a);                       \
+      return;                               \
+    }                                       \
+    k.out(f, 0, expr);                      \
   }
 KERAUNOS_REDUCE(sum, at::sum(a, dims))
 KERAUNOS_REDUCE(amax, at::amax(a, dims))

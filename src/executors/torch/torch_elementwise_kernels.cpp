@@ -73,8 +73,9 @@ void t_addcmul(const K& k, ExecFrame& f) { k.out(f, 0, at::addcmul(k.T(f, 0), k.
 void t_addcdiv(const K& k, ExecFrame& f) { k.out(f, 0, at::addcdiv(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.S(f, 3))); }
 void t_clamp(const K& k, ExecFrame& f) {
   if (k.is_tensor(1) || k.is_tensor(2)) {
-    return k.out(f, 0, at::clamp(k.T(f, 0), k.is_none(1) ? std::nullopt : std::optional(k.T(f, 1)),
-                                 k.is_none(2) ? std::nullopt : std::optional(k.T(f, 2))));
+    return k.out(f, 0,
+                 at::clamp(k.T(f, 0), k.is_none(1) ? std::nullopt : std::optional(k.T(f, 1)),
+                           k.is_none(2) ? std::nullopt : std::optional(k.T(f, 2))));
   }
   k.out(f, 0, at::clamp(k.T(f, 0), k.OptS(f, 1), k.OptS(f, 2)));
 }
@@ -112,25 +113,58 @@ bool is_tensor_arg(const BoundSymbol& b, const Trace& t, size_t i) {
 
 void register_torch_elementwise_kernels(OperatorExecutor& ex) {
   claim_all(ex, {
-      {"torch.square", t_square}, {"torch.frac", t_frac}, {"torch.positive", t_positive},
-      {"torch.sgn", t_sgn}, {"torch.sigmoid", t_sigmoid}, {"torch.relu", t_relu},
-      {"torch.nn.functional.relu6", t_relu6}, {"torch.nn.functional.silu", t_silu}, {"torch.nn.functional.selu", t_selu},
-      {"torch.nn.functional.mish", t_mish}, {"torch.nn.functional.hardswish", t_hardswish},
-      {"torch.nn.functional.hardsigmoid", t_hardsigmoid}, {"torch.nn.functional.logsigmoid", t_logsigmoid},
-      {"torch.nn.functional.hardtanh", t_hardtanh}, {"torch.nn.functional.gelu", t_gelu},
-      {"torch.nn.functional.softplus", t_softplus}, {"torch.nn.functional.leaky_relu", t_leaky_relu},
-      {"torch.nn.functional.elu", t_elu}, {"torch.nn.functional.celu", t_celu}, {"torch.nn.functional.glu", t_glu},
-      {"torch.true_divide", t_true_divide}, {"torch.floor_divide", t_floor_divide}, {"torch.hypot", t_hypot},
-      {"torch.logaddexp", t_logaddexp}, {"torch.heaviside", t_heaviside}, {"torch.xlogy", t_xlogy},
-      {"torch.float_power", t_float_power}, {"torch.add", t_add}, {"torch.sub", t_sub}, {"torch.rsub", t_rsub},
-      {"torch.div", t_div}, {"torch.where", t_where}, {"torch.lerp", t_lerp}, {"torch.addcmul", t_addcmul},
-      {"torch.addcdiv", t_addcdiv}, {"torch.clamp_min", t_clamp_min}, {"torch.clamp_max", t_clamp_max},
-      {"torch.nan_to_num", t_nan_to_num}, {"torch.logit", t_logit}, {"torch.Tensor.to", t_to},
-      {"torch.Tensor.type_as", t_to_dtype}, {"torch.Tensor.float", t_to_dtype}, {"torch.Tensor.double", t_to_dtype},
-      {"torch.Tensor.half", t_to_dtype}, {"torch.Tensor.bfloat16", t_to_dtype}, {"torch.Tensor.int", t_to_dtype},
-      {"torch.Tensor.long", t_to_dtype}, {"torch.Tensor.bool", t_to_dtype}, {"torch.Tensor.short", t_to_dtype},
-      {"torch.Tensor.byte", t_to_dtype}, {"torch.Tensor.char", t_to_dtype},
-  });
+                    {"torch.square", t_square},
+                    {"torch.frac", t_frac},
+                    {"torch.positive", t_positive},
+                    {"torch.sgn", t_sgn},
+                    {"torch.sigmoid", t_sigmoid},
+                    {"torch.relu", t_relu},
+                    {"torch.nn.functional.relu6", t_relu6},
+                    {"torch.nn.functional.silu", t_silu},
+                    {"torch.nn.functional.selu", t_selu},
+                    {"torch.nn.functional.mish", t_mish},
+                    {"torch.nn.functional.hardswish", t_hardswish},
+                    {"torch.nn.functional.hardsigmoid", t_hardsigmoid},
+                    {"torch.nn.functional.logsigmoid", t_logsigmoid},
+                    {"torch.nn.functional.hardtanh", t_hardtanh},
+                    {"torch.nn.functional.gelu", t_gelu},
+                    {"torch.nn.functional.softplus", t_softplus},
+                    {"torch.nn.functional.leaky_relu", t_leaky_relu},
+                    {"torch.nn.functional.elu", t_elu},
+                    {"torch.nn.functional.celu", t_celu},
+                    {"torch.nn.functional.glu", t_glu},
+                    {"torch.true_divide", t_true_divide},
+                    {"torch.floor_divide", t_floor_divide},
+                    {"torch.hypot", t_hypot},
+                    {"torch.logaddexp", t_logaddexp},
+                    {"torch.heaviside", t_heaviside},
+                    {"torch.xlogy", t_xlogy},
+                    {"torch.float_power", t_float_power},
+                    {"torch.add", t_add},
+                    {"torch.sub", t_sub},
+                    {"torch.rsub", t_rsub},
+                    {"torch.div", t_div},
+                    {"torch.where", t_where},
+                    {"torch.lerp", t_lerp},
+                    {"torch.addcmul", t_addcmul},
+                    {"torch.addcdiv", t_addcdiv},
+                    {"torch.clamp_min", t_clamp_min},
+                    {"torch.clamp_max", t_clamp_max},
+                    {"torch.nan_to_num", t_nan_to_num},
+                    {"torch.logit", t_logit},
+                    {"torch.Tensor.to", t_to},
+                    {"torch.Tensor.type_as", t_to_dtype},
+                    {"torch.Tensor.float", t_to_dtype},
+                    {"torch.Tensor.double", t_to_dtype},
+                    {"torch.Tensor.half", t_to_dtype},
+                    {"torch.Tensor.bfloat16", t_to_dtype},
+                    {"torch.Tensor.int", t_to_dtype},
+                    {"torch.Tensor.long", t_to_dtype},
+                    {"torch.Tensor.bool", t_to_dtype},
+                    {"torch.Tensor.short", t_to_dtype},
+                    {"torch.Tensor.byte", t_to_dtype},
+                    {"torch.Tensor.char", t_to_dtype},
+                });
   // clamp with one tensor bound and one number bound: ATen's clamp takes both as tensors or both as numbers.
   Checker bounds_alike = [](const BoundSymbol& b, const Trace& t) {
     const bool lo = is_tensor_arg(b, t, 1), hi = is_tensor_arg(b, t, 2);

@@ -17,11 +17,19 @@ void out2(const K& k, ExecFrame& f, std::tuple<at::Tensor, at::Tensor> r) {
   k.out(f, 0, std::move(std::get<0>(r)));
   k.out(f, 1, std::move(std::get<1>(r)));
 }
-int64_t reduction(const std::string& r) { return r == "none" ? at::Reduction::None : r == "sum" ? at::Reduction::Sum : at::Reduction::Mean; }
+int64_t reduction(const std::string& r) {
+  return r == "none" ? at::Reduction::None : r == "sum" ? at::Reduction::Sum : at::Reduction::Mean;
+}
 
 // -- reductions ----------------------------------------------------------------------------------
-void t_sum(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::sum(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3))); }
-void t_mean(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::mean(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3))); }
+void t_sum(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::sum(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3)));
+}
+void t_mean(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::mean(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3)));
+}
 void t_prod(const K& k, ExecFrame& f) {
   if (k.is_none(1)) return k.out(f, 0, at::prod(k.T(f, 0), k.OptDt(3)));
   k.out(f, 0, at::prod(k.T(f, 0), k.Int(f, 1), k.B(2), k.OptDt(3)));
@@ -32,10 +40,22 @@ std::optional<c10::Scalar> correction(const K& k, ExecFrame& f) {
   if (!k.is_none(2)) return c10::Scalar(k.B(2) ? 1 : 0);
   return std::nullopt;
 }
-void t_var(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::var(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3))); }
-void t_std(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::std(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3))); }
-void t_var_mean(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); out2(k, f, at::var_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3))); }
-void t_std_mean(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); out2(k, f, at::std_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3))); }
+void t_var(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::var(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+}
+void t_std(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::std(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+}
+void t_var_mean(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  out2(k, f, at::var_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+}
+void t_std_mean(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  out2(k, f, at::std_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+}
 void t_amax(const K& k, ExecFrame& f) { k.out(f, 0, at::amax(k.T(f, 0), k.is_none(1) ? std::vector<int64_t>{} : k.Ints(f, 1), k.B(2))); }
 void t_amin(const K& k, ExecFrame& f) { k.out(f, 0, at::amin(k.T(f, 0), k.is_none(1) ? std::vector<int64_t>{} : k.Ints(f, 1), k.B(2))); }
 // max/min(a), max/min(a, dim) -> (values, indices), max/min(a, other) elementwise.
@@ -54,8 +74,14 @@ void t_argmin(const K& k, ExecFrame& f) { k.out(f, 0, at::argmin(k.T(f, 0), k.Op
 void t_logsumexp(const K& k, ExecFrame& f) { k.out(f, 0, at::logsumexp(k.T(f, 0), k.Ints(f, 1), k.B(2))); }
 void t_cumsum(const K& k, ExecFrame& f) { k.out(f, 0, at::cumsum(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
 void t_cumprod(const K& k, ExecFrame& f) { k.out(f, 0, at::cumprod(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
-void t_all(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::all(k.T(f, 0), opt_ref(d), k.B(2))); }
-void t_any(const K& k, ExecFrame& f) { auto d = k.OptInts(f, 1); k.out(f, 0, at::any(k.T(f, 0), opt_ref(d), k.B(2))); }
+void t_all(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::all(k.T(f, 0), opt_ref(d), k.B(2)));
+}
+void t_any(const K& k, ExecFrame& f) {
+  auto d = k.OptInts(f, 1);
+  k.out(f, 0, at::any(k.T(f, 0), opt_ref(d), k.B(2)));
+}
 void t_count_nonzero(const K& k, ExecFrame& f) {
   if (k.is_none(1)) return k.out(f, 0, at::count_nonzero(k.T(f, 0), std::optional<int64_t>()));
   k.out(f, 0, at::count_nonzero(k.T(f, 0), at::IntArrayRef(k.Ints(f, 1))));
@@ -84,10 +110,13 @@ void t_layer_norm(const K& k, ExecFrame& f) {
   k.out(f, 0, at::layer_norm(k.T(f, 0), k.Ints(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 3), k.F(f, 4)));
 }
 void t_rms_norm(const K& k, ExecFrame& f) { k.out(f, 0, at::rms_norm(k.T(f, 0), k.Ints(f, 1), k.OptTensor(f, 2), k.OptF(f, 3))); }
-void t_group_norm(const K& k, ExecFrame& f) { k.out(f, 0, at::group_norm(k.T(f, 0), k.Int(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 3), k.F(f, 4))); }
+void t_group_norm(const K& k, ExecFrame& f) {
+  k.out(f, 0, at::group_norm(k.T(f, 0), k.Int(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 3), k.F(f, 4)));
+}
 void t_batch_norm(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::batch_norm(k.T(f, 0), k.OptTensor(f, 3), k.OptTensor(f, 4), k.OptTensor(f, 1), k.OptTensor(f, 2), k.B(5), k.F(f, 6), k.F(f, 7),
-                             /*cudnn_enabled=*/true));
+  k.out(f, 0,
+        at::batch_norm(k.T(f, 0), k.OptTensor(f, 3), k.OptTensor(f, 4), k.OptTensor(f, 1), k.OptTensor(f, 2), k.B(5), k.F(f, 6), k.F(f, 7),
+                       /*cudnn_enabled=*/true));
 }
 // F.normalize: x / max(||x||_p over dim, eps), as torch computes it.
 void t_normalize(const K& k, ExecFrame& f) {
@@ -107,14 +136,17 @@ void t_baddbmm(const K& k, ExecFrame& f) { k.out(f, 0, at::baddbmm(k.T(f, 0), k.
 void t_linear(const K& k, ExecFrame& f) { k.out(f, 0, at::linear(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2))); }
 void t_einsum(const K& k, ExecFrame& f) { k.out(f, 0, at::einsum(k.Str(0), k.Ts(f, 1))); }
 void t_sdpa(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::scaled_dot_product_attention(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.OptTensor(f, 3), k.F(f, 4), k.B(5), k.OptF(f, 6), k.B(7)));
+  k.out(f, 0,
+        at::scaled_dot_product_attention(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.OptTensor(f, 3), k.F(f, 4), k.B(5), k.OptF(f, 6), k.B(7)));
 }
 void t_embedding(const K& k, ExecFrame& f) {
   k.out(f, 0, at::embedding(k.T(f, 1), k.T(f, 0), k.is_none(2) ? -1 : k.Int(f, 2), k.B(5), k.B(6)));
 }
 
 // -- losses (reduction names as torch's enum) ----------------------------------------------------
-void t_nll_loss(const K& k, ExecFrame& f) { k.out(f, 0, at::nll_loss_nd(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), reduction(k.Str(6)), k.Int(f, 4))); }
+void t_nll_loss(const K& k, ExecFrame& f) {
+  k.out(f, 0, at::nll_loss_nd(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), reduction(k.Str(6)), k.Int(f, 4)));
+}
 void t_cross_entropy(const K& k, ExecFrame& f) {
   k.out(f, 0, at::cross_entropy_loss(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), reduction(k.Str(6)), k.Int(f, 4), k.F(f, 7)));
 }
@@ -144,7 +176,7 @@ void t_kl_div(const K& k, ExecFrame& f) {
 Decision floating_input(const BoundSymbol& b, const Trace& t) {
   const auto& ty = t.type(b.args[0].as_proxy()).tensor;
   return is_floating(ty.dtype) && !is_float8(ty.dtype) ? Decision::yes()
-                                                        : Decision::no("ATen's kernel needs a float16/bfloat16/float32/float64 input");
+                                                       : Decision::no("ATen's kernel needs a float16/bfloat16/float32/float64 input");
 }
 
 Decision same_input_output_dtype(const BoundSymbol& b, const Trace& t) {
@@ -170,14 +202,32 @@ Checker none_at(std::vector<size_t> positions, const char* what) {
 
 void register_torch_kernels(OperatorExecutor& ex) {
   claim_all(ex, {
-      {"torch.sum", t_sum}, {"torch.mean", t_mean}, {"torch.prod", t_prod}, {"torch.var", t_var}, {"torch.std", t_std},
-      {"torch.var_mean", t_var_mean}, {"torch.std_mean", t_std_mean}, {"torch.amax", t_amax}, {"torch.amin", t_amin},
-      {"torch.max", t_max}, {"torch.min", t_min}, {"torch.argmax", t_argmax}, {"torch.argmin", t_argmin},
-      {"torch.logsumexp", t_logsumexp}, {"torch.cumsum", t_cumsum}, {"torch.cumprod", t_cumprod}, {"torch.all", t_all},
-      {"torch.any", t_any}, {"torch.count_nonzero", t_count_nonzero}, {"torch.linalg.vector_norm", t_vector_norm},
-      {"torch.topk", t_topk}, {"torch.sort", t_sort}, {"torch.argsort", t_argsort},
-      {"torch.nn.functional.group_norm", t_group_norm}, {"torch.einsum", t_einsum},
-  });
+                    {"torch.sum", t_sum},
+                    {"torch.mean", t_mean},
+                    {"torch.prod", t_prod},
+                    {"torch.var", t_var},
+                    {"torch.std", t_std},
+                    {"torch.var_mean", t_var_mean},
+                    {"torch.std_mean", t_std_mean},
+                    {"torch.amax", t_amax},
+                    {"torch.amin", t_amin},
+                    {"torch.max", t_max},
+                    {"torch.min", t_min},
+                    {"torch.argmax", t_argmax},
+                    {"torch.argmin", t_argmin},
+                    {"torch.logsumexp", t_logsumexp},
+                    {"torch.cumsum", t_cumsum},
+                    {"torch.cumprod", t_cumprod},
+                    {"torch.all", t_all},
+                    {"torch.any", t_any},
+                    {"torch.count_nonzero", t_count_nonzero},
+                    {"torch.linalg.vector_norm", t_vector_norm},
+                    {"torch.topk", t_topk},
+                    {"torch.sort", t_sort},
+                    {"torch.argsort", t_argsort},
+                    {"torch.nn.functional.group_norm", t_group_norm},
+                    {"torch.einsum", t_einsum},
+                });
 
   claim(ex, "torch.norm", t_norm, [](const BoundSymbol& b, const Trace&) {
     const Value& p = b.args[1];
@@ -196,9 +246,14 @@ void register_torch_kernels(OperatorExecutor& ex) {
     return Decision::yes();
   });
   claim(ex, "torch.nn.functional.normalize", t_normalize, none_at({4}, "out= is given"));
-  const KernelEntry matmuls[] = {{"torch.nn.functional.linear", t_linear}, {"torch.matmul", t_matmul}, {"torch.mm", t_mm},
-                           {"torch.bmm", t_bmm}, {"torch.dot", t_dot}, {"torch.outer", t_outer}, {"torch.addmm", t_addmm},
-                           {"torch.baddbmm", t_baddbmm}};
+  const KernelEntry matmuls[] = {{"torch.nn.functional.linear", t_linear},
+                                 {"torch.matmul", t_matmul},
+                                 {"torch.mm", t_mm},
+                                 {"torch.bmm", t_bmm},
+                                 {"torch.dot", t_dot},
+                                 {"torch.outer", t_outer},
+                                 {"torch.addmm", t_addmm},
+                                 {"torch.baddbmm", t_baddbmm}};
   for (const auto& e : matmuls) claim(ex, e.id, e.fn, same_input_output_dtype);
   claim(ex, "torch.nn.functional.scaled_dot_product_attention", t_sdpa, [](const BoundSymbol& b, const Trace& t) {
     if (!(b.args[4].is_number_literal() && b.args[4].as_float() == 0.0))

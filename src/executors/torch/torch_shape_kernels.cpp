@@ -127,32 +127,63 @@ bool arg_is_int(const BoundSymbol& b, const Trace& t, size_t i) {
 
 void register_torch_shape_kernels(OperatorExecutor& ex) {
   claim_all(ex, {
-      {"torch.reshape", t_reshape}, {"torch.flatten", t_flatten}, {"torch.unflatten", t_unflatten},
-      {"torch.unsqueeze", t_unsqueeze}, {"torch.squeeze", t_squeeze}, {"torch.permute", t_permute},
-      {"torch.transpose", t_transpose}, {"torch.swapaxes", t_transpose}, {"torch.t", t_t}, {"torch.movedim", t_movedim},
-      {"torch.Tensor.expand", t_expand}, {"torch.broadcast_to", t_broadcast_to}, {"torch.Tensor.expand_as", t_expand_as},
-      {"torch.chunk", t_chunk}, {"torch.unbind", t_unbind}, {"torch.cat", t_cat}, {"torch.stack", t_stack},
-      {"torch.hstack", t_hstack}, {"torch.vstack", t_vstack},
-      {"torch.atleast_1d", t_atleast<at::atleast_1d, at::atleast_1d>},
-      {"torch.atleast_2d", t_atleast<at::atleast_2d, at::atleast_2d>},
-      {"torch.atleast_3d", t_atleast<at::atleast_3d, at::atleast_3d>}, {"torch.roll", t_roll}, {"torch.Tensor.repeat", t_repeat}, {"torch.flip", t_flip},
-      {"torch.tril", t_tril}, {"torch.triu", t_triu}, {"torch.masked_fill", t_masked_fill},
-      {"torch.nn.functional.pad", t_pad}, {"torch.index_select", t_index_select}, {"torch.gather", t_gather},
-      {"torch.scatter", t_scatter}, {"torch.scatter_add", t_scatter_add}, {"torch.index_add", t_index_add},
-      {"torch.index_copy", t_index_copy}, {"torch.take_along_dim", t_take_along_dim},
-      {"torch.Tensor.index_put", t_index_put}, {"torch.nn.functional.one_hot", t_one_hot}, {"torch.zeros", t_zeros},
-      {"torch.ones", t_ones}, {"torch.empty", t_empty}, {"torch.full", t_full}, {"torch.zeros_like", t_zeros_like},
-      {"torch.ones_like", t_ones_like}, {"torch.empty_like", t_empty_like}, {"torch.full_like", t_full_like},
-      {"torch.eye", t_eye}, {"torch.arange", t_arange}, {"torch.linspace", t_linspace},
-  });
+                    {"torch.reshape", t_reshape},
+                    {"torch.flatten", t_flatten},
+                    {"torch.unflatten", t_unflatten},
+                    {"torch.unsqueeze", t_unsqueeze},
+                    {"torch.squeeze", t_squeeze},
+                    {"torch.permute", t_permute},
+                    {"torch.transpose", t_transpose},
+                    {"torch.swapaxes", t_transpose},
+                    {"torch.t", t_t},
+                    {"torch.movedim", t_movedim},
+                    {"torch.Tensor.expand", t_expand},
+                    {"torch.broadcast_to", t_broadcast_to},
+                    {"torch.Tensor.expand_as", t_expand_as},
+                    {"torch.chunk", t_chunk},
+                    {"torch.unbind", t_unbind},
+                    {"torch.cat", t_cat},
+                    {"torch.stack", t_stack},
+                    {"torch.hstack", t_hstack},
+                    {"torch.vstack", t_vstack},
+                    {"torch.atleast_1d", t_atleast<at::atleast_1d, at::atleast_1d>},
+                    {"torch.atleast_2d", t_atleast<at::atleast_2d, at::atleast_2d>},
+                    {"torch.atleast_3d", t_atleast<at::atleast_3d, at::atleast_3d>},
+                    {"torch.roll", t_roll},
+                    {"torch.Tensor.repeat", t_repeat},
+                    {"torch.flip", t_flip},
+                    {"torch.tril", t_tril},
+                    {"torch.triu", t_triu},
+                    {"torch.masked_fill", t_masked_fill},
+                    {"torch.nn.functional.pad", t_pad},
+                    {"torch.index_select", t_index_select},
+                    {"torch.gather", t_gather},
+                    {"torch.scatter", t_scatter},
+                    {"torch.scatter_add", t_scatter_add},
+                    {"torch.index_add", t_index_add},
+                    {"torch.index_copy", t_index_copy},
+                    {"torch.take_along_dim", t_take_along_dim},
+                    {"torch.Tensor.index_put", t_index_put},
+                    {"torch.nn.functional.one_hot", t_one_hot},
+                    {"torch.zeros", t_zeros},
+                    {"torch.ones", t_ones},
+                    {"torch.empty", t_empty},
+                    {"torch.full", t_full},
+                    {"torch.zeros_like", t_zeros_like},
+                    {"torch.ones_like", t_ones_like},
+                    {"torch.empty_like", t_empty_like},
+                    {"torch.full_like", t_full_like},
+                    {"torch.eye", t_eye},
+                    {"torch.arange", t_arange},
+                    {"torch.linspace", t_linspace},
+                });
 
   claim(ex, "torch.Tensor.view", t_view, [](const BoundSymbol& b, const Trace& t) {
     return arg_is_int_tuple(b, t, 1) ? Decision::yes() : Decision::no("view(dtype) reinterprets bytes; only view(shape) runs whole");
   });
   auto memory_format = [](size_t i, const char* keep) {
     return [i, keep](const BoundSymbol& b, const Trace&) {
-      return b.args[i].is_str() && b.args[i].as_str() == keep ? Decision::yes()
-                                                             : Decision::no(str("memory_format other than ", keep));
+      return b.args[i].is_str() && b.args[i].as_str() == keep ? Decision::yes() : Decision::no(str("memory_format other than ", keep));
     };
   };
   claim(ex, "torch.Tensor.contiguous", t_contiguous, memory_format(1, "contiguous_format"));

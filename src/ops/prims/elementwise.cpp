@@ -9,30 +9,48 @@ namespace {
 
 const char* expected_str(PrimIn in) {
   switch (in) {
-    case PrimIn::Any: return "any dtype";
-    case PrimIn::NotBool: return "a numeric (non-bool) dtype";
-    case PrimIn::Real: return "a real (non-complex) dtype";
-    case PrimIn::RealNotBool: return "an integer or floating dtype";
-    case PrimIn::Float: return "a floating or complex dtype";
-    case PrimIn::FloatReal: return "a floating dtype";
-    case PrimIn::IntOrBool: return "a bool or integer dtype";
-    case PrimIn::Int: return "an integer dtype";
-    case PrimIn::Complex: return "a complex dtype";
+    case PrimIn::Any:
+      return "any dtype";
+    case PrimIn::NotBool:
+      return "a numeric (non-bool) dtype";
+    case PrimIn::Real:
+      return "a real (non-complex) dtype";
+    case PrimIn::RealNotBool:
+      return "an integer or floating dtype";
+    case PrimIn::Float:
+      return "a floating or complex dtype";
+    case PrimIn::FloatReal:
+      return "a floating dtype";
+    case PrimIn::IntOrBool:
+      return "a bool or integer dtype";
+    case PrimIn::Int:
+      return "an integer dtype";
+    case PrimIn::Complex:
+      return "a complex dtype";
   }
   return "?";
 }
 
 bool accepts(PrimIn in, DType t) {
   switch (in) {
-    case PrimIn::Any: return true;
-    case PrimIn::NotBool: return !is_bool(t);
-    case PrimIn::Real: return !is_complex(t);
-    case PrimIn::RealNotBool: return !is_complex(t) && !is_bool(t);
-    case PrimIn::Float: return is_floating(t) || is_complex(t);
-    case PrimIn::FloatReal: return is_floating(t);
-    case PrimIn::IntOrBool: return is_exact(t);
-    case PrimIn::Int: return is_integer(t);
-    case PrimIn::Complex: return is_complex(t);
+    case PrimIn::Any:
+      return true;
+    case PrimIn::NotBool:
+      return !is_bool(t);
+    case PrimIn::Real:
+      return !is_complex(t);
+    case PrimIn::RealNotBool:
+      return !is_complex(t) && !is_bool(t);
+    case PrimIn::Float:
+      return is_floating(t) || is_complex(t);
+    case PrimIn::FloatReal:
+      return is_floating(t);
+    case PrimIn::IntOrBool:
+      return is_exact(t);
+    case PrimIn::Int:
+      return is_integer(t);
+    case PrimIn::Complex:
+      return is_complex(t);
   }
   return false;
 }
@@ -57,8 +75,8 @@ std::vector<ProxyType> elementwise_meta(const MetaArgs& a, const ElementwiseInfo
       continue;
     }
     KERAUNOS_TYPE_CHECK(same_shape(tt.shape, ref->shape) && tt.dtype == ref->dtype && tt.device == ref->device, a.op(),
-                        ": prim operands must agree in shape, dtype and device; argument ", ref_i, " is ",
-                        type_str(a.trace(), *ref), " but argument ", i, " is ", type_str(a.trace(), tt),
+                        ": prim operands must agree in shape, dtype and device; argument ", ref_i, " is ", type_str(a.trace(), *ref),
+                        " but argument ", i, " is ", type_str(a.trace(), tt),
                         " (broadcasting and type promotion belong in torch-level ops)");
   }
   if (!ref) {

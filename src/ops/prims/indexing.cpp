@@ -50,16 +50,17 @@ void register_indexing_prims(SymbolTable& table) {
     if (a.rank() > 0) out.shape[static_cast<size_t>(dim)] = idx.rank() == 1 ? idx.shape[0] : Dim::constant(1);
     return one(std::move(out));
   }));
-  table.add(prim(PrimId::gather, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)}, [](const MetaArgs& m) {
-    const auto& a = m.tensor(0);
-    const auto& idx = m.tensor(2);
-    check_index(m, idx);
-    int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
-    check_gather_like(m, a, idx, dim);
-    TensorType out = same_as(a);
-    out.shape = idx.shape;
-    return one(std::move(out));
-  }));
+  table.add(
+      prim(PrimId::gather, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor)}, [](const MetaArgs& m) {
+        const auto& a = m.tensor(0);
+        const auto& idx = m.tensor(2);
+        check_index(m, idx);
+        int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
+        check_gather_like(m, a, idx, dim);
+        TensorType out = same_as(a);
+        out.shape = idx.shape;
+        return one(std::move(out));
+      }));
   // take_along_axis(a, index, dim): gather where index broadcasts against a outside dim.
   table.add(prim(PrimId::take_along_axis, {P("a", ParamKind::Tensor), P("index", ParamKind::Tensor), P("dim", ParamKind::Int)},
                  [](const MetaArgs& m) {
@@ -80,28 +81,27 @@ void register_indexing_prims(SymbolTable& table) {
                  }));
   for (PrimId id : {PrimId::scatter, PrimId::scatter_add}) {
     bool add = id == PrimId::scatter_add;
-    table.add(prim(id,
-                   {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("src", ParamKind::TensorOrNumber)},
-                   [add](const MetaArgs& m) {
-                     const auto& a = m.tensor(0);
-                     const auto& idx = m.tensor(2);
-                     check_index(m, idx);
-                     int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
-                     check_gather_like(m, a, idx, dim);
-                     if (m.is_tensor(3)) {
-                       const auto& src = m.tensor(3);
-                       KERAUNOS_TYPE_CHECK(src.dtype == a.dtype, m.op(), ": src ", type_str(m.trace(), src), " must have the dtype of ",
-                                           type_str(m.trace(), a));
-                       check_gather_like(m, src, idx, -1);
-                     } else {
-                       KERAUNOS_TYPE_CHECK(!add, m.op(), ": src must be a tensor");
-                     }
-                     return one(same_as(a));
-                   }));
+    table.add(
+        prim(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("src", ParamKind::TensorOrNumber)},
+             [add](const MetaArgs& m) {
+               const auto& a = m.tensor(0);
+               const auto& idx = m.tensor(2);
+               check_index(m, idx);
+               int64_t dim = canonical_dim(m.op(), m[1].as_int(), a.rank());
+               check_gather_like(m, a, idx, dim);
+               if (m.is_tensor(3)) {
+                 const auto& src = m.tensor(3);
+                 KERAUNOS_TYPE_CHECK(src.dtype == a.dtype, m.op(), ": src ", type_str(m.trace(), src), " must have the dtype of ",
+                                     type_str(m.trace(), a));
+                 check_gather_like(m, src, idx, -1);
+               } else {
+                 KERAUNOS_TYPE_CHECK(!add, m.op(), ": src must be a tensor");
+               }
+               return one(same_as(a));
+             }));
   }
   for (PrimId id : {PrimId::index_add, PrimId::index_copy}) {
-    table.add(prim(id,
-                   {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
+    table.add(prim(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
                    [](const MetaArgs& m) {
                      const auto& a = m.tensor(0);
                      const auto& idx = m.tensor(2);
@@ -145,36 +145,41 @@ void register_indexing_prims(SymbolTable& table) {
                    return one(same_as(a));
                  }));
   for (PrimId id : {PrimId::cumsum, PrimId::cumprod}) {
-    table.add(prim(id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int)}, [](const MetaArgs& m) {
-      const auto& a = m.tensor(0);
-      canonical_dim(m.op(), m[1].as_int(), a.rank());
-      KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported (convert first)");
-      return one(same_as(a));
-    }, kTagReduction));
+    table.add(prim(
+        id, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int)},
+        [](const MetaArgs& m) {
+          const auto& a = m.tensor(0);
+          canonical_dim(m.op(), m[1].as_int(), a.rank());
+          KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported (convert first)");
+          return one(same_as(a));
+        },
+        kTagReduction));
   }
-  table.add(prim(PrimId::topk,
-                 {P("a", ParamKind::Tensor), P("k", ParamKind::Int), P("dim", ParamKind::Int), P("largest", ParamKind::Bool),
-                  P("sorted", ParamKind::Bool)},
-                 [](const MetaArgs& m) {
-                   const auto& a = m.tensor(0);
-                   KERAUNOS_TYPE_CHECK(!is_bool(a.dtype) && !is_complex(a.dtype), m.op(), ": expected a real numeric tensor, got ",
-                                       type_str(m.trace(), a));
-                   int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
-                   Dim k = dim_from_value(m.trace(), m[1]);
-                   TensorType v = same_as(a);
-                   if (a.rank() > 0) {
-                     const Dim& n = a.shape[static_cast<size_t>(dim)];
-                     if (k.is_constant() && n.is_constant())
-                       KERAUNOS_TYPE_CHECK(k.size >= 0 && k.size <= n.size, m.op(), ": k=", k.size, " is out of range for dimension ", dim,
-                                           " of ", type_str(m.trace(), a));
-                     v.shape[static_cast<size_t>(dim)] = k;
-                   }
-                   TensorType i = v;
-                   i.dtype = DType::Int64;
-                   return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
-                 },
-                 kTagReduction));
-  table.add(prim(PrimId::sort, {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
+  table.add(prim(
+      PrimId::topk,
+      {P("a", ParamKind::Tensor), P("k", ParamKind::Int), P("dim", ParamKind::Int), P("largest", ParamKind::Bool),
+       P("sorted", ParamKind::Bool)},
+      [](const MetaArgs& m) {
+        const auto& a = m.tensor(0);
+        KERAUNOS_TYPE_CHECK(!is_bool(a.dtype) && !is_complex(a.dtype), m.op(), ": expected a real numeric tensor, got ",
+                            type_str(m.trace(), a));
+        int64_t dim = canonical_dim(m.op(), m[2].as_int(), a.rank());
+        Dim k = dim_from_value(m.trace(), m[1]);
+        TensorType v = same_as(a);
+        if (a.rank() > 0) {
+          const Dim& n = a.shape[static_cast<size_t>(dim)];
+          if (k.is_constant() && n.is_constant())
+            KERAUNOS_TYPE_CHECK(k.size >= 0 && k.size <= n.size, m.op(), ": k=", k.size, " is out of range for dimension ", dim, " of ",
+                                type_str(m.trace(), a));
+          v.shape[static_cast<size_t>(dim)] = k;
+        }
+        TensorType i = v;
+        i.dtype = DType::Int64;
+        return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
+      },
+      kTagReduction));
+  table.add(prim(PrimId::sort,
+                 {P("a", ParamKind::Tensor), P("dim", ParamKind::Int), P("descending", ParamKind::Bool), P("stable", ParamKind::Bool)},
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    KERAUNOS_TYPE_CHECK(!is_complex(a.dtype), m.op(), ": complex tensors are not ordered, got ", type_str(m.trace(), a));

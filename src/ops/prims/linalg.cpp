@@ -21,12 +21,12 @@ std::string dim_s(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.nam
 }  // namespace
 
 Shape matmul_shape(const Trace& t, std::string_view op, const TensorType& a, const TensorType& b) {
-  KERAUNOS_TYPE_CHECK(a.rank() >= 1 && b.rank() >= 1, op, ": both arguments need at least one dimension, got ",
-                      type_str(t, a), " and ", type_str(t, b));
+  KERAUNOS_TYPE_CHECK(a.rank() >= 1 && b.rank() >= 1, op, ": both arguments need at least one dimension, got ", type_str(t, a), " and ",
+                      type_str(t, b));
   const Dim& k_a = a.shape.back();
   const Dim& k_b = b.rank() == 1 ? b.shape[0] : b.shape[b.shape.size() - 2];
-  KERAUNOS_TYPE_CHECK(k_a == k_b, op, ": inner dimensions do not match: ", type_str(t, a), " @ ", type_str(t, b), " (",
-                      dim_s(t, k_a), " != ", dim_s(t, k_b), ")");
+  KERAUNOS_TYPE_CHECK(k_a == k_b, op, ": inner dimensions do not match: ", type_str(t, a), " @ ", type_str(t, b), " (", dim_s(t, k_a),
+                      " != ", dim_s(t, k_b), ")");
   if (a.rank() == 1 && b.rank() == 1) return {};
   Shape batch_a(a.shape.begin(), a.shape.end() - std::min<int64_t>(a.rank(), 2));
   Shape batch_b(b.shape.begin(), b.shape.end() - std::min<int64_t>(b.rank(), 2));
@@ -54,7 +54,8 @@ void register_linalg_prims(SymbolTable& table) {
                    const auto& w = m.tensor(1);
                    check_same_dtype_device(m, a, w);
                    KERAUNOS_TYPE_CHECK(!is_bool(a.dtype), m.op(), ": bool tensors are not supported, got ", type_str(m.trace(), a));
-                   KERAUNOS_TYPE_CHECK(w.rank() == 1 || w.rank() == 2, m.op(), ": the weight must have rank 1 or 2, got ", type_str(m.trace(), w));
+                   KERAUNOS_TYPE_CHECK(w.rank() == 1 || w.rank() == 2, m.op(), ": the weight must have rank 1 or 2, got ",
+                                       type_str(m.trace(), w));
                    KERAUNOS_TYPE_CHECK(a.rank() >= 1, m.op(), ": the input needs at least one dimension");
                    KERAUNOS_TYPE_CHECK(a.shape.back() == w.shape.back(), m.op(), ": input ", type_str(m.trace(), a), " and weight ",
                                        type_str(m.trace(), w), " disagree on in_features");
@@ -71,35 +72,39 @@ void register_linalg_prims(SymbolTable& table) {
                    }
                    return one(std::move(out));
                  }));
-  table.add(prim(PrimId::embedding, {P("indices", ParamKind::Tensor), P("weight", ParamKind::Tensor)}, [](const MetaArgs& m) {
-    const auto& idx = m.tensor(0);
-    const auto& w = m.tensor(1);
-    KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
-                        type_str(m.trace(), idx));
-    KERAUNOS_TYPE_CHECK(w.rank() == 2, m.op(), ": the weight must be 2-D, got ", type_str(m.trace(), w));
-    TensorType out = w;
-    out.requires_grad = false;
-    out.shape = idx.shape;
-    out.shape.push_back(w.shape[1]);
-    return one(std::move(out));
-  }, kTagNone));
+  table.add(prim(
+      PrimId::embedding, {P("indices", ParamKind::Tensor), P("weight", ParamKind::Tensor)},
+      [](const MetaArgs& m) {
+        const auto& idx = m.tensor(0);
+        const auto& w = m.tensor(1);
+        KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
+                            type_str(m.trace(), idx));
+        KERAUNOS_TYPE_CHECK(w.rank() == 2, m.op(), ": the weight must be 2-D, got ", type_str(m.trace(), w));
+        TensorType out = w;
+        out.requires_grad = false;
+        out.shape = idx.shape;
+        out.shape.push_back(w.shape[1]);
+        return one(std::move(out));
+      },
+      kTagNone));
   // The gradient of embedding with respect to its weight: scatter-adds grad rows into num_weights rows.
-  table.add(prim(PrimId::embedding_backward,
-                 {P("grad", ParamKind::Tensor), P("indices", ParamKind::Tensor), P("num_weights", ParamKind::Int),
-                  P("padding_idx", ParamKind::Int, Value::integer(-1)), P("scale_grad_by_freq", ParamKind::Bool, Value::boolean(false))},
-                 [](const MetaArgs& m) {
-                   const auto& g = m.tensor(0);
-                   const auto& idx = m.tensor(1);
-                   KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
-                                       type_str(m.trace(), idx));
-                   KERAUNOS_TYPE_CHECK(g.rank() == idx.rank() + 1, m.op(), ": grad ", type_str(m.trace(), g), " must have one more dimension than indices ",
-                                       type_str(m.trace(), idx));
-                   TensorType out = g;
-                   out.requires_grad = false;
-                   out.shape = {dim_from_value(m.trace(), m[2]), g.shape.back()};
-                   return one(std::move(out));
-                 },
-                 kTagNone));
+  table.add(prim(
+      PrimId::embedding_backward,
+      {P("grad", ParamKind::Tensor), P("indices", ParamKind::Tensor), P("num_weights", ParamKind::Int),
+       P("padding_idx", ParamKind::Int, Value::integer(-1)), P("scale_grad_by_freq", ParamKind::Bool, Value::boolean(false))},
+      [](const MetaArgs& m) {
+        const auto& g = m.tensor(0);
+        const auto& idx = m.tensor(1);
+        KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, m.op(), ": indices must be int32 or int64, got ",
+                            type_str(m.trace(), idx));
+        KERAUNOS_TYPE_CHECK(g.rank() == idx.rank() + 1, m.op(), ": grad ", type_str(m.trace(), g),
+                            " must have one more dimension than indices ", type_str(m.trace(), idx));
+        TensorType out = g;
+        out.requires_grad = false;
+        out.shape = {dim_from_value(m.trace(), m[2]), g.shape.back()};
+        return one(std::move(out));
+      },
+      kTagNone));
 }
 
 }  // namespace keraunos::ops

@@ -24,15 +24,12 @@ Shape matmul_shape(const Trace& t, std::string_view op, const TensorType& a, con
 // The registered symbol of a prim (register_builtins() must have run).
 const Symbol& prim_symbol(PrimId id);
 // The prim a symbol is, if it is one.
-inline std::optional<PrimId> prim_of(const Symbol& s) {
-  return s.prim >= 0 ? std::optional(static_cast<PrimId>(s.prim)) : std::nullopt;
-}
+inline std::optional<PrimId> prim_of(const Symbol& s) { return s.prim >= 0 ? std::optional(static_cast<PrimId>(s.prim)) : std::nullopt; }
 
 // Shorthands for decompositions: prims::call(r, PrimId::add, {a, b}).
 namespace prims {
 Value call(Recorder& r, PrimId id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
-std::vector<Value> call_n(Recorder& r, PrimId id, std::vector<Value> args,
-                          std::vector<std::pair<std::string, Value>> kwargs = {});
+std::vector<Value> call_n(Recorder& r, PrimId id, std::vector<Value> args, std::vector<std::pair<std::string, Value>> kwargs = {});
 }  // namespace prims
 
 }  // namespace keraunos::ops

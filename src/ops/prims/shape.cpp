@@ -24,28 +24,26 @@ std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.n
 }  // namespace
 
 void register_shape_prims(SymbolTable& table) {
-  table.add(prim(PrimId::broadcast_in_dim,
-                 {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints), P("broadcast_dimensions", ParamKind::Ints)},
-                 [](const MetaArgs& m) {
-                   const auto& a = m.tensor(0);
-                   Shape shape = dims_from_value(m.trace(), m[1]);
-                   auto bd = m[2].as_ints();
-                   KERAUNOS_TYPE_CHECK(static_cast<int64_t>(bd.size()) == a.rank(), m.op(), ": broadcast_dimensions has ",
-                                       bd.size(), " entries but the input ", type_str(m.trace(), a), " has rank ", a.rank());
-                   for (size_t i = 0; i < bd.size(); ++i) {
-                     KERAUNOS_TYPE_CHECK(bd[i] >= 0 && bd[i] < static_cast<int64_t>(shape.size()) && (i == 0 || bd[i] > bd[i - 1]),
-                                         m.op(), ": broadcast_dimensions must be increasing dims of the result (rank ",
-                                         shape.size(), ")");
-                     const Dim& in = a.shape[i];
-                     const Dim& out = shape[static_cast<size_t>(bd[i])];
-                     KERAUNOS_TYPE_CHECK(in == out || (in.is_constant() && in.size == 1), m.op(), ": input dimension ", i,
-                                         " of ", type_str(m.trace(), a), " is ", dim_str(m.trace(), in),
-                                         ", expected 1 or ", dim_str(m.trace(), out));
-                   }
-                   for (const auto& d : shape)
-                     KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, m.op(), ": negative size in ", shape_str(m.trace(), shape));
-                   return one(like(a, std::move(shape)));
-                 }));
+  table.add(
+      prim(PrimId::broadcast_in_dim, {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints), P("broadcast_dimensions", ParamKind::Ints)},
+           [](const MetaArgs& m) {
+             const auto& a = m.tensor(0);
+             Shape shape = dims_from_value(m.trace(), m[1]);
+             auto bd = m[2].as_ints();
+             KERAUNOS_TYPE_CHECK(static_cast<int64_t>(bd.size()) == a.rank(), m.op(), ": broadcast_dimensions has ", bd.size(),
+                                 " entries but the input ", type_str(m.trace(), a), " has rank ", a.rank());
+             for (size_t i = 0; i < bd.size(); ++i) {
+               KERAUNOS_TYPE_CHECK(bd[i] >= 0 && bd[i] < static_cast<int64_t>(shape.size()) && (i == 0 || bd[i] > bd[i - 1]), m.op(),
+                                   ": broadcast_dimensions must be increasing dims of the result (rank ", shape.size(), ")");
+               const Dim& in = a.shape[i];
+               const Dim& out = shape[static_cast<size_t>(bd[i])];
+               KERAUNOS_TYPE_CHECK(in == out || (in.is_constant() && in.size == 1), m.op(), ": input dimension ", i, " of ",
+                                   type_str(m.trace(), a), " is ", dim_str(m.trace(), in), ", expected 1 or ", dim_str(m.trace(), out));
+             }
+             for (const auto& d : shape)
+               KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, m.op(), ": negative size in ", shape_str(m.trace(), shape));
+             return one(like(a, std::move(shape)));
+           }));
 
   table.add(prim(PrimId::reshape, {P("a", ParamKind::Tensor), P("shape", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
@@ -55,17 +53,16 @@ void register_shape_prims(SymbolTable& table) {
                           " (prims take explicit sizes; -1 is resolved by torch.reshape)");
     auto n_in = static_numel(a.shape), n_out = static_numel(shape);
     if (n_in && n_out)
-      KERAUNOS_TYPE_CHECK(*n_in == *n_out, m.op(), ": cannot reshape ", type_str(m.trace(), a), " (", *n_in,
-                          " elements) to ", shape_str(m.trace(), shape), " (", *n_out, " elements)");
+      KERAUNOS_TYPE_CHECK(*n_in == *n_out, m.op(), ": cannot reshape ", type_str(m.trace(), a), " (", *n_in, " elements) to ",
+                          shape_str(m.trace(), shape), " (", *n_out, " elements)");
     return one(like(a, std::move(shape)));
   }));
 
   table.add(prim(PrimId::transpose, {P("a", ParamKind::Tensor), P("permutation", ParamKind::Ints)}, [](const MetaArgs& m) {
     const auto& a = m.tensor(0);
     auto perm = m[1].as_ints();
-    KERAUNOS_TYPE_CHECK(static_cast<int64_t>(perm.size()) == a.rank(), m.op(), ": permutation ",
-                        describe_value(m.trace(), m[1]), " has ", perm.size(), " entries but the input ",
-                        type_str(m.trace(), a), " has rank ", a.rank());
+    KERAUNOS_TYPE_CHECK(static_cast<int64_t>(perm.size()) == a.rank(), m.op(), ": permutation ", describe_value(m.trace(), m[1]), " has ",
+                        perm.size(), " entries but the input ", type_str(m.trace(), a), " has rank ", a.rank());
     auto p = canonical_dims(m.op(), perm, a.rank());
     Shape shape;
     for (int64_t d : p) shape.push_back(a.shape[static_cast<size_t>(d)]);
@@ -82,8 +79,7 @@ void register_shape_prims(SymbolTable& table) {
                    Shape st = dims_from_value(m.trace(), m[1]), en = dims_from_value(m.trace(), m[2]);
                    std::vector<int64_t> sd = m[3].is_none() ? std::vector<int64_t>(st.size(), 1) : m[3].as_ints();
                    KERAUNOS_TYPE_CHECK(static_cast<int64_t>(st.size()) == a.rank() && en.size() == st.size() && sd.size() == st.size(),
-                                       m.op(), ": start, end and strides need one entry per dimension of ",
-                                       type_str(m.trace(), a));
+                                       m.op(), ": start, end and strides need one entry per dimension of ", type_str(m.trace(), a));
                    Shape shape;
                    for (size_t i = 0; i < st.size(); ++i) {
                      const Dim& d = a.shape[i];
@@ -96,7 +92,8 @@ void register_shape_prims(SymbolTable& table) {
                        continue;
                      }
                      KERAUNOS_TYPE_CHECK(st[i].size >= 0 && st[i].size <= en[i].size && en[i].size <= d.size, m.op(), ": slice [",
-                                         st[i].size, ":", en[i].size, "] is out of bounds for dimension ", i, " of ", type_str(m.trace(), a));
+                                         st[i].size, ":", en[i].size, "] is out of bounds for dimension ", i, " of ",
+                                         type_str(m.trace(), a));
                      shape.push_back(Dim::constant((en[i].size - st[i].size + sd[i] - 1) / sd[i]));
                    }
                    return one(like(a, std::move(shape)));
@@ -110,8 +107,8 @@ void register_shape_prims(SymbolTable& table) {
       bool drop = std::find(dims.begin(), dims.end(), i) != dims.end();
       if (drop) {
         const Dim& d = a.shape[static_cast<size_t>(i)];
-        KERAUNOS_TYPE_CHECK(d.is_constant() && d.size == 1, m.op(), ": dimension ", i, " of ", type_str(m.trace(), a),
-                            " has size ", dim_str(m.trace(), d), ", expected 1");
+        KERAUNOS_TYPE_CHECK(d.is_constant() && d.size == 1, m.op(), ": dimension ", i, " of ", type_str(m.trace(), a), " has size ",
+                            dim_str(m.trace(), d), ", expected 1");
       } else {
         shape.push_back(a.shape[static_cast<size_t>(i)]);
       }
@@ -128,13 +125,13 @@ void register_shape_prims(SymbolTable& table) {
     int64_t total = 0;
     for (size_t k = 0; k < ts.size(); ++k) {
       const auto& t = m.type_of(ts[k]).tensor;
-      KERAUNOS_TYPE_CHECK(t.rank() == first.rank() && t.dtype == first.dtype && t.device == first.device, m.op(),
-                          ": tensor ", k, " is ", type_str(m.trace(), t), " but tensor 0 is ", type_str(m.trace(), first),
+      KERAUNOS_TYPE_CHECK(t.rank() == first.rank() && t.dtype == first.dtype && t.device == first.device, m.op(), ": tensor ", k, " is ",
+                          type_str(m.trace(), t), " but tensor 0 is ", type_str(m.trace(), first),
                           " (expected the same rank, dtype and device)");
       for (int64_t i = 0; i < t.rank(); ++i) {
         if (i == dim) continue;
-        KERAUNOS_TYPE_CHECK(t.shape[static_cast<size_t>(i)] == first.shape[static_cast<size_t>(i)], m.op(), ": tensor ", k,
-                            " has shape ", shape_str(m.trace(), t.shape), " but tensor 0 has ", shape_str(m.trace(), first.shape),
+        KERAUNOS_TYPE_CHECK(t.shape[static_cast<size_t>(i)] == first.shape[static_cast<size_t>(i)], m.op(), ": tensor ", k, " has shape ",
+                            shape_str(m.trace(), t.shape), " but tensor 0 has ", shape_str(m.trace(), first.shape),
                             "; they must match except in dimension ", dim);
       }
       const Dim& d = t.shape[static_cast<size_t>(dim)];
@@ -150,8 +147,7 @@ void register_shape_prims(SymbolTable& table) {
                  [](const MetaArgs& m) {
                    const auto& a = m.tensor(0);
                    KERAUNOS_TYPE_CHECK(m[2].is_tuple() && static_cast<int64_t>(m[2].as_tuple().size()) == a.rank(), m.op(),
-                                       ": padding_config needs one (low, high, interior) triple per dimension of ",
-                                       type_str(m.trace(), a));
+                                       ": padding_config needs one (low, high, interior) triple per dimension of ", type_str(m.trace(), a));
                    Shape shape;
                    for (int64_t i = 0; i < a.rank(); ++i) {
                      auto cfg = m[2].as_tuple()[static_cast<size_t>(i)].as_ints();

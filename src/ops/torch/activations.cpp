@@ -23,8 +23,8 @@ Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_
 
 TensorType float_input(Recorder& r, const Value& v, std::string_view op) {
   const TensorType tt = tensor_type(r.trace(), v);
-  KERAUNOS_TYPE_CHECK(is_floating(tt.dtype) && !is_float8(tt.dtype), op, ": expected a floating tensor (float16, bfloat16, float32 or float64), got ",
-                      type_str(r.trace(), tt));
+  KERAUNOS_TYPE_CHECK(is_floating(tt.dtype) && !is_float8(tt.dtype), op,
+                      ": expected a floating tensor (float16, bfloat16, float32 or float64), got ", type_str(r.trace(), tt));
   return tt;
 }
 
@@ -91,8 +91,9 @@ DType softmax_out_dtype(Recorder& r, std::string_view id, const Value& input, co
   DType out = dtype.is_none() ? tt.dtype : dtype.as_dtype();
   auto n = static_numel(tt.shape);
   if (n && *n == 0) return out;
-  KERAUNOS_TYPE_CHECK(is_floating(out) && !is_float8(out), id, ": expected a floating tensor or dtype (float16, bfloat16, float32 or float64), got ",
-                      type_str(r.trace(), tt), dtype.is_none() ? std::string() : std::string(" with dtype=") + std::string(torch_name(out)));
+  KERAUNOS_TYPE_CHECK(is_floating(out) && !is_float8(out), id,
+                      ": expected a floating tensor or dtype (float16, bfloat16, float32 or float64), got ", type_str(r.trace(), tt),
+                      dtype.is_none() ? std::string() : std::string(" with dtype=") + std::string(torch_name(out)));
   return out;
 }
 
@@ -113,11 +114,12 @@ Value hardtanh(Recorder& r, std::string_view op, const Value& a, const Value& lo
   KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype), op, ": bool tensors are not supported, got ", type_str(r.trace(), tt));
   KERAUNOS_TYPE_CHECK(!is_complex(tt.dtype) && !is_float8(tt.dtype), op, ": expected a real tensor, got ", type_str(r.trace(), tt));
   if (lo.is_number_literal() && hi.is_number_literal())
-    KERAUNOS_TYPE_CHECK(lo.as_float() <= hi.as_float(), op, ": min_val (", lo.as_float(), ") cannot be greater than max_val (", hi.as_float(), ")");
+    KERAUNOS_TYPE_CHECK(lo.as_float() <= hi.as_float(), op, ": min_val (", lo.as_float(), ") cannot be greater than max_val (",
+                        hi.as_float(), ")");
   const Value lo_t = bound_for(lo, tt.dtype), hi_t = bound_for(hi, tt.dtype);
   if (tt.dtype == DType::UInt8 && lo_t.is_number_literal() && hi_t.is_number_literal())
-    KERAUNOS_TYPE_CHECK(lo_t.as_float() >= 0 && hi_t.as_float() >= 0, op, ": cannot do hardtanh on an unsigned type (", type_str(r.trace(), tt),
-                        ") with negative limits");
+    KERAUNOS_TYPE_CHECK(lo_t.as_float() >= 0 && hi_t.as_float() >= 0, op, ": cannot do hardtanh on an unsigned type (",
+                        type_str(r.trace(), tt), ") with negative limits");
   // Clamping is exact, so it runs in the input dtype (bounds rounded to it, as torch does).
   return clamp_nan(r, a, lo_t, hi_t);
 }
@@ -136,13 +138,16 @@ Value elu_core(Recorder& r, const Value& x, double scale, double in_scale, const
 }  // namespace
 
 void register_torch_activations(SymbolTable& table) {
-  table.add(python_facts(composite("torch.relu", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    const TensorType tt = tensor_type(r.trace(), a[0]);
-    KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype) && !is_complex(tt.dtype) && !is_float8(tt.dtype), "torch.relu: expected an integer or floating tensor, got ",
-                        type_str(r.trace(), tt));
-    // where(a <= 0, 0, a) keeps NaN, as torch does.
-    return Args{call(r, PrimId::where, {call(r, PrimId::le, {a[0], Value::integer(0)}), Value::integer(0), a[0]})};
-  }), "torch.nn.functional.relu"));
+  table.add(python_facts(
+      composite("torch.relu", {P("input", ParamKind::Tensor)},
+                [](Recorder& r, const Args& a) {
+                  const TensorType tt = tensor_type(r.trace(), a[0]);
+                  KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype) && !is_complex(tt.dtype) && !is_float8(tt.dtype),
+                                      "torch.relu: expected an integer or floating tensor, got ", type_str(r.trace(), tt));
+                  // where(a <= 0, 0, a) keeps NaN, as torch does.
+                  return Args{call(r, PrimId::where, {call(r, PrimId::le, {a[0], Value::integer(0)}), Value::integer(0), a[0]})};
+                }),
+      "torch.nn.functional.relu"));
   table.add(composite("torch.nn.functional.relu6", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.relu6", a[1]);
@@ -158,8 +163,8 @@ void register_torch_activations(SymbolTable& table) {
   table.add(composite("torch.nn.functional.gelu", {P("input", ParamKind::Tensor), KW("approximate", ParamKind::Str, Value::string("none"))},
                       [](Recorder& r, const Args& a) {
                         const std::string& mode = a[1].as_str();
-                        KERAUNOS_TYPE_CHECK(mode == "none" || mode == "tanh", "torch.nn.functional.gelu: approximate must be 'none' or 'tanh', got '",
-                                            mode, "'");
+                        KERAUNOS_TYPE_CHECK(mode == "none" || mode == "tanh",
+                                            "torch.nn.functional.gelu: approximate must be 'none' or 'tanh', got '", mode, "'");
                         return Args{float_unary(r, a[0], "torch.nn.functional.gelu", [&](const Value& x) {
                           Value inner;
                           if (mode == "none") {
@@ -169,37 +174,44 @@ void register_torch_activations(SymbolTable& table) {
                             Value poly = call(r, PrimId::add, {x, call(r, PrimId::mul, {x3, Value::floating(0.044715)})});
                             inner = call(r, PrimId::tanh, {call(r, PrimId::mul, {poly, Value::floating(std::sqrt(2.0 / M_PI))})});
                           }
-                          return call(r, PrimId::mul, {call(r, PrimId::mul, {x, Value::floating(0.5)}), call(r, PrimId::add, {inner, Value::floating(1.0)})});
+                          return call(
+                              r, PrimId::mul,
+                              {call(r, PrimId::mul, {x, Value::floating(0.5)}), call(r, PrimId::add, {inner, Value::floating(1.0)})});
                         })};
                       }));
-  table.add(python_facts(composite("torch.sigmoid", {P("input", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    const TensorType tt = tensor_type(r.trace(), a[0]);
-    KERAUNOS_TYPE_CHECK(!is_float8(tt.dtype), "torch.sigmoid: float8 tensors are not supported, got ", type_str(r.trace(), tt));
-    DType out = is_exact(tt.dtype) ? default_float_dtype() : tt.dtype;
-    Value x = to_dtype(r, a[0], compute_dtype(out));
-    return Args{to_dtype(r, sigmoid_of(r, x), out)};
-  }), "torch.nn.functional.sigmoid"));
+  table.add(python_facts(composite("torch.sigmoid", {P("input", ParamKind::Tensor)},
+                                   [](Recorder& r, const Args& a) {
+                                     const TensorType tt = tensor_type(r.trace(), a[0]);
+                                     KERAUNOS_TYPE_CHECK(!is_float8(tt.dtype), "torch.sigmoid: float8 tensors are not supported, got ",
+                                                         type_str(r.trace(), tt));
+                                     DType out = is_exact(tt.dtype) ? default_float_dtype() : tt.dtype;
+                                     Value x = to_dtype(r, a[0], compute_dtype(out));
+                                     return Args{to_dtype(r, sigmoid_of(r, x), out)};
+                                   }),
+                         "torch.nn.functional.sigmoid"));
   table.add(composite("torch.nn.functional.silu", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.silu", a[1]);
                         const TensorType tt = tensor_type(r.trace(), a[0]);
                         KERAUNOS_TYPE_CHECK((is_floating(tt.dtype) && !is_float8(tt.dtype)) || is_complex(tt.dtype),
-                                            "torch.nn.functional.silu: expected a floating or complex tensor, got ", type_str(r.trace(), tt));
+                                            "torch.nn.functional.silu: expected a floating or complex tensor, got ",
+                                            type_str(r.trace(), tt));
                         DType out = tt.dtype;
                         Value x = to_dtype(r, a[0], compute_dtype(out));
                         return Args{to_dtype(r, call(r, PrimId::mul, {x, sigmoid_of(r, x)}), out)};
                       }));
   table.add(python_facts(composite("torch.nn.functional.softplus",
-                      {P("input", ParamKind::Tensor), P("beta", ParamKind::Number, Value::integer(1)),
-                       P("threshold", ParamKind::Number, Value::integer(20))},
-                      [](Recorder& r, const Args& a) {
-                        return Args{float_unary(r, a[0], "torch.nn.functional.softplus", [&](const Value& x) {
-                          // (x * beta) > threshold ? x : log1p(exp(x * beta)) / beta
-                          Value xb = call(r, PrimId::mul, {x, a[1]});
-                          Value soft = call(r, PrimId::div, {call(r, PrimId::log1p, {call(r, PrimId::exp, {xb})}), a[1]});
-                          return call(r, PrimId::where, {call(r, PrimId::gt, {xb, a[2]}), x, soft});
-                        })};
-                      }), "autocast_cuda=fp32"));
+                                   {P("input", ParamKind::Tensor), P("beta", ParamKind::Number, Value::integer(1)),
+                                    P("threshold", ParamKind::Number, Value::integer(20))},
+                                   [](Recorder& r, const Args& a) {
+                                     return Args{float_unary(r, a[0], "torch.nn.functional.softplus", [&](const Value& x) {
+                                       // (x * beta) > threshold ? x : log1p(exp(x * beta)) / beta
+                                       Value xb = call(r, PrimId::mul, {x, a[1]});
+                                       Value soft = call(r, PrimId::div, {call(r, PrimId::log1p, {call(r, PrimId::exp, {xb})}), a[1]});
+                                       return call(r, PrimId::where, {call(r, PrimId::gt, {xb, a[2]}), x, soft});
+                                     })};
+                                   }),
+                         "autocast_cuda=fp32"));
   table.add(composite("torch.nn.functional.leaky_relu",
                       {P("input", ParamKind::Tensor), P("negative_slope", ParamKind::Number, Value::floating(0.01)),
                        P("inplace", ParamKind::Bool, Value::boolean(false))},
@@ -232,9 +244,8 @@ void register_torch_activations(SymbolTable& table) {
                         no_inplace(op, a[2]);
                         KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), op, ": alpha must be a constant (it divides the input)");
                         KERAUNOS_TYPE_CHECK(a[1].as_float() != 0.0, op, ": alpha cannot be 0 for CELU");
-                        return Args{float_unary(r, a[0], op, [&](const Value& x) {
-                          return elu_core(r, x, 1.0, 1.0 / a[1].as_float(), a[1]);
-                        })};
+                        return Args{
+                            float_unary(r, a[0], op, [&](const Value& x) { return elu_core(r, x, 1.0, 1.0 / a[1].as_float(), a[1]); })};
                       }));
   table.add(composite("torch.nn.functional.mish", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
@@ -243,7 +254,8 @@ void register_torch_activations(SymbolTable& table) {
                           return call(r, PrimId::mul, {x, call(r, PrimId::tanh, {call(r, PrimId::log1p, {call(r, PrimId::exp, {x})})})});
                         })};
                       }));
-  table.add(composite("torch.nn.functional.hardswish", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
+  table.add(composite("torch.nn.functional.hardswish",
+                      {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.hardswish", a[1]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.hardswish", [&](const Value& x) {
@@ -251,7 +263,8 @@ void register_torch_activations(SymbolTable& table) {
                           return call(r, PrimId::div, {call(r, PrimId::mul, {x, c}), Value::integer(6)});
                         })};
                       }));
-  table.add(composite("torch.nn.functional.hardsigmoid", {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
+  table.add(composite("torch.nn.functional.hardsigmoid",
+                      {P("input", ParamKind::Tensor), P("inplace", ParamKind::Bool, Value::boolean(false))},
                       [](Recorder& r, const Args& a) {
                         no_inplace("torch.nn.functional.hardsigmoid", a[1]);
                         return Args{float_unary(r, a[0], "torch.nn.functional.hardsigmoid", [&](const Value& x) {
@@ -263,15 +276,16 @@ void register_torch_activations(SymbolTable& table) {
     return Args{float_unary(r, a[0], "torch.nn.functional.logsigmoid", [&](const Value& x) {
       // min(x, 0) - log1p(exp(-|x|)), stable for large |x|.
       Value mn = call(r, PrimId::where, {call(r, PrimId::lt, {x, Value::integer(0)}), x, Value::integer(0)});
-      return call(r, PrimId::sub, {mn, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {x})})})})});
+      return call(r, PrimId::sub,
+                  {mn, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {x})})})})});
     })};
   }));
   table.add(composite("torch.nn.functional.glu", {P("input", ParamKind::Tensor), P("dim", ParamKind::Int, Value::integer(-1))},
                       [](Recorder& r, const Args& a) {
                         constexpr const char* op = "torch.nn.functional.glu";
                         const auto tt = float_input(r, a[0], op);
-                        KERAUNOS_TYPE_CHECK(tt.rank() > 0, op, ": glu does not support 0-d tensors because the halving size must be even, got ",
-                                            ts(r, a[0]));
+                        KERAUNOS_TYPE_CHECK(tt.rank() > 0, op,
+                                            ": glu does not support 0-d tensors because the halving size must be even, got ", ts(r, a[0]));
                         int64_t dim = canonical_dim(op, a[1].as_int(), tt.rank());
                         std::vector<int64_t> start(static_cast<size_t>(tt.rank()), 0), end;
                         for (const auto& d : tt.shape) {
@@ -291,32 +305,37 @@ void register_torch_activations(SymbolTable& table) {
                       }));
   for (bool log : {false, true}) {
     std::string id = log ? "torch.log_softmax" : "torch.softmax";
-    table.add(python_facts(composite(id, {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
-                        [log, id](Recorder& r, const Args& a) {
-                          const TensorType tt = tensor_type(r.trace(), a[0]);
-                          DType out = softmax_out_dtype(r, id, a[0], a[2]);
-                          int64_t dim = canonical_dim(id, a[1].as_int(), tt.rank());
-                          if (is_empty(r, a[0])) return Args{to_dtype(r, a[0], out)};
-                          return Args{softmax_core(r, a[0], dim, out, log)};
-                        },
-                        kTagReduction), log ? "torch.nn.functional.log_softmax torch.Tensor.log_softmax autocast_cuda=fp32" : "torch.nn.functional.softmax torch.Tensor.softmax autocast_cuda=fp32"));
+    table.add(
+        python_facts(composite(
+                         id, {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), KW("dtype", ParamKind::OptDType, Value::none())},
+                         [log, id](Recorder& r, const Args& a) {
+                           const TensorType tt = tensor_type(r.trace(), a[0]);
+                           DType out = softmax_out_dtype(r, id, a[0], a[2]);
+                           int64_t dim = canonical_dim(id, a[1].as_int(), tt.rank());
+                           if (is_empty(r, a[0])) return Args{to_dtype(r, a[0], out)};
+                           return Args{softmax_core(r, a[0], dim, out, log)};
+                         },
+                         kTagReduction),
+                     log ? "torch.nn.functional.log_softmax torch.Tensor.log_softmax autocast_cuda=fp32"
+                         : "torch.nn.functional.softmax torch.Tensor.softmax autocast_cuda=fp32"));
   }
   // softmin(x) = softmax(-x); torch negates in the input dtype before the dtype conversion.
-  table.add(composite("torch.nn.functional.softmin",
-                      {P("input", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none()),
-                       P("_stacklevel", ParamKind::Int, Value::integer(3)), P("dtype", ParamKind::OptDType, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.softmin";
-                        const TensorType tt = tensor_type(r.trace(), a[0]);
-                        KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype), op, ": negating a bool tensor is not supported, got ", type_str(r.trace(), tt));
-                        DType out = softmax_out_dtype(r, op, a[0], a[3]);
-                        int64_t dim = a[1].is_none() ? implicit_softmax_dim(tt.rank()) : a[1].as_int();
-                        dim = canonical_dim(op, dim, tt.rank());
-                        Value neg = call(r, PrimId::neg, {a[0]});
-                        if (is_empty(r, a[0])) return Args{to_dtype(r, neg, out)};
-                        return Args{softmax_core(r, neg, dim, out, false)};
-                      },
-                      kTagReduction));
+  table.add(composite(
+      "torch.nn.functional.softmin",
+      {P("input", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none()), P("_stacklevel", ParamKind::Int, Value::integer(3)),
+       P("dtype", ParamKind::OptDType, Value::none())},
+      [](Recorder& r, const Args& a) {
+        constexpr const char* op = "torch.nn.functional.softmin";
+        const TensorType tt = tensor_type(r.trace(), a[0]);
+        KERAUNOS_TYPE_CHECK(!is_bool(tt.dtype), op, ": negating a bool tensor is not supported, got ", type_str(r.trace(), tt));
+        DType out = softmax_out_dtype(r, op, a[0], a[3]);
+        int64_t dim = a[1].is_none() ? implicit_softmax_dim(tt.rank()) : a[1].as_int();
+        dim = canonical_dim(op, dim, tt.rank());
+        Value neg = call(r, PrimId::neg, {a[0]});
+        if (is_empty(r, a[0])) return Args{to_dtype(r, neg, out)};
+        return Args{softmax_core(r, neg, dim, out, false)};
+      },
+      kTagReduction));
 }
 
 }  // namespace keraunos::ops

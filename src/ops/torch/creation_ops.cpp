@@ -42,8 +42,10 @@ Value numel_value(Recorder& r, const Shape& s, int64_t times = 1) {
   int64_t c = times;
   std::optional<Value> sym;
   for (const auto& d : s) {
-    if (d.is_constant()) c *= d.size;
-    else sym = sym ? call(r, PrimId::mul, {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
+    if (d.is_constant())
+      c *= d.size;
+    else
+      sym = sym ? call(r, PrimId::mul, {*sym, Value::proxy(d.sym)}) : Value::proxy(d.sym);
   }
   if (!sym) return Value::integer(c);
   return c == 1 ? *sym : call(r, PrimId::mul, {*sym, Value::integer(c)});
@@ -72,8 +74,7 @@ Device resolve_device(std::string_view op, const Trace& t, const Value& v, Devic
 
 Shape checked_size(std::string_view op, const Trace& t, const Value& size) {
   Shape s = dims_from_value(t, size);
-  for (const auto& d : s)
-    KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, op, ": negative dimension in size ", shape_str(t, s));
+  for (const auto& d : s) KERAUNOS_TYPE_CHECK(d.is_symbolic() || d.size >= 0, op, ": negative dimension in size ", shape_str(t, s));
   return s;
 }
 
@@ -92,22 +93,32 @@ NumberKind number_kind(const Trace& t, const Value& v) {
 // torch's dtype for a Python number: bool, int64, the default float (or its complex).
 DType number_dtype(const Trace& t, const Value& v) {
   switch (number_kind(t, v)) {
-    case NumberKind::Bool: return DType::Bool;
-    case NumberKind::Int: return DType::Int64;
-    case NumberKind::Float: return default_float_dtype();
-    case NumberKind::Complex: return to_complex(default_float_dtype());
+    case NumberKind::Bool:
+      return DType::Bool;
+    case NumberKind::Int:
+      return DType::Int64;
+    case NumberKind::Float:
+      return default_float_dtype();
+    case NumberKind::Complex:
+      return to_complex(default_float_dtype());
   }
   return default_float_dtype();
 }
 
 double max_finite(DType dt) {
   switch (dt) {
-    case DType::Float16: return 65504.0;
-    case DType::BFloat16: return 3.3895313892515355e38;
-    case DType::Float32: return static_cast<double>(std::numeric_limits<float>::max());
-    case DType::Float8E4M3FN: return 448.0;
-    case DType::Float8E5M2: return 57344.0;
-    default: return std::numeric_limits<double>::max();
+    case DType::Float16:
+      return 65504.0;
+    case DType::BFloat16:
+      return 3.3895313892515355e38;
+    case DType::Float32:
+      return static_cast<double>(std::numeric_limits<float>::max());
+    case DType::Float8E4M3FN:
+      return 448.0;
+    case DType::Float8E5M2:
+      return 57344.0;
+    default:
+      return std::numeric_limits<double>::max();
   }
 }
 
@@ -116,12 +127,18 @@ struct IntRange {
 };
 IntRange int_range(DType dt) {
   switch (dt) {
-    case DType::Bool: return {0, 1};
-    case DType::UInt8: return {0, 255};
-    case DType::Int8: return {-128, 127};
-    case DType::Int16: return {-32768, 32767};
-    case DType::Int32: return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
-    default: return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+    case DType::Bool:
+      return {0, 1};
+    case DType::UInt8:
+      return {0, 255};
+    case DType::Int8:
+      return {-128, 127};
+    case DType::Int16:
+      return {-32768, 32767};
+    case DType::Int32:
+      return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    default:
+      return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
   }
 }
 
@@ -202,62 +219,69 @@ void add_fills(SymbolTable& table) {
   static const F kFills[] = {{"torch.zeros", 0}, {"torch.ones", 1}, {"torch.empty", -1}};
   for (const F& f : kFills) {
     const F* fp = &f;
-    table.add(python_facts(composite(f.id, with({P("size", ParamKind::Ints)}, factory_kwargs()),
-                        [fp](Recorder& r, const Args& a) {
-                          Factory fa = factory(fp->id, r, a, 1, default_float_dtype(), Device::cpu());
-                          Shape s = checked_size(fp->id, r.trace(), a[0]);
-                          if (fp->fill < 0)
-                            return Args{call(r, PrimId::empty, {a[0]}, {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
-                          return Args{full(r, s, Value::integer(fp->fill), fa.dtype, fa.device)};
-                        },
-                        f.fill < 0 ? kCreate | kTagNonFunctional : kCreate), "varargs=0"));
+    table.add(python_facts(
+        composite(
+            f.id, with({P("size", ParamKind::Ints)}, factory_kwargs()),
+            [fp](Recorder& r, const Args& a) {
+              Factory fa = factory(fp->id, r, a, 1, default_float_dtype(), Device::cpu());
+              Shape s = checked_size(fp->id, r.trace(), a[0]);
+              if (fp->fill < 0)
+                return Args{call(r, PrimId::empty, {a[0]}, {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
+              return Args{full(r, s, Value::integer(fp->fill), fa.dtype, fa.device)};
+            },
+            f.fill < 0 ? kCreate | kTagNonFunctional : kCreate),
+        "varargs=0"));
     std::string like = std::string(f.id) + "_like";
-    table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs()),
-                        [fp, like](Recorder& r, const Args& a) {
-                          const TensorType t = tt_of(r, a[0]);
-                          Factory fa = factory(like, r, a, 1, t.dtype, t.device);
-                          if (fp->fill < 0)
-                            return Args{call(r, PrimId::empty, {Value::tuple(shape_values(t.shape))},
-                                             {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
-                          return Args{full(r, t.shape, Value::integer(fp->fill), fa.dtype, fa.device)};
-                        },
-                        f.fill < 0 ? kCreate | kTagNonFunctional : kCreate));
+    table.add(composite(
+        like, with({P("a", ParamKind::Tensor)}, factory_kwargs()),
+        [fp, like](Recorder& r, const Args& a) {
+          const TensorType t = tt_of(r, a[0]);
+          Factory fa = factory(like, r, a, 1, t.dtype, t.device);
+          if (fp->fill < 0)
+            return Args{call(r, PrimId::empty, {Value::tuple(shape_values(t.shape))},
+                             {{"device", Value::device(fa.device)}, {"dtype", Value::dtype(fa.dtype)}})};
+          return Args{full(r, t.shape, Value::integer(fp->fill), fa.dtype, fa.device)};
+        },
+        f.fill < 0 ? kCreate | kTagNonFunctional : kCreate));
   }
-  table.add(composite("torch.full", with({P("size", ParamKind::Ints), P("fill_value", ParamKind::Number)}, factory_kwargs()),
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.full";
-                        Factory fa = factory(id, r, a, 2, number_dtype(r.trace(), a[1]), Device::cpu());
-                        check_fill(id, a[1], fa.dtype);
-                        return Args{full(r, checked_size(id, r.trace(), a[0]), a[1], fa.dtype, fa.device)};
-                      },
-                      kCreate));
-  table.add(composite("torch.full_like", with({P("a", ParamKind::Tensor), P("fill_value", ParamKind::Number)}, factory_kwargs()),
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.full_like";
-                        const TensorType t = tt_of(r, a[0]);
-                        Factory fa = factory(id, r, a, 2, t.dtype, t.device);
-                        check_fill(id, a[1], fa.dtype);
-                        return Args{full(r, t.shape, a[1], fa.dtype, fa.device)};
-                      },
-                      kCreate));
-  table.add(composite("torch.eye", with({P("n", ParamKind::Int), P("m", ParamKind::OptInt, Value::none())}, factory_kwargs()),
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.eye";
-                        Factory fa = factory(id, r, a, 2, default_float_dtype(), Device::cpu());
-                        Dim n = dim_from_value(r.trace(), a[0]);
-                        Dim m = a[1].is_none() ? n : dim_from_value(r.trace(), a[1]);
-                        KERAUNOS_TYPE_CHECK(n.is_symbolic() || n.size >= 0, id, ": n must be greater or equal to 0, got ", n.size);
-                        KERAUNOS_TYPE_CHECK(m.is_symbolic() || m.size >= 0, id, ": m must be greater or equal to 0, got ", m.size);
-                        Shape s{n, m};
-                        Value dev = Value::device(fa.device);
-                        Value rows = call(r, PrimId::iota, {a[0]}, {{"device", dev}});
-                        Value cols = call(r, PrimId::iota, {a[1].is_none() ? a[0] : a[1]}, {{"device", dev}});
-                        Value sv = Value::tuple(shape_values(s));
-                        rows = call(r, PrimId::broadcast_in_dim, {rows, sv, Value::ints({0})});
-                        cols = call(r, PrimId::broadcast_in_dim, {cols, sv, Value::ints({1})});
-                        return Args{cvt(r, call(r, PrimId::eq, {rows, cols}), fa.dtype)};
-                      },
-                      kCreate));
+  table.add(composite(
+      "torch.full", with({P("size", ParamKind::Ints), P("fill_value", ParamKind::Number)}, factory_kwargs()),
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.full";
+        Factory fa = factory(id, r, a, 2, number_dtype(r.trace(), a[1]), Device::cpu());
+        check_fill(id, a[1], fa.dtype);
+        return Args{full(r, checked_size(id, r.trace(), a[0]), a[1], fa.dtype, fa.device)};
+      },
+      kCreate));
+  table.add(composite(
+      "torch.full_like", with({P("a", ParamKind::Tensor), P("fill_value", ParamKind::Number)}, factory_kwargs()),
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.full_like";
+        const TensorType t = tt_of(r, a[0]);
+        Factory fa = factory(id, r, a, 2, t.dtype, t.device);
+        check_fill(id, a[1], fa.dtype);
+        return Args{full(r, t.shape, a[1], fa.dtype, fa.device)};
+      },
+      kCreate));
+  table.add(composite(
+      "torch.eye", with({P("n", ParamKind::Int), P("m", ParamKind::OptInt, Value::none())}, factory_kwargs()),
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.eye";
+        Factory fa = factory(id, r, a, 2, default_float_dtype(), Device::cpu());
+        Dim n = dim_from_value(r.trace(), a[0]);
+        Dim m = a[1].is_none() ? n : dim_from_value(r.trace(), a[1]);
+        KERAUNOS_TYPE_CHECK(n.is_symbolic() || n.size >= 0, id, ": n must be greater or equal to 0, got ", n.size);
+        KERAUNOS_TYPE_CHECK(m.is_symbolic() || m.size >= 0, id, ": m must be greater or equal to 0, got ", m.size);
+        Shape s{n, m};
+        Value dev = Value::device(fa.device);
+        Value rows = call(r, PrimId::iota, {a[0]}, {{"device", dev}});
+        Value cols = call(r, PrimId::iota, {a[1].is_none() ? a[0] : a[1]}, {{"device", dev}});
+        Value sv = Value::tuple(shape_values(s));
+        rows = call(r, PrimId::broadcast_in_dim, {rows, sv, Value::ints({0})});
+        cols = call(r, PrimId::broadcast_in_dim, {cols, sv, Value::ints({1})});
+        return Args{cvt(r, call(r, PrimId::eq, {rows, cols}), fa.dtype)};
+      },
+      kCreate));
 }
 
 // torch.arange(end) / (start, end) / (start, end, step), as torch's CPU kernel computes it.
@@ -274,7 +298,8 @@ void add_arange_linspace(SymbolTable& table) {
           start = Value::integer(0);
         }
         for (const Value* v : {&start, &end, &step})
-          KERAUNOS_TYPE_CHECK(v->is_number_literal(), id, ": start, end and step must be constant numbers (the length of the result depends on them), got ",
+          KERAUNOS_TYPE_CHECK(v->is_number_literal(), id,
+                              ": start, end and step must be constant numbers (the length of the result depends on them), got ",
                               describe_value(r.trace(), *v));
         bool any_float = start.is_float() || end.is_float() || step.is_float();
         Factory fa = factory(id, r, a, 3, any_float ? default_float_dtype() : DType::Int64, Device::cpu());
@@ -284,8 +309,8 @@ void add_arange_linspace(SymbolTable& table) {
         double s = start.as_float(), e = end.as_float(), st = step.as_float();
         KERAUNOS_TYPE_CHECK(std::isfinite(s) && std::isfinite(e), id, ": unsupported range: ", s, " -> ", e);
         KERAUNOS_TYPE_CHECK(st != 0, id, ": step must be nonzero");
-        KERAUNOS_TYPE_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), id, ": upper bound and larger bound inconsistent with step sign (start=", s,
-                            ", end=", e, ", step=", st, ")");
+        KERAUNOS_TYPE_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), id,
+                            ": upper bound and larger bound inconsistent with step sign (start=", s, ", end=", e, ", step=", st, ")");
         Value dev = Value::device(fa.device);
         if (is_integer(dt)) {
           // Integer dtypes accumulate in int64: start, end and step are truncated first.
@@ -300,8 +325,9 @@ void add_arange_linspace(SymbolTable& table) {
             n = std::ceil((e - s) / st);
           }
           KERAUNOS_TYPE_CHECK(n >= 0, id, ": invalid length ", n);
-          Value seq = call(r, PrimId::iota, {Value::integer(static_cast<int64_t>(n))},
-                           {{"start", Value::integer(xs)}, {"step", Value::integer(xst)}, {"device", dev}, {"dtype", Value::dtype(DType::Int64)}});
+          Value seq =
+              call(r, PrimId::iota, {Value::integer(static_cast<int64_t>(n))},
+                   {{"start", Value::integer(xs)}, {"step", Value::integer(xst)}, {"device", dev}, {"dtype", Value::dtype(DType::Int64)}});
           return Args{cvt(r, seq, dt)};
         }
         double n = std::ceil((e - s) / st);
@@ -319,7 +345,8 @@ void add_arange_linspace(SymbolTable& table) {
       [](Recorder& r, const Args& a) {
         const char* id = "torch.linspace";
         for (const Value* v : {&a[0], &a[1], &a[2]})
-          KERAUNOS_TYPE_CHECK(v->is_number_literal(), id, ": start, end and steps must be constant numbers, got ", describe_value(r.trace(), *v));
+          KERAUNOS_TYPE_CHECK(v->is_number_literal(), id, ": start, end and steps must be constant numbers, got ",
+                              describe_value(r.trace(), *v));
         Factory fa = factory(id, r, a, 3, default_float_dtype(), Device::cpu());
         DType dt = fa.dtype;
         int64_t steps = a[2].as_int();
@@ -370,8 +397,9 @@ SeedOffset draw(Recorder& r, const Value& count, Device dev) {
 }
 
 Value uniform(Recorder& r, const Shape& s, const Value& seed, const Value& offset, DType dt, Device dev) {
-  return call(r, PrimId::uniform_philox, {Value::tuple(shape_values(s)), seed, offset},
-              {{"minval", Value::floating(0.0)}, {"maxval", Value::floating(1.0)}, {"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
+  return call(
+      r, PrimId::uniform_philox, {Value::tuple(shape_values(s)), seed, offset},
+      {{"minval", Value::floating(0.0)}, {"maxval", Value::floating(1.0)}, {"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
 }
 
 // Two independent uniform tensors of shape s from a single draw of 2 * numel values: one
@@ -432,7 +460,9 @@ Value randn_impl(std::string_view op, Recorder& r, const Shape& s, DType dt, Dev
   DType rdt = to_real(dt);
   DType comp = compute_dtype(rdt);
   auto [u1, u2] = uniform_pair(r, s, comp, dev);
-  Value radius = call(r, PrimId::sqrt, {call(r, PrimId::mul, {call(r, PrimId::log, {call(r, PrimId::sub, {Value::floating(1.0), u1})}), Value::floating(-2.0)})});
+  Value radius =
+      call(r, PrimId::sqrt,
+           {call(r, PrimId::mul, {call(r, PrimId::log, {call(r, PrimId::sub, {Value::floating(1.0), u1})}), Value::floating(-2.0)})});
   Value theta = call(r, PrimId::mul, {u2, Value::floating(2.0 * M_PI)});
   Value z = call(r, PrimId::mul, {radius, call(r, PrimId::cos, {theta})});
   if (!is_complex(dt)) return cvt(r, z, dt);
@@ -447,7 +477,8 @@ Value randn_impl(std::string_view op, Recorder& r, const Shape& s, DType dt, Dev
 // torch's check_from_to_in_range: low and high - 1 must be representable in the dtype.
 void check_random_range(std::string_view op, int64_t low, int64_t high, DType dt) {
   KERAUNOS_TYPE_CHECK(low < high, op, ": expects 'low' to be less than 'high', but got low=", low, " >= high=", high);
-  KERAUNOS_TYPE_CHECK(!is_complex(dt) && !is_float8(dt), op, ": dtype ", torch_name(dt), " is not supported (expected an integral, floating or bool dtype)");
+  KERAUNOS_TYPE_CHECK(!is_complex(dt) && !is_float8(dt), op, ": dtype ", torch_name(dt),
+                      " is not supported (expected an integral, floating or bool dtype)");
   double lo, hi;
   if (is_floating(dt)) {
     hi = max_finite(dt);
@@ -482,60 +513,65 @@ int64_t literal_int(std::string_view op, const Trace& t, const Value& v, const c
 void add_random(SymbolTable& table) {
   for (bool normal : {false, true}) {
     std::string id = normal ? "torch.randn" : "torch.rand";
-    table.add(python_facts(composite(id, with({P("size", ParamKind::Ints)}, factory_kwargs(true)),
-                        [id, normal](Recorder& r, const Args& a) {
-                          Factory fa = factory(id, r, a, 1, default_float_dtype(), Device::cpu(), true);
-                          Shape s = checked_size(id, r.trace(), a[0]);
-                          return Args{normal ? randn_impl(id, r, s, fa.dtype, fa.device) : rand_impl(id, r, s, fa.dtype, fa.device)};
-                        },
-                        kRandom), "varargs=0"));
+    table.add(python_facts(composite(
+                               id, with({P("size", ParamKind::Ints)}, factory_kwargs(true)),
+                               [id, normal](Recorder& r, const Args& a) {
+                                 Factory fa = factory(id, r, a, 1, default_float_dtype(), Device::cpu(), true);
+                                 Shape s = checked_size(id, r.trace(), a[0]);
+                                 return Args{normal ? randn_impl(id, r, s, fa.dtype, fa.device) : rand_impl(id, r, s, fa.dtype, fa.device)};
+                               },
+                               kRandom),
+                           "varargs=0"));
     std::string like = id + "_like";
-    table.add(composite(like, with({P("a", ParamKind::Tensor)}, factory_kwargs(true)),
-                        [like, normal](Recorder& r, const Args& a) {
-                          const TensorType t = tt_of(r, a[0]);
-                          Factory fa = factory(like, r, a, 1, t.dtype, t.device, true);
-                          return Args{normal ? randn_impl(like, r, t.shape, fa.dtype, fa.device) : rand_impl(like, r, t.shape, fa.dtype, fa.device)};
-                        },
-                        kRandom));
+    table.add(composite(
+        like, with({P("a", ParamKind::Tensor)}, factory_kwargs(true)),
+        [like, normal](Recorder& r, const Args& a) {
+          const TensorType t = tt_of(r, a[0]);
+          Factory fa = factory(like, r, a, 1, t.dtype, t.device, true);
+          return Args{normal ? randn_impl(like, r, t.shape, fa.dtype, fa.device) : rand_impl(like, r, t.shape, fa.dtype, fa.device)};
+        },
+        kRandom));
   }
   // torch.randint(high, size) or (low, high, size).
-  table.add(composite("torch.randint",
-                      with({P("low", ParamKind::Any), P("high", ParamKind::Any, Value::none()), P("size", ParamKind::Any, Value::none())},
-                           factory_kwargs(true)),
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.randint";
-                        Value low = a[0], high = a[1], size = a[2];
-                        if (size.is_none()) {  // randint(high, size)
-                          size = high;
-                          high = low;
-                          low = Value::integer(0);
-                        } else if (high.is_none()) {  // randint(high, size=...)
-                          high = low;
-                          low = Value::integer(0);
-                        }
-                        KERAUNOS_TYPE_CHECK(size.is_tuple(), id, ": size must be a tuple of ints, got ", describe_value(r.trace(), size));
-                        int64_t lo = literal_int(id, r.trace(), low, "low");
-                        int64_t hi = literal_int(id, r.trace(), high, "high");
-                        Factory fa = factory(id, r, a, 3, DType::Int64, Device::cpu(), true);
-                        return Args{randint_impl(id, r, lo, hi, checked_size(id, r.trace(), size), fa.dtype, fa.device)};
-                      },
-                      kRandom));
-  table.add(composite("torch.randint_like",
-                      with({P("a", ParamKind::Tensor), P("low", ParamKind::Int), P("high", ParamKind::OptInt, Value::none())}, factory_kwargs(true)),
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.randint_like";
-                        const TensorType t = tt_of(r, a[0]);
-                        int64_t lo = 0, hi;
-                        if (a[2].is_none()) {
-                          hi = literal_int(id, r.trace(), a[1], "high");
-                        } else {
-                          lo = literal_int(id, r.trace(), a[1], "low");
-                          hi = literal_int(id, r.trace(), a[2], "high");
-                        }
-                        Factory fa = factory(id, r, a, 3, t.dtype, t.device, true);
-                        return Args{randint_impl(id, r, lo, hi, t.shape, fa.dtype, fa.device)};
-                      },
-                      kRandom));
+  table.add(composite(
+      "torch.randint",
+      with({P("low", ParamKind::Any), P("high", ParamKind::Any, Value::none()), P("size", ParamKind::Any, Value::none())},
+           factory_kwargs(true)),
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.randint";
+        Value low = a[0], high = a[1], size = a[2];
+        if (size.is_none()) {  // randint(high, size)
+          size = high;
+          high = low;
+          low = Value::integer(0);
+        } else if (high.is_none()) {  // randint(high, size=...)
+          high = low;
+          low = Value::integer(0);
+        }
+        KERAUNOS_TYPE_CHECK(size.is_tuple(), id, ": size must be a tuple of ints, got ", describe_value(r.trace(), size));
+        int64_t lo = literal_int(id, r.trace(), low, "low");
+        int64_t hi = literal_int(id, r.trace(), high, "high");
+        Factory fa = factory(id, r, a, 3, DType::Int64, Device::cpu(), true);
+        return Args{randint_impl(id, r, lo, hi, checked_size(id, r.trace(), size), fa.dtype, fa.device)};
+      },
+      kRandom));
+  table.add(composite(
+      "torch.randint_like",
+      with({P("a", ParamKind::Tensor), P("low", ParamKind::Int), P("high", ParamKind::OptInt, Value::none())}, factory_kwargs(true)),
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.randint_like";
+        const TensorType t = tt_of(r, a[0]);
+        int64_t lo = 0, hi;
+        if (a[2].is_none()) {
+          hi = literal_int(id, r.trace(), a[1], "high");
+        } else {
+          lo = literal_int(id, r.trace(), a[1], "low");
+          hi = literal_int(id, r.trace(), a[2], "high");
+        }
+        Factory fa = factory(id, r, a, 3, t.dtype, t.device, true);
+        return Args{randint_impl(id, r, lo, hi, t.shape, fa.dtype, fa.device)};
+      },
+      kRandom));
 }
 
 // ---- conversions --------------------------------------------------------------------------------
@@ -558,58 +594,61 @@ void add_conversions(SymbolTable& table) {
   // copy=False), to(dtype, non_blocking=False, copy=False) and to(other, non_blocking=False,
   // copy=False). non_blocking has no meaning in a trace; every output is a fresh value, so copy
   // needs nothing either.
-  table.add(composite("torch.Tensor.to",
-                      {P("a", ParamKind::Tensor), P("device", ParamKind::Any, Value::none()), P("dtype", ParamKind::Any, Value::none()),
-                       P("non_blocking", ParamKind::Any, Value::boolean(false)), P("copy", ParamKind::Any, Value::boolean(false))},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.Tensor.to";
-                        const Trace& t = r.trace();
-                        std::optional<DType> dt;
-                        std::optional<Device> dev;
-                        if (a[1].is_dtype() || is_tensor(t, a[1])) {
-                          // to(dtype | other, non_blocking, copy): the positional flags land one slot early.
-                          if (a[1].is_dtype()) {
-                            dt = a[1].as_dtype();
-                          } else {
-                            dt = tt_of(r, a[1]).dtype;
-                            dev = tt_of(r, a[1]).device;
-                          }
-                          KERAUNOS_TYPE_CHECK(a[2].is_none() || a[2].is_bool(), id, ": after a ", a[1].is_dtype() ? "dtype" : "tensor",
-                                              " the next argument is non_blocking (a bool), got ", describe_value(t, a[2]));
-                          flag(id, t, a[2], "non_blocking");
-                          flag(id, t, a[3], "copy");
-                          flag(id, t, a[4], "copy");
-                        } else {
-                          if (!a[1].is_none()) dev = resolve_device(id, t, a[1], Device::cpu());
-                          if (!a[2].is_none()) {
-                            KERAUNOS_TYPE_CHECK(a[2].is_dtype(), id, ": dtype must be a torch.dtype, got ", describe_value(t, a[2]));
-                            dt = a[2].as_dtype();
-                          }
-                          flag(id, t, a[3], "non_blocking");
-                          flag(id, t, a[4], "copy");
-                        }
-                        return Args{convert_to(r, a[0], dt, dev)};
-                      },
-                      kTagElementwise));
-  table.add(composite("torch.Tensor.type_as", {P("a", ParamKind::Tensor), P("other", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) { return Args{cvt(r, a[0], tt_of(r, a[1]).dtype)}; }, kTagElementwise));
+  table.add(composite(
+      "torch.Tensor.to",
+      {P("a", ParamKind::Tensor), P("device", ParamKind::Any, Value::none()), P("dtype", ParamKind::Any, Value::none()),
+       P("non_blocking", ParamKind::Any, Value::boolean(false)), P("copy", ParamKind::Any, Value::boolean(false))},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.Tensor.to";
+        const Trace& t = r.trace();
+        std::optional<DType> dt;
+        std::optional<Device> dev;
+        if (a[1].is_dtype() || is_tensor(t, a[1])) {
+          // to(dtype | other, non_blocking, copy): the positional flags land one slot early.
+          if (a[1].is_dtype()) {
+            dt = a[1].as_dtype();
+          } else {
+            dt = tt_of(r, a[1]).dtype;
+            dev = tt_of(r, a[1]).device;
+          }
+          KERAUNOS_TYPE_CHECK(a[2].is_none() || a[2].is_bool(), id, ": after a ", a[1].is_dtype() ? "dtype" : "tensor",
+                              " the next argument is non_blocking (a bool), got ", describe_value(t, a[2]));
+          flag(id, t, a[2], "non_blocking");
+          flag(id, t, a[3], "copy");
+          flag(id, t, a[4], "copy");
+        } else {
+          if (!a[1].is_none()) dev = resolve_device(id, t, a[1], Device::cpu());
+          if (!a[2].is_none()) {
+            KERAUNOS_TYPE_CHECK(a[2].is_dtype(), id, ": dtype must be a torch.dtype, got ", describe_value(t, a[2]));
+            dt = a[2].as_dtype();
+          }
+          flag(id, t, a[3], "non_blocking");
+          flag(id, t, a[4], "copy");
+        }
+        return Args{convert_to(r, a[0], dt, dev)};
+      },
+      kTagElementwise));
+  table.add(composite(
+      "torch.Tensor.type_as", {P("a", ParamKind::Tensor), P("other", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) { return Args{cvt(r, a[0], tt_of(r, a[1]).dtype)}; }, kTagElementwise));
   static const std::pair<const char*, DType> kCasts[] = {
-      {"torch.Tensor.float", DType::Float32}, {"torch.Tensor.double", DType::Float64}, {"torch.Tensor.half", DType::Float16},
-      {"torch.Tensor.bfloat16", DType::BFloat16}, {"torch.Tensor.int", DType::Int32},   {"torch.Tensor.long", DType::Int64},
-      {"torch.Tensor.bool", DType::Bool},         {"torch.Tensor.short", DType::Int16}, {"torch.Tensor.byte", DType::UInt8},
+      {"torch.Tensor.float", DType::Float32},     {"torch.Tensor.double", DType::Float64}, {"torch.Tensor.half", DType::Float16},
+      {"torch.Tensor.bfloat16", DType::BFloat16}, {"torch.Tensor.int", DType::Int32},      {"torch.Tensor.long", DType::Int64},
+      {"torch.Tensor.bool", DType::Bool},         {"torch.Tensor.short", DType::Int16},    {"torch.Tensor.byte", DType::UInt8},
       {"torch.Tensor.char", DType::Int8},
   };
   for (const auto& [name, dtype] : kCasts) {
     DType dt = dtype;
-    table.add(composite(name, {P("a", ParamKind::Tensor)}, [dt](Recorder& r, const Args& a) { return Args{cvt(r, a[0], dt)}; }, kTagElementwise));
+    table.add(composite(
+        name, {P("a", ParamKind::Tensor)}, [dt](Recorder& r, const Args& a) { return Args{cvt(r, a[0], dt)}; }, kTagElementwise));
   }
 }
 
 // ---- elementwise extras -------------------------------------------------------------------------
 
 void check_bound(std::string_view op, const Trace& t, const Value& v, const char* name) {
-  KERAUNOS_TYPE_CHECK(v.is_none() || is_tensor(t, v) || v.is_number_literal() || (v.is_proxy() && !t.type(v.as_proxy()).is_tensor), op, ": ", name,
-                      " must be a tensor, a number or None, got ", describe_value(t, v));
+  KERAUNOS_TYPE_CHECK(v.is_none() || is_tensor(t, v) || v.is_number_literal() || (v.is_proxy() && !t.type(v.as_proxy()).is_tensor), op,
+                      ": ", name, " must be a tensor, a number or None, got ", describe_value(t, v));
 }
 
 // clamp(a, min, max) = minimum(maximum(a, min), max), in the promoted dtype of all three.
@@ -654,179 +693,207 @@ void add_elementwise_extras(SymbolTable& table) {
   const uint32_t E = kTagElementwise;
   for (const char* id : {"torch.clamp", "torch.clip"}) {
     std::string sid = id;
-    table.add(composite(sid, {P("a", ParamKind::Tensor), P("min", ParamKind::Any, Value::none()), P("max", ParamKind::Any, Value::none())},
-                        [sid](Recorder& r, const Args& a) { return Args{clamp_impl(sid, r, a[0], a[1], a[2])}; }, E));
+    table.add(composite(
+        sid, {P("a", ParamKind::Tensor), P("min", ParamKind::Any, Value::none()), P("max", ParamKind::Any, Value::none())},
+        [sid](Recorder& r, const Args& a) { return Args{clamp_impl(sid, r, a[0], a[1], a[2])}; }, E));
   }
-  table.add(composite("torch.clamp_min", {P("a", ParamKind::Tensor), P("min", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) { return Args{clamp_impl("torch.clamp_min", r, a[0], a[1], Value::none())}; }, E));
-  table.add(composite("torch.clamp_max", {P("a", ParamKind::Tensor), P("max", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) { return Args{clamp_impl("torch.clamp_max", r, a[0], Value::none(), a[1])}; }, E));
+  table.add(composite(
+      "torch.clamp_min", {P("a", ParamKind::Tensor), P("min", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) { return Args{clamp_impl("torch.clamp_min", r, a[0], a[1], Value::none())}; }, E));
+  table.add(composite(
+      "torch.clamp_max", {P("a", ParamKind::Tensor), P("max", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) { return Args{clamp_impl("torch.clamp_max", r, a[0], Value::none(), a[1])}; }, E));
 
   // lerp: input + weight * (end - input). input and end must share a dtype. A number weight is
   // converted to the input's (floating or complex) dtype; a tensor weight must have the input's
   // dtype too unless it is 0-d, in which case it takes part in type promotion like any 0-d operand.
-  table.add(composite("torch.lerp", {P("a", ParamKind::Tensor), P("end", ParamKind::Tensor), P("weight", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.lerp";
-                        const Trace& t = r.trace();
-                        DType dt = tt_of(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": expected dtype ", torch_name(dt), " for `end` but got ", ts(r, a[1]));
-                        if (is_tensor(t, a[2])) {
-                          const auto& wt = tt_of(r, a[2]);
-                          KERAUNOS_TYPE_CHECK(wt.rank() == 0 || wt.dtype == dt, id, ": expected dtype ", torch_name(dt), " for `weight` but got ", ts(r, a[2]));
-                        } else {
-                          KERAUNOS_TYPE_CHECK(is_floating(dt) || is_complex(dt), id, ": expected floating point or complex tensors, got ", ts(r, a[0]));
-                          KERAUNOS_TYPE_CHECK(number_kind(t, a[2]) != NumberKind::Complex || is_complex(dt), id, ": a complex weight cannot be converted to ",
-                                              torch_name(dt));
-                        }
-                        std::vector<Value> ops{a[0], a[1], a[2]};
-                        auto types = prepare_operands(r, id, ops, Promotion::Default);
-                        KERAUNOS_TYPE_CHECK(is_floating(types.result) || is_complex(types.result), id,
-                                            ": expected floating point or complex operands, got ", ts(r, a[0]), " (result dtype ", torch_name(types.result), ")");
-                        return Args{to_dtype(r, call(r, PrimId::lerp, {ops[0], ops[1], ops[2]}), types.result)};
-                      },
-                      E));
+  table.add(composite(
+      "torch.lerp", {P("a", ParamKind::Tensor), P("end", ParamKind::Tensor), P("weight", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.lerp";
+        const Trace& t = r.trace();
+        DType dt = tt_of(r, a[0]).dtype;
+        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": expected dtype ", torch_name(dt), " for `end` but got ", ts(r, a[1]));
+        if (is_tensor(t, a[2])) {
+          const auto& wt = tt_of(r, a[2]);
+          KERAUNOS_TYPE_CHECK(wt.rank() == 0 || wt.dtype == dt, id, ": expected dtype ", torch_name(dt), " for `weight` but got ",
+                              ts(r, a[2]));
+        } else {
+          KERAUNOS_TYPE_CHECK(is_floating(dt) || is_complex(dt), id, ": expected floating point or complex tensors, got ", ts(r, a[0]));
+          KERAUNOS_TYPE_CHECK(number_kind(t, a[2]) != NumberKind::Complex || is_complex(dt), id,
+                              ": a complex weight cannot be converted to ", torch_name(dt));
+        }
+        std::vector<Value> ops{a[0], a[1], a[2]};
+        auto types = prepare_operands(r, id, ops, Promotion::Default);
+        KERAUNOS_TYPE_CHECK(is_floating(types.result) || is_complex(types.result), id,
+                            ": expected floating point or complex operands, got ", ts(r, a[0]), " (result dtype ", torch_name(types.result),
+                            ")");
+        return Args{to_dtype(r, call(r, PrimId::lerp, {ops[0], ops[1], ops[2]}), types.result)};
+      },
+      E));
 
   // addcmul: input + value * t1 * t2; addcdiv: input + value * t1 / t2.
   for (bool div : {false, true}) {
     std::string id = div ? "torch.addcdiv" : "torch.addcmul";
-    table.add(composite(id,
-                        {P("a", ParamKind::Tensor), P("tensor1", ParamKind::Tensor), P("tensor2", ParamKind::Tensor),
-                         KW("value", ParamKind::Number, Value::integer(1))},
-                        [id, div](Recorder& r, const Args& a) {
-                          if (div)
-                            KERAUNOS_TYPE_CHECK(!(is_exact(tt_of(r, a[1]).dtype) && is_exact(tt_of(r, a[2]).dtype)), id,
-                                                ": integer division with addcdiv is not supported (tensor1 ", ts(r, a[1]), ", tensor2 ",
-                                                ts(r, a[2]), "); use torch.div(tensor1, tensor2, rounding_mode=...) explicitly");
-                          std::vector<Value> ops{a[0], a[1], a[2]};
-                          auto types = prepare_operands(r, id, ops, Promotion::Default);
-                          KERAUNOS_TYPE_CHECK(!is_bool(types.result), id, ": bool tensors are not supported, got ", ts(r, a[0]));
-                          Value value = a[3];
-                          check_fill(id, value, types.result);  // torch converts value to the result dtype
-                          if (is_exact(types.result)) {
-                            // torch converts value to the (integer) dtype: truncation.
-                            KERAUNOS_TYPE_CHECK(value.is_number_literal(), id, ": value must be a constant for integer tensors");
-                            value = Value::integer(value.is_float() ? static_cast<int64_t>(value.as_float()) : value.as_int());
-                          }
-                          Value prod = call(r, PrimId::mul, {ops[1], value});
-                          prod = call(r, div ? PrimId::div : PrimId::mul, {prod, ops[2]});
-                          return Args{to_dtype(r, call(r, PrimId::add, {ops[0], prod}), types.result)};
-                        },
-                        E));
+    table.add(composite(
+        id,
+        {P("a", ParamKind::Tensor), P("tensor1", ParamKind::Tensor), P("tensor2", ParamKind::Tensor),
+         KW("value", ParamKind::Number, Value::integer(1))},
+        [id, div](Recorder& r, const Args& a) {
+          if (div)
+            KERAUNOS_TYPE_CHECK(!(is_exact(tt_of(r, a[1]).dtype) && is_exact(tt_of(r, a[2]).dtype)), id,
+                                ": integer division with addcdiv is not supported (tensor1 ", ts(r, a[1]), ", tensor2 ", ts(r, a[2]),
+                                "); use torch.div(tensor1, tensor2, rounding_mode=...) explicitly");
+          std::vector<Value> ops{a[0], a[1], a[2]};
+          auto types = prepare_operands(r, id, ops, Promotion::Default);
+          KERAUNOS_TYPE_CHECK(!is_bool(types.result), id, ": bool tensors are not supported, got ", ts(r, a[0]));
+          Value value = a[3];
+          check_fill(id, value, types.result);  // torch converts value to the result dtype
+          if (is_exact(types.result)) {
+            // torch converts value to the (integer) dtype: truncation.
+            KERAUNOS_TYPE_CHECK(value.is_number_literal(), id, ": value must be a constant for integer tensors");
+            value = Value::integer(value.is_float() ? static_cast<int64_t>(value.as_float()) : value.as_int());
+          }
+          Value prod = call(r, PrimId::mul, {ops[1], value});
+          prod = call(r, div ? PrimId::div : PrimId::mul, {prod, ops[2]});
+          return Args{to_dtype(r, call(r, PrimId::add, {ops[0], prod}), types.result)};
+        },
+        E));
   }
 
   // square = pow(a, 2): bool promotes to int64.
-  table.add(composite("torch.square", {P("a", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        DType dt = tt_of(r, a[0]).dtype;
-                        DType out = is_bool(dt) ? DType::Int64 : dt;
-                        Value x = cvt(r, a[0], compute_dtype(out));
-                        return Args{cvt(r, call(r, PrimId::mul, {x, x}), out)};
-                      },
-                      E));
-  table.add(composite("torch.rsub",
-                      {P("a", ParamKind::Tensor), P("other", ParamKind::TensorOrNumber), KW("alpha", ParamKind::Number, Value::integer(1))},
-                      [](Recorder& r, const Args& a) { return r.call("torch.sub", {a[1], a[0]}, {{"alpha", a[2]}}); }, E));
-  table.add(composite("torch.true_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) { return r.call("torch.div", {a[0], a[1]}); }, E));
-  table.add(python_facts(composite("torch.floor_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) { return r.call("torch.div", {a[0], a[1]}, {{"rounding_mode", Value::string("floor")}}); }, E), "__floordiv__ r:__rfloordiv__"));
+  table.add(composite(
+      "torch.square", {P("a", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        DType dt = tt_of(r, a[0]).dtype;
+        DType out = is_bool(dt) ? DType::Int64 : dt;
+        Value x = cvt(r, a[0], compute_dtype(out));
+        return Args{cvt(r, call(r, PrimId::mul, {x, x}), out)};
+      },
+      E));
+  table.add(composite(
+      "torch.rsub", {P("a", ParamKind::Tensor), P("other", ParamKind::TensorOrNumber), KW("alpha", ParamKind::Number, Value::integer(1))},
+      [](Recorder& r, const Args& a) {
+        return r.call("torch.sub", {a[1], a[0]}, {{"alpha", a[2]}});
+      },
+      E));
+  table.add(composite(
+      "torch.true_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) {
+        return r.call("torch.div", {a[0], a[1]});
+      },
+      E));
+  table.add(python_facts(composite(
+                             "torch.floor_divide", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+                             [](Recorder& r, const Args& a) {
+                               return r.call("torch.div", {a[0], a[1]}, {{"rounding_mode", Value::string("floor")}});
+                             },
+                             E),
+                         "__floordiv__ r:__rfloordiv__"));
 
   // nan_to_num: NaN -> nan, +inf -> posinf (default: the dtype's largest finite value), -inf ->
   // neginf (default: the lowest). Integer and bool tensors are returned unchanged.
-  table.add(composite("torch.nan_to_num",
-                      {P("a", ParamKind::Tensor), P("nan", ParamKind::OptFloat, Value::none()), P("posinf", ParamKind::OptFloat, Value::none()),
-                       P("neginf", ParamKind::OptFloat, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        DType dt = tt_of(r, a[0]).dtype;
-                        if (is_exact(dt)) return Args{a[0]};
-                        DType real = to_real(dt);
-                        Value nan = a[1].is_none() ? Value::floating(0.0) : a[1];
-                        Value pos = a[2].is_none() ? Value::floating(max_finite(real)) : a[2];
-                        Value neg = a[3].is_none() ? Value::floating(-max_finite(real)) : a[3];
-                        auto fix = [&](const Value& x) {
-                          Value y = call(r, PrimId::where, {call(r, PrimId::isnan, {x}), nan, x});
-                          Value inf = call(r, PrimId::isinf, {x});
-                          y = call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::gt, {x, Value::integer(0)})}), pos, y});
-                          return call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::lt, {x, Value::integer(0)})}), neg, y});
-                        };
-                        if (!is_complex(dt)) return Args{cvt(r, fix(cvt(r, a[0], compute_dtype(dt))), dt)};
-                        // Complex: each part separately.
-                        return Args{make_complex(r, fix(call(r, PrimId::real, {a[0]})), fix(call(r, PrimId::imag, {a[0]})), dt)};
-                      },
-                      E));
+  table.add(composite(
+      "torch.nan_to_num",
+      {P("a", ParamKind::Tensor), P("nan", ParamKind::OptFloat, Value::none()), P("posinf", ParamKind::OptFloat, Value::none()),
+       P("neginf", ParamKind::OptFloat, Value::none())},
+      [](Recorder& r, const Args& a) {
+        DType dt = tt_of(r, a[0]).dtype;
+        if (is_exact(dt)) return Args{a[0]};
+        DType real = to_real(dt);
+        Value nan = a[1].is_none() ? Value::floating(0.0) : a[1];
+        Value pos = a[2].is_none() ? Value::floating(max_finite(real)) : a[2];
+        Value neg = a[3].is_none() ? Value::floating(-max_finite(real)) : a[3];
+        auto fix = [&](const Value& x) {
+          Value y = call(r, PrimId::where, {call(r, PrimId::isnan, {x}), nan, x});
+          Value inf = call(r, PrimId::isinf, {x});
+          y = call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::gt, {x, Value::integer(0)})}), pos, y});
+          return call(r, PrimId::where, {call(r, PrimId::logical_and, {inf, call(r, PrimId::lt, {x, Value::integer(0)})}), neg, y});
+        };
+        if (!is_complex(dt)) return Args{cvt(r, fix(cvt(r, a[0], compute_dtype(dt))), dt)};
+        // Complex: each part separately.
+        return Args{make_complex(r, fix(call(r, PrimId::real, {a[0]})), fix(call(r, PrimId::imag, {a[0]})), dt)};
+      },
+      E));
 
-  table.add(composite("torch.logit", {P("a", ParamKind::Tensor), P("eps", ParamKind::OptFloat, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        const TensorType t = tt_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), "torch.logit: complex tensors are not supported, got ", ts(r, a[0]));
-                        DType out = is_exact(t.dtype) ? default_float_dtype() : t.dtype;
-                        Value x = cvt(r, a[0], compute_dtype(out));
-                        // torch clamps to [eps, 1 - eps] only for eps >= 0.
-                        if (!a[1].is_none() && !(a[1].is_number_literal() && a[1].as_float() < 0)) {
-                          KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), "torch.logit: eps must be a constant");
-                          double eps = a[1].as_float();
-                          x = call(r, PrimId::minimum, {call(r, PrimId::maximum, {x, Value::floating(eps)}), Value::floating(1.0 - eps)});
-                        }
-                        Value y = call(r, PrimId::log, {call(r, PrimId::div, {x, call(r, PrimId::sub, {Value::floating(1.0), x})})});
-                        return Args{cvt(r, y, out)};
-                      },
-                      E));
-  table.add(composite("torch.frac", {P("a", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        DType dt = tt_of(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(is_floating(dt), "torch.frac: expected a floating point tensor, got ", ts(r, a[0]));
-                        Value x = cvt(r, a[0], compute_dtype(dt));
-                        return Args{cvt(r, call(r, PrimId::sub, {x, call(r, PrimId::trunc, {x})}), dt)};
-                      },
-                      E));
-  table.add(python_facts(composite("torch.positive", {P("a", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        KERAUNOS_TYPE_CHECK(!is_bool(tt_of(r, a[0]).dtype), "torch.positive: the `+` operator on a bool tensor is not supported, got ",
-                                            ts(r, a[0]));
-                        return Args{a[0]};
-                      },
-                      E), "__pos__"));
+  table.add(composite(
+      "torch.logit", {P("a", ParamKind::Tensor), P("eps", ParamKind::OptFloat, Value::none())},
+      [](Recorder& r, const Args& a) {
+        const TensorType t = tt_of(r, a[0]);
+        KERAUNOS_TYPE_CHECK(!is_complex(t.dtype), "torch.logit: complex tensors are not supported, got ", ts(r, a[0]));
+        DType out = is_exact(t.dtype) ? default_float_dtype() : t.dtype;
+        Value x = cvt(r, a[0], compute_dtype(out));
+        // torch clamps to [eps, 1 - eps] only for eps >= 0.
+        if (!a[1].is_none() && !(a[1].is_number_literal() && a[1].as_float() < 0)) {
+          KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), "torch.logit: eps must be a constant");
+          double eps = a[1].as_float();
+          x = call(r, PrimId::minimum, {call(r, PrimId::maximum, {x, Value::floating(eps)}), Value::floating(1.0 - eps)});
+        }
+        Value y = call(r, PrimId::log, {call(r, PrimId::div, {x, call(r, PrimId::sub, {Value::floating(1.0), x})})});
+        return Args{cvt(r, y, out)};
+      },
+      E));
+  table.add(composite(
+      "torch.frac", {P("a", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        DType dt = tt_of(r, a[0]).dtype;
+        KERAUNOS_TYPE_CHECK(is_floating(dt), "torch.frac: expected a floating point tensor, got ", ts(r, a[0]));
+        Value x = cvt(r, a[0], compute_dtype(dt));
+        return Args{cvt(r, call(r, PrimId::sub, {x, call(r, PrimId::trunc, {x})}), dt)};
+      },
+      E));
+  table.add(python_facts(composite(
+                             "torch.positive", {P("a", ParamKind::Tensor)},
+                             [](Recorder& r, const Args& a) {
+                               KERAUNOS_TYPE_CHECK(!is_bool(tt_of(r, a[0]).dtype),
+                                                   "torch.positive: the `+` operator on a bool tensor is not supported, got ", ts(r, a[0]));
+                               return Args{a[0]};
+                             },
+                             E),
+                         "__pos__"));
   // sgn: sign for real tensors; z / |z| (0 at 0) for complex ones.
-  table.add(composite("torch.sgn", {P("a", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        DType dt = tt_of(r, a[0]).dtype;
-                        if (!is_complex(dt)) return Args{call(r, PrimId::sign, {a[0]})};
-                        Value mag = call(r, PrimId::abs, {a[0]});
-                        Value q = call(r, PrimId::div, {a[0], cvt(r, mag, dt)});
-                        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {mag, Value::integer(0)}), Value::integer(0), q})};
-                      },
-                      E));
+  table.add(composite(
+      "torch.sgn", {P("a", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        DType dt = tt_of(r, a[0]).dtype;
+        if (!is_complex(dt)) return Args{call(r, PrimId::sign, {a[0]})};
+        Value mag = call(r, PrimId::abs, {a[0]});
+        Value q = call(r, PrimId::div, {a[0], cvt(r, mag, dt)});
+        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {mag, Value::integer(0)}), Value::integer(0), q})};
+      },
+      E));
   // xlogy: 0 where x == 0 (unless y is NaN), x * log(y) elsewhere.
-  table.add(composite("torch.xlogy", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.xlogy";
-                        KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), id, ": expected at least one tensor operand");
-                        std::vector<Value> ops{a[0], a[1]};
-                        auto types = prepare_operands(r, id, ops, Promotion::IntToFloat);
-                        KERAUNOS_TYPE_CHECK(!is_complex(types.result), id, ": complex tensors are not supported");
-                        const TensorType like = tt_of(r, first_tensor(r.trace(), ops));
-                        Value x = as_tensor(r, ops[0], like), y = as_tensor(r, ops[1], like);
-                        Value v = call(r, PrimId::mul, {x, call(r, PrimId::log, {y})});
-                        v = call(r, PrimId::where, {call(r, PrimId::eq, {x, Value::integer(0)}), Value::integer(0), v});
-                        v = call(r, PrimId::where, {call(r, PrimId::isnan, {y}), y, v});
-                        return Args{to_dtype(r, v, types.result)};
-                      },
-                      E));
-  table.add(composite("torch.hypot", {P("a", ParamKind::Tensor), P("b", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.hypot";
-                        std::vector<Value> ops{a[0], a[1]};
-                        auto types = prepare_operands(r, id, ops, Promotion::Default);
-                        KERAUNOS_TYPE_CHECK(is_floating(types.result), id, ": expected floating point tensors, got ", ts(r, a[0]), " and ", ts(r, a[1]));
-                        Value x = ops[0], y = ops[1];
-                        Value v = call(r, PrimId::sqrt, {call(r, PrimId::add, {call(r, PrimId::mul, {x, x}), call(r, PrimId::mul, {y, y})})});
-                        // hypot(inf, nan) is inf.
-                        Value inf = call(r, PrimId::abs, {call(r, PrimId::where, {call(r, PrimId::isinf, {x}), x, y})});
-                        v = call(r, PrimId::where, {call(r, PrimId::logical_or, {call(r, PrimId::isinf, {x}), call(r, PrimId::isinf, {y})}), inf, v});
-                        return Args{to_dtype(r, v, types.result)};
-                      },
-                      E));
+  table.add(composite(
+      "torch.xlogy", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.xlogy";
+        KERAUNOS_TYPE_CHECK(has_tensor(r.trace(), a), id, ": expected at least one tensor operand");
+        std::vector<Value> ops{a[0], a[1]};
+        auto types = prepare_operands(r, id, ops, Promotion::IntToFloat);
+        KERAUNOS_TYPE_CHECK(!is_complex(types.result), id, ": complex tensors are not supported");
+        const TensorType like = tt_of(r, first_tensor(r.trace(), ops));
+        Value x = as_tensor(r, ops[0], like), y = as_tensor(r, ops[1], like);
+        Value v = call(r, PrimId::mul, {x, call(r, PrimId::log, {y})});
+        v = call(r, PrimId::where, {call(r, PrimId::eq, {x, Value::integer(0)}), Value::integer(0), v});
+        v = call(r, PrimId::where, {call(r, PrimId::isnan, {y}), y, v});
+        return Args{to_dtype(r, v, types.result)};
+      },
+      E));
+  table.add(composite(
+      "torch.hypot", {P("a", ParamKind::Tensor), P("b", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.hypot";
+        std::vector<Value> ops{a[0], a[1]};
+        auto types = prepare_operands(r, id, ops, Promotion::Default);
+        KERAUNOS_TYPE_CHECK(is_floating(types.result), id, ": expected floating point tensors, got ", ts(r, a[0]), " and ", ts(r, a[1]));
+        Value x = ops[0], y = ops[1];
+        Value v = call(r, PrimId::sqrt, {call(r, PrimId::add, {call(r, PrimId::mul, {x, x}), call(r, PrimId::mul, {y, y})})});
+        // hypot(inf, nan) is inf.
+        Value inf = call(r, PrimId::abs, {call(r, PrimId::where, {call(r, PrimId::isinf, {x}), x, y})});
+        v = call(r, PrimId::where, {call(r, PrimId::logical_or, {call(r, PrimId::isinf, {x}), call(r, PrimId::isinf, {y})}), inf, v});
+        return Args{to_dtype(r, v, types.result)};
+      },
+      E));
   table.add(composite(
       "torch.logaddexp", {P("a", ParamKind::Tensor), P("b", ParamKind::Tensor)},
       [](Recorder& r, const Args& a) {
@@ -840,7 +907,9 @@ void add_elementwise_extras(SymbolTable& table) {
         if (!is_complex(types.computation)) {
           // max + log1p(exp(-|x - y|)); equal infinities give themselves.
           Value m = call(r, PrimId::maximum, {x, y});
-          v = call(r, PrimId::add, {m, call(r, PrimId::log1p, {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {call(r, PrimId::sub, {x, y})})})})})});
+          v = call(r, PrimId::add,
+                   {m, call(r, PrimId::log1p,
+                            {call(r, PrimId::exp, {call(r, PrimId::neg, {call(r, PrimId::abs, {call(r, PrimId::sub, {x, y})})})})})});
           Value same_inf = call(r, PrimId::logical_and, {call(r, PrimId::isinf, {x}), call(r, PrimId::eq, {x, y})});
           v = call(r, PrimId::where, {same_inf, x, v});
         } else {
@@ -858,45 +927,47 @@ void add_elementwise_extras(SymbolTable& table) {
           Value inf_v = call(r, PrimId::where, {call(r, PrimId::lt, {mnr, Value::integer(0)}), mn, at_pos});
           v = call(r, PrimId::where, {both_inf, inf_v, v});
           Value nan_any = call(r, PrimId::logical_or, {call(r, PrimId::isnan, {x}), call(r, PrimId::isnan, {y})});
-          Value nan = call(r, PrimId::div, {full(r, tt_of(r, x).shape, Value::integer(0), types.computation, tt_of(r, x).device), Value::integer(0)});
+          Value nan = call(r, PrimId::div,
+                           {full(r, tt_of(r, x).shape, Value::integer(0), types.computation, tt_of(r, x).device), Value::integer(0)});
           v = call(r, PrimId::where, {nan_any, nan, v});
         }
         return Args{to_dtype(r, v, types.result)};
       },
       E));
   // float_power: pow in float64 (complex128 when anything is complex).
-  table.add(composite("torch.float_power", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.float_power";
-                        const Trace& t = r.trace();
-                        KERAUNOS_TYPE_CHECK(has_tensor(t, a), id, ": expected at least one tensor operand");
-                        bool cplx = false;
-                        for (const auto& v : a)
-                          cplx = cplx || (is_tensor(t, v) ? is_complex(tt_of(r, v).dtype) : number_kind(t, v) == NumberKind::Complex);
-                        DType dt = cplx ? DType::Complex128 : DType::Float64;
-                        std::vector<Value> ops{cvt(r, a[0], dt), cvt(r, a[1], dt)};
-                        std::vector<Shape> shapes;
-                        for (const auto& v : ops)
-                          if (is_tensor(t, v)) shapes.push_back(tt_of(r, v).shape);
-                        Shape s = broadcast_shapes(t, id, shapes);
-                        for (auto& v : ops) v = broadcast_to(r, v, s);
-                        return Args{call(r, PrimId::pow, {ops[0], ops[1]})};
-                      },
-                      E));
+  table.add(composite(
+      "torch.float_power", {P("a", ParamKind::TensorOrNumber), P("b", ParamKind::TensorOrNumber)},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.float_power";
+        const Trace& t = r.trace();
+        KERAUNOS_TYPE_CHECK(has_tensor(t, a), id, ": expected at least one tensor operand");
+        bool cplx = false;
+        for (const auto& v : a) cplx = cplx || (is_tensor(t, v) ? is_complex(tt_of(r, v).dtype) : number_kind(t, v) == NumberKind::Complex);
+        DType dt = cplx ? DType::Complex128 : DType::Float64;
+        std::vector<Value> ops{cvt(r, a[0], dt), cvt(r, a[1], dt)};
+        std::vector<Shape> shapes;
+        for (const auto& v : ops)
+          if (is_tensor(t, v)) shapes.push_back(tt_of(r, v).shape);
+        Shape s = broadcast_shapes(t, id, shapes);
+        for (auto& v : ops) v = broadcast_to(r, v, s);
+        return Args{call(r, PrimId::pow, {ops[0], ops[1]})};
+      },
+      E));
   // heaviside: values where input == 0, else (input > 0); both tensors share a dtype.
-  table.add(composite("torch.heaviside", {P("a", ParamKind::Tensor), P("values", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        const char* id = "torch.heaviside";
-                        DType dt = tt_of(r, a[0]).dtype;
-                        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": input ", ts(r, a[0]), " and values ", ts(r, a[1]),
-                                            " must have the same dtype");
-                        KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not supported, got ", ts(r, a[0]));
-                        std::vector<Value> ops{a[0], a[1]};
-                        prepare_operands(r, id, ops, Promotion::NoOpmath);
-                        Value pos = cvt(r, call(r, PrimId::gt, {ops[0], Value::integer(0)}), dt);
-                        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {ops[0], Value::integer(0)}), ops[1], pos})};
-                      },
-                      E));
+  table.add(composite(
+      "torch.heaviside", {P("a", ParamKind::Tensor), P("values", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        const char* id = "torch.heaviside";
+        DType dt = tt_of(r, a[0]).dtype;
+        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).dtype == dt, id, ": input ", ts(r, a[0]), " and values ", ts(r, a[1]),
+                            " must have the same dtype");
+        KERAUNOS_TYPE_CHECK(!is_complex(dt), id, ": complex tensors are not supported, got ", ts(r, a[0]));
+        std::vector<Value> ops{a[0], a[1]};
+        prepare_operands(r, id, ops, Promotion::NoOpmath);
+        Value pos = cvt(r, call(r, PrimId::gt, {ops[0], Value::integer(0)}), dt);
+        return Args{call(r, PrimId::where, {call(r, PrimId::eq, {ops[0], Value::integer(0)}), ops[1], pos})};
+      },
+      E));
 }
 
 }  // namespace

@@ -51,7 +51,9 @@ bool is_int_number(const Trace& t, const Value& v) {
 
 Value iota(Recorder& r, const Value& length, int64_t start, int64_t step, const Device& dev) {
   return prims::call(r, PrimId::iota, {length},
-                     {{"start", Value::integer(start)}, {"step", Value::integer(step)}, {"device", Value::device(dev)},
+                     {{"start", Value::integer(start)},
+                      {"step", Value::integer(step)},
+                      {"device", Value::device(dev)},
                       {"dtype", Value::dtype(DType::Int64)}});
 }
 
@@ -125,11 +127,13 @@ Item classify(Recorder& r, const Value& v) {
   const Trace& t = r.trace();
   if (v.is_none()) return {Item::NewAxis, v};
   if (v.is_str()) {
-    KERAUNOS_TYPE_CHECK(v.as_str() == "...", kGetitem, ": the only string allowed in an index is \"...\" (Ellipsis), got \"", v.as_str(), "\"");
+    KERAUNOS_TYPE_CHECK(v.as_str() == "...", kGetitem, ": the only string allowed in an index is \"...\" (Ellipsis), got \"", v.as_str(),
+                        "\"");
     return {Item::Ellipsis, v};
   }
-  KERAUNOS_TYPE_CHECK(!v.is_bool() && !(v.is_proxy() && !t.type(v.as_proxy()).is_tensor && t.type(v.as_proxy()).number.kind == NumberKind::Bool),
-                      kGetitem, ": indexing with a Python bool is a 0-d boolean mask in torch; use None to add an axis");
+  KERAUNOS_TYPE_CHECK(
+      !v.is_bool() && !(v.is_proxy() && !t.type(v.as_proxy()).is_tensor && t.type(v.as_proxy()).number.kind == NumberKind::Bool), kGetitem,
+      ": indexing with a Python bool is a 0-d boolean mask in torch; use None to add an axis");
   if (is_int_number(t, v)) return {Item::Int, v};
   if (v.is_tuple()) {
     KERAUNOS_TYPE_CHECK(v.as_tuple().size() == 3, kGetitem, ": a slice is encoded as (start, stop, step), got ", describe_value(t, v));
@@ -147,7 +151,8 @@ Item classify(Recorder& r, const Value& v) {
       return {Item::Int, v};
     }
     KERAUNOS_TYPE_CHECK(tt.dtype == DType::Int64 || tt.dtype == DType::Int32, kGetitem,
-                        ": tensors used as indices must be int64 or int32 (or bool masks, which are data-dependent), got ", type_str(t, tt));
+                        ": tensors used as indices must be int64 or int32 (or bool masks, which are data-dependent), got ",
+                        type_str(t, tt));
     return {Item::Advanced, v};
   }
   throw TypeError(str(kGetitem, ": unsupported index item ", describe_value(t, v),
@@ -177,11 +182,13 @@ Outs getitem(Recorder& r, const Args& a) {
   int64_t seen = 0;
   bool past_end = false;
   for (const auto& it : items) {
-    KERAUNOS_TYPE_CHECK(!past_end || it.kind == Item::Ellipsis, kGetitem, ": an index after a second \"...\" is out of range for ", type_str(t, in),
-                        " (each \"...\" skips ", rank - consumed, " dims)");
+    KERAUNOS_TYPE_CHECK(!past_end || it.kind == Item::Ellipsis, kGetitem, ": an index after a second \"...\" is out of range for ",
+                        type_str(t, in), " (each \"...\" skips ", rank - consumed, " dims)");
     if (it.kind == Item::Ellipsis) {
-      if (seen++ == 0) full.insert(full.end(), static_cast<size_t>(rank - consumed), whole);
-      else past_end = rank - consumed > 0;
+      if (seen++ == 0)
+        full.insert(full.end(), static_cast<size_t>(rank - consumed), whole);
+      else
+        past_end = rank - consumed > 0;
     } else {
       full.push_back(it);
     }
@@ -193,12 +200,14 @@ Outs getitem(Recorder& r, const Args& a) {
   for (const auto& d : in.shape) en.push_back(d.is_constant() ? d.size : 0);
   std::vector<bool> sliced(static_cast<size_t>(rank), false), dropped(static_cast<size_t>(rank), false);
   std::vector<std::pair<int64_t, Value>> runtime_selects;
-  std::vector<int64_t> layout;  // per result dim: the input dim, or -1 for a new axis
+  std::vector<int64_t> layout;                      // per result dim: the input dim, or -1 for a new axis
   std::vector<std::pair<int64_t, Value>> advanced;  // (input dim, index tensor)
   int64_t d = 0;
   for (const auto& it : full) {
     switch (it.kind) {
-      case Item::NewAxis: layout.push_back(-1); break;
+      case Item::NewAxis:
+        layout.push_back(-1);
+        break;
       case Item::Int: {
         const Dim& n = in.shape[static_cast<size_t>(d)];
         auto k = is_tensor(t, it.v) ? std::nullopt : known_int(t, it.v);
@@ -251,7 +260,8 @@ Outs getitem(Recorder& r, const Args& a) {
         advanced.emplace_back(d, it.v);
         ++d;
         break;
-      case Item::Ellipsis: break;
+      case Item::Ellipsis:
+        break;
     }
   }
 
@@ -267,7 +277,8 @@ Outs getitem(Recorder& r, const Args& a) {
     } else {
       for (int64_t i = 0; i < rank; ++i) {
         if (!sliced[static_cast<size_t>(i)]) continue;
-        int64_t len = (en[static_cast<size_t>(i)] - st[static_cast<size_t>(i)] + sd[static_cast<size_t>(i)] - 1) / sd[static_cast<size_t>(i)];
+        int64_t len =
+            (en[static_cast<size_t>(i)] - st[static_cast<size_t>(i)] + sd[static_cast<size_t>(i)] - 1) / sd[static_cast<size_t>(i)];
         Value idx = iota(r, Value::integer(len), st[static_cast<size_t>(i)], sd[static_cast<size_t>(i)], in.device);
         x = prims::call(r, PrimId::take, {x, idx, Value::integer(i)});
       }
@@ -281,7 +292,8 @@ Outs getitem(Recorder& r, const Args& a) {
       idx = wrap_index(r, v, n);
     } else {
       auto k = known_int(t, v);
-      idx = prims::call(r, PrimId::full, {Value::tuple({}), v}, {{"device", Value::device(in.device)}, {"dtype", Value::dtype(DType::Int64)}});
+      idx = prims::call(r, PrimId::full, {Value::tuple({}), v},
+                        {{"device", Value::device(in.device)}, {"dtype", Value::dtype(DType::Int64)}});
       if (!k || *k < 0) idx = wrap_index(r, idx, n);
     }
     idx = prims::call(r, PrimId::reshape, {idx, Value::ints({1})});
@@ -383,7 +395,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
                         if (it.rank() == 0) {
                           auto n = static_numel(xt.shape);
-                          KERAUNOS_TYPE_CHECK(n && *n == 1, op, ": an index into a 0-dim tensor can have only one value, got ", type_str(t, xt));
+                          KERAUNOS_TYPE_CHECK(n && *n == 1, op, ": an index into a 0-dim tensor can have only one value, got ",
+                                              type_str(t, xt));
                         }
                         Value idx = reshape_to(r, a[2], {xt.rank() == 0 ? Dim::constant(1) : xt.shape[0]});
                         return Outs{prims::call(r, PrimId::take, {a[0], idx, Value::integer(dim)})};
@@ -437,7 +450,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
           Shape is = tt_of(r, a[2]).shape;
           std::vector<Value> dims;
           for (const auto& d : is) dims.push_back(dim_value(d));
-          s = prims::call(r, PrimId::full, {Value::tuple(dims), src}, {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
+          s = prims::call(r, PrimId::full, {Value::tuple(dims), src},
+                          {{"device", Value::device(it.device)}, {"dtype", Value::dtype(it.dtype)}});
         }
         Value self = to_dtype(r, a[0], ct);
         Value out = scatter_like(r, PrimId::scatter_add, self, dim, a[2], to_dtype(r, s, ct));
@@ -463,69 +477,70 @@ void register_torch_indexing_ops(SymbolTable& table) {
 
   // index_add / index_copy: index is 0-D or 1-D; source matches the input outside dim and has
   // index.numel() entries along it.
-  table.add(composite("torch.index_add",
-                      {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor),
-                       KW("alpha", ParamKind::Number, Value::integer(1))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr std::string_view op = "torch.index_add";
-                        const Trace& t = r.trace();
-                        const TensorType it = tt_of(r, a[0]);
-                        const TensorType xt = tt_of(r, a[2]);
-                        const TensorType st = tt_of(r, a[3]);
-                        check_index_dtype(r, op, a[2], true);
-                        KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index must be 0-D or 1-D, got ", type_str(t, xt));
-                        int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
-                        KERAUNOS_TYPE_CHECK(st.dtype == it.dtype, op, ": the input ", type_str(t, it), " and source ", type_str(t, st),
-                                            " must have the same dtype");
-                        KERAUNOS_TYPE_CHECK(st.rank() == it.rank(), op, ": source ", type_str(t, st), " must have the rank of the input ",
-                                            type_str(t, it));
-                        Dim k = xt.rank() == 0 ? Dim::constant(1) : xt.shape[0];
-                        for (int64_t d = 0; d < it.rank(); ++d)
-                          KERAUNOS_TYPE_CHECK(st.shape[static_cast<size_t>(d)] == (d == dim ? k : it.shape[static_cast<size_t>(d)]), op,
-                                              ": source ", type_str(t, st), " must match the input ", type_str(t, it),
-                                              " outside dimension ", dim, " and have ", dim_str(t, k), " (the number of indices) entries along it");
-                        const Value& alpha = a[4];
-                        bool cplx_alpha = alpha.is_proxy() && t.type(alpha.as_proxy()).number.kind == NumberKind::Complex;
-                        KERAUNOS_TYPE_CHECK(!cplx_alpha || is_complex(it.dtype), op, ": a complex alpha needs a complex input, got ", type_str(t, it));
-                        DType ct = compute_dtype(it.dtype);
-                        Value src = to_dtype(r, a[3], ct);
-                        if (!(alpha == Value::integer(1))) src = prims::call(r, PrimId::mul, {src, alpha});
-                        Value out = prims::call(r, PrimId::index_add, {to_dtype(r, a[0], ct), Value::integer(dim), a[2], src});
-                        return Outs{to_dtype(r, out, it.dtype)};
-                      }));
+  table.add(composite(
+      "torch.index_add",
+      {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor),
+       KW("alpha", ParamKind::Number, Value::integer(1))},
+      [](Recorder& r, const Args& a) {
+        constexpr std::string_view op = "torch.index_add";
+        const Trace& t = r.trace();
+        const TensorType it = tt_of(r, a[0]);
+        const TensorType xt = tt_of(r, a[2]);
+        const TensorType st = tt_of(r, a[3]);
+        check_index_dtype(r, op, a[2], true);
+        KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index must be 0-D or 1-D, got ", type_str(t, xt));
+        int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
+        KERAUNOS_TYPE_CHECK(st.dtype == it.dtype, op, ": the input ", type_str(t, it), " and source ", type_str(t, st),
+                            " must have the same dtype");
+        KERAUNOS_TYPE_CHECK(st.rank() == it.rank(), op, ": source ", type_str(t, st), " must have the rank of the input ", type_str(t, it));
+        Dim k = xt.rank() == 0 ? Dim::constant(1) : xt.shape[0];
+        for (int64_t d = 0; d < it.rank(); ++d)
+          KERAUNOS_TYPE_CHECK(st.shape[static_cast<size_t>(d)] == (d == dim ? k : it.shape[static_cast<size_t>(d)]), op, ": source ",
+                              type_str(t, st), " must match the input ", type_str(t, it), " outside dimension ", dim, " and have ",
+                              dim_str(t, k), " (the number of indices) entries along it");
+        const Value& alpha = a[4];
+        bool cplx_alpha = alpha.is_proxy() && t.type(alpha.as_proxy()).number.kind == NumberKind::Complex;
+        KERAUNOS_TYPE_CHECK(!cplx_alpha || is_complex(it.dtype), op, ": a complex alpha needs a complex input, got ", type_str(t, it));
+        DType ct = compute_dtype(it.dtype);
+        Value src = to_dtype(r, a[3], ct);
+        if (!(alpha == Value::integer(1))) src = prims::call(r, PrimId::mul, {src, alpha});
+        Value out = prims::call(r, PrimId::index_add, {to_dtype(r, a[0], ct), Value::integer(dim), a[2], src});
+        return Outs{to_dtype(r, out, it.dtype)};
+      }));
 
-  table.add(composite("torch.index_copy",
-                      {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
-                      [](Recorder& r, const Args& a) {
-                        constexpr std::string_view op = "torch.index_copy";
-                        const Trace& t = r.trace();
-                        const TensorType it = tt_of(r, a[0]);
-                        const TensorType xt = tt_of(r, a[2]);
-                        const TensorType st = tt_of(r, a[3]);
-                        check_index_dtype(r, op, a[2], false);
-                        KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index should have dimension 1 or 0, got ", type_str(t, xt));
-                        int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
-                        KERAUNOS_TYPE_CHECK(st.dtype == it.dtype, op, ": the input ", type_str(t, it), " and source ", type_str(t, st),
-                                            " must have the same dtype");
-                        Dim k = xt.rank() == 0 ? Dim::constant(1) : xt.shape[0];
-                        if (st.rank() == 0)
-                          KERAUNOS_TYPE_CHECK(k.is_constant() && k.size == 1, op, ": when source is a scalar, index should have one element, got ",
-                                              type_str(t, xt));
-                        if (it.rank() <= 1 && st.rank() <= 1) {
-                          Dim sn = nonempty_size(st, 0);
-                          KERAUNOS_TYPE_CHECK(sn == k, op, ": the number of indices (", dim_str(t, k), ") should equal the source's size (",
-                                              dim_str(t, sn), ")");
-                          Value out = prims::call(r, PrimId::index_copy, {as_1d(r, a[0]), Value::integer(0), reshape_to(r, a[2], {k}), as_1d(r, a[3])});
-                          return Outs{reshape_to(r, out, it.shape)};
-                        }
-                        KERAUNOS_TYPE_CHECK(st.rank() == it.rank(), op, ": source ", type_str(t, st), " and destination ", type_str(t, it),
-                                            " must have the same number of dimensions");
-                        for (int64_t d = 0; d < it.rank(); ++d)
-                          KERAUNOS_TYPE_CHECK(st.shape[static_cast<size_t>(d)] == (d == dim ? k : it.shape[static_cast<size_t>(d)]), op,
-                                              ": source ", type_str(t, st), " must match the input ", type_str(t, it),
-                                              " outside dimension ", dim, " and have ", dim_str(t, k), " (the number of indices) entries along it");
-                        return Outs{prims::call(r, PrimId::index_copy, {a[0], Value::integer(dim), a[2], a[3]})};
-                      }));
+  table.add(composite(
+      "torch.index_copy",
+      {P("input", ParamKind::Tensor), P("dim", ParamKind::Int), P("index", ParamKind::Tensor), P("source", ParamKind::Tensor)},
+      [](Recorder& r, const Args& a) {
+        constexpr std::string_view op = "torch.index_copy";
+        const Trace& t = r.trace();
+        const TensorType it = tt_of(r, a[0]);
+        const TensorType xt = tt_of(r, a[2]);
+        const TensorType st = tt_of(r, a[3]);
+        check_index_dtype(r, op, a[2], false);
+        KERAUNOS_TYPE_CHECK(xt.rank() <= 1, op, ": index should have dimension 1 or 0, got ", type_str(t, xt));
+        int64_t dim = canonical_dim(op, int_arg(t, op, a[1], "dim"), it.rank());
+        KERAUNOS_TYPE_CHECK(st.dtype == it.dtype, op, ": the input ", type_str(t, it), " and source ", type_str(t, st),
+                            " must have the same dtype");
+        Dim k = xt.rank() == 0 ? Dim::constant(1) : xt.shape[0];
+        if (st.rank() == 0)
+          KERAUNOS_TYPE_CHECK(k.is_constant() && k.size == 1, op, ": when source is a scalar, index should have one element, got ",
+                              type_str(t, xt));
+        if (it.rank() <= 1 && st.rank() <= 1) {
+          Dim sn = nonempty_size(st, 0);
+          KERAUNOS_TYPE_CHECK(sn == k, op, ": the number of indices (", dim_str(t, k), ") should equal the source's size (", dim_str(t, sn),
+                              ")");
+          Value out = prims::call(r, PrimId::index_copy, {as_1d(r, a[0]), Value::integer(0), reshape_to(r, a[2], {k}), as_1d(r, a[3])});
+          return Outs{reshape_to(r, out, it.shape)};
+        }
+        KERAUNOS_TYPE_CHECK(st.rank() == it.rank(), op, ": source ", type_str(t, st), " and destination ", type_str(t, it),
+                            " must have the same number of dimensions");
+        for (int64_t d = 0; d < it.rank(); ++d)
+          KERAUNOS_TYPE_CHECK(st.shape[static_cast<size_t>(d)] == (d == dim ? k : it.shape[static_cast<size_t>(d)]), op, ": source ",
+                              type_str(t, st), " must match the input ", type_str(t, it), " outside dimension ", dim, " and have ",
+                              dim_str(t, k), " (the number of indices) entries along it");
+        return Outs{prims::call(r, PrimId::index_copy, {a[0], Value::integer(dim), a[2], a[3]})};
+      }));
 
   table.add(composite("torch.take_along_dim",
                       {P("input", ParamKind::Tensor), P("indices", ParamKind::Tensor), P("dim", ParamKind::OptInt, Value::none())},
@@ -549,45 +564,45 @@ void register_torch_indexing_ops(SymbolTable& table) {
 
   // index_put(indices, values, accumulate): indices (tensors, as torch's Python API takes) index the
   // leading dims; values broadcast to the indexed shape. Negative indices count from the end.
-  table.add(composite("torch.Tensor.index_put",
-                      {P("input", ParamKind::Tensor), P("indices", ParamKind::Tensors), P("values", ParamKind::Tensor),
-                       P("accumulate", ParamKind::Bool, Value::boolean(false))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr std::string_view op = "torch.Tensor.index_put";
-                        const Trace& t = r.trace();
-                        const TensorType it = tt_of(r, a[0]);
-                        const TensorType vt = tt_of(r, a[2]);
-                        const auto& ids = a[1].as_tuple();
-                        KERAUNOS_TYPE_CHECK(!ids.empty(), op, ": expected at least one index tensor");
-                        KERAUNOS_TYPE_CHECK(static_cast<int64_t>(ids.size()) <= it.rank(), op, ": too many indices for ", type_str(t, it), " (got ",
-                                            ids.size(), ")");
-                        std::vector<Shape> shapes;
-                        std::vector<Value> wrapped;
-                        for (size_t k = 0; k < ids.size(); ++k) {
-                          const auto& xt = tt_of(r, ids[k]);
-                          KERAUNOS_TYPE_CHECK(xt.dtype != DType::Bool && xt.dtype != DType::UInt8, op, ": a boolean mask index ", type_str(t, xt),
-                                              " selects a data-dependent number of elements; use torch.where(mask, values, input) instead");
-                          KERAUNOS_TYPE_CHECK(xt.dtype == DType::Int64 || xt.dtype == DType::Int32, op,
-                                              ": tensors used as indices must be int64 or int32, got ", type_str(t, xt));
-                          shapes.push_back(xt.shape);
-                          wrapped.push_back(wrap_index(r, ids[k], it.shape[k]));
-                        }
-                        KERAUNOS_TYPE_CHECK(vt.dtype == it.dtype, op, ": values ", type_str(t, vt), " must have the dtype of the input ",
-                                            type_str(t, it));
-                        Shape target = broadcast_shapes(t, op, shapes);
-                        target.insert(target.end(), it.shape.begin() + static_cast<int64_t>(ids.size()), it.shape.end());
-                        bool fits = static_cast<int64_t>(vt.shape.size()) <= static_cast<int64_t>(target.size());
-                        if (fits) {
-                          Shape b = broadcast_shapes(t, op, {target, vt.shape});
-                          fits = b == target;
-                        }
-                        KERAUNOS_TYPE_CHECK(fits, op, ": values of shape ", shape_str(t, vt.shape), " cannot be broadcast to the indexing result of shape ",
-                                            shape_str(t, target));
-                        bool acc = a[3].as_bool();
-                        DType ct = acc ? compute_dtype(it.dtype) : it.dtype;
-                        Value out = prims::call(r, PrimId::index_put, {to_dtype(r, a[0], ct), Value::tuple(wrapped), to_dtype(r, a[2], ct), a[3]});
-                        return Outs{to_dtype(r, out, it.dtype)};
-                      }));
+  table.add(composite(
+      "torch.Tensor.index_put",
+      {P("input", ParamKind::Tensor), P("indices", ParamKind::Tensors), P("values", ParamKind::Tensor),
+       P("accumulate", ParamKind::Bool, Value::boolean(false))},
+      [](Recorder& r, const Args& a) {
+        constexpr std::string_view op = "torch.Tensor.index_put";
+        const Trace& t = r.trace();
+        const TensorType it = tt_of(r, a[0]);
+        const TensorType vt = tt_of(r, a[2]);
+        const auto& ids = a[1].as_tuple();
+        KERAUNOS_TYPE_CHECK(!ids.empty(), op, ": expected at least one index tensor");
+        KERAUNOS_TYPE_CHECK(static_cast<int64_t>(ids.size()) <= it.rank(), op, ": too many indices for ", type_str(t, it), " (got ",
+                            ids.size(), ")");
+        std::vector<Shape> shapes;
+        std::vector<Value> wrapped;
+        for (size_t k = 0; k < ids.size(); ++k) {
+          const auto& xt = tt_of(r, ids[k]);
+          KERAUNOS_TYPE_CHECK(xt.dtype != DType::Bool && xt.dtype != DType::UInt8, op, ": a boolean mask index ", type_str(t, xt),
+                              " selects a data-dependent number of elements; use torch.where(mask, values, input) instead");
+          KERAUNOS_TYPE_CHECK(xt.dtype == DType::Int64 || xt.dtype == DType::Int32, op,
+                              ": tensors used as indices must be int64 or int32, got ", type_str(t, xt));
+          shapes.push_back(xt.shape);
+          wrapped.push_back(wrap_index(r, ids[k], it.shape[k]));
+        }
+        KERAUNOS_TYPE_CHECK(vt.dtype == it.dtype, op, ": values ", type_str(t, vt), " must have the dtype of the input ", type_str(t, it));
+        Shape target = broadcast_shapes(t, op, shapes);
+        target.insert(target.end(), it.shape.begin() + static_cast<int64_t>(ids.size()), it.shape.end());
+        bool fits = static_cast<int64_t>(vt.shape.size()) <= static_cast<int64_t>(target.size());
+        if (fits) {
+          Shape b = broadcast_shapes(t, op, {target, vt.shape});
+          fits = b == target;
+        }
+        KERAUNOS_TYPE_CHECK(fits, op, ": values of shape ", shape_str(t, vt.shape), " cannot be broadcast to the indexing result of shape ",
+                            shape_str(t, target));
+        bool acc = a[3].as_bool();
+        DType ct = acc ? compute_dtype(it.dtype) : it.dtype;
+        Value out = prims::call(r, PrimId::index_put, {to_dtype(r, a[0], ct), Value::tuple(wrapped), to_dtype(r, a[2], ct), a[3]});
+        return Outs{to_dtype(r, out, it.dtype)};
+      }));
 
   table.add(composite("torch.nn.functional.one_hot", {P("tensor", ParamKind::Tensor), P("num_classes", ParamKind::Int, Value::integer(-1))},
                       [](Recorder& r, const Args& a) {
@@ -605,8 +620,8 @@ void register_torch_indexing_ops(SymbolTable& table) {
                         std::vector<int64_t> bd(static_cast<size_t>(it.rank()));
                         std::iota(bd.begin(), bd.end(), 0);
                         Value xb = prims::call(r, PrimId::broadcast_in_dim, {a[0], shape_value(out), Value::ints(bd)});
-                        Value cls = prims::call(r, PrimId::broadcast_in_dim, {iota(r, Value::integer(c), 0, 1, it.device), shape_value(out),
-                                                                        Value::ints({it.rank()})});
+                        Value cls = prims::call(r, PrimId::broadcast_in_dim,
+                                                {iota(r, Value::integer(c), 0, 1, it.device), shape_value(out), Value::ints({it.rank()})});
                         Value eq = prims::call(r, PrimId::eq, {xb, cls});
                         return Outs{prims::call(r, PrimId::convert_element_type, {eq, Value::dtype(DType::Int64)})};
                       }));

@@ -137,8 +137,9 @@ Value addmm_like(Recorder& r, std::string_view op, const Value& input, const Val
     if (!is_literal(beta, 1.0)) in = call(r, PrimId::mul, {in, beta});
     acc = acc ? call(r, PrimId::add, {*acc, in}) : in;
   }
-  if (!acc) acc = call(r, PrimId::full, {shape_value(out_shape), Value::integer(0)},
-                       {{"device", Value::device(tt_of(r, a).device)}, {"dtype", Value::dtype(comp)}});
+  if (!acc)
+    acc = call(r, PrimId::full, {shape_value(out_shape), Value::integer(0)},
+               {{"device", Value::device(tt_of(r, a).device)}, {"dtype", Value::dtype(comp)}});
   return to_dtype(r, *acc, dt);
 }
 
@@ -195,11 +196,13 @@ int64_t static_size(Recorder& r, const Value& v, const Dim& d) {
 
 Value bmm_checked(Recorder& r, const Value& a, const Value& b) {
   DType da = tt_of(r, a).dtype, db = tt_of(r, b).dtype;
-  KERAUNOS_TYPE_CHECK(da == db, kEinsum, ": contracted operands must have the same dtype (torch contracts with bmm, which does not promote), got ",
-                      ts(r, a), " and ", ts(r, b));
+  KERAUNOS_TYPE_CHECK(da == db, kEinsum,
+                      ": contracted operands must have the same dtype (torch contracts with bmm, which does not promote), got ", ts(r, a),
+                      " and ", ts(r, b));
   if (auto z = bool_degenerate(r, kEinsum, a, b)) return *z;
-  KERAUNOS_TYPE_CHECK(!is_bool(da), kEinsum, ": contracting bool operands is not supported (torch contracts with bmm, which has no bool kernel), got ",
-                      ts(r, a), " and ", ts(r, b));
+  KERAUNOS_TYPE_CHECK(!is_bool(da), kEinsum,
+                      ": contracting bool operands is not supported (torch contracts with bmm, which has no bool kernel), got ", ts(r, a),
+                      " and ", ts(r, b));
   return call(r, PrimId::matmul, {a, b});
 }
 
@@ -342,8 +345,8 @@ Value einsum(Recorder& r, const std::string& equation, const std::vector<Value>&
         perm_index += ell_num_dim;
         ell_in_output = true;
       } else {
-        KERAUNOS_TYPE_CHECK(std::isalpha(static_cast<unsigned char>(c)), kEinsum, ": invalid subscript given at index ",
-                            lhs.size() + 2 + i, " in the equation '", equation, "', subscripts must be in [a-zA-Z]");
+        KERAUNOS_TYPE_CHECK(std::isalpha(static_cast<unsigned char>(c)), kEinsum, ": invalid subscript given at index ", lhs.size() + 2 + i,
+                            " in the equation '", equation, "', subscripts must be in [a-zA-Z]");
         const int idx = label_to_subscript(c);
         KERAUNOS_TYPE_CHECK(label_count[static_cast<size_t>(idx)] > 0 && label_perm_index[static_cast<size_t>(idx)] == -1, kEinsum,
                             ": output subscript ", c,
@@ -474,116 +477,137 @@ Value einsum(Recorder& r, const std::string& equation, const std::vector<Value>&
 }  // namespace
 
 void register_torch_linalg_ops(SymbolTable& table) {
-  table.add(python_facts(composite("torch.matmul", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    if (auto z = bool_degenerate(r, "torch.matmul", a[0], a[1])) return Args{*z};
-    check_matmul_dtypes(r, "torch.matmul", a[0], a[1]);
-    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
-  }), "__matmul__ r:__rmatmul__ autocast=lower"));
-  table.add(python_facts(composite("torch.mm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    check_rank(r, "torch.mm", a[0], 2, "input");
-    check_rank(r, "torch.mm", a[1], 2, "mat2");
-    if (auto z = bool_degenerate(r, "torch.mm", a[0], a[1])) return Args{*z};
-    check_matmul_dtypes(r, "torch.mm", a[0], a[1]);
-    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
-  }), "autocast=lower"));
-  table.add(python_facts(composite("torch.bmm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    check_rank(r, "torch.bmm", a[0], 3, "input");
-    check_rank(r, "torch.bmm", a[1], 3, "mat2");
-    KERAUNOS_TYPE_CHECK(tt_of(r, a[0]).shape[0] == tt_of(r, a[1]).shape[0], "torch.bmm: batch sizes must match (bmm does not broadcast), got ",
-                        ts(r, a[0]), " and ", ts(r, a[1]));
-    if (auto z = bool_degenerate(r, "torch.bmm", a[0], a[1])) return Args{*z};
-    check_matmul_dtypes(r, "torch.bmm", a[0], a[1]);
-    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
-  }), "autocast=lower"));
-  table.add(python_facts(composite("torch.dot", {P("input", ParamKind::Tensor), P("tensor", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    check_rank(r, "torch.dot", a[0], 1, "input");
-    check_rank(r, "torch.dot", a[1], 1, "tensor");
-    check_matmul_dtypes(r, "torch.dot", a[0], a[1]);
-    return Args{call(r, PrimId::matmul, {a[0], a[1]})};
-  }), "autocast=lower"));
+  table.add(python_facts(composite("torch.matmul", {P("input", ParamKind::Tensor), P("other", ParamKind::Tensor)},
+                                   [](Recorder& r, const Args& a) {
+                                     if (auto z = bool_degenerate(r, "torch.matmul", a[0], a[1])) return Args{*z};
+                                     check_matmul_dtypes(r, "torch.matmul", a[0], a[1]);
+                                     return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+                                   }),
+                         "__matmul__ r:__rmatmul__ autocast=lower"));
+  table.add(python_facts(composite("torch.mm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)},
+                                   [](Recorder& r, const Args& a) {
+                                     check_rank(r, "torch.mm", a[0], 2, "input");
+                                     check_rank(r, "torch.mm", a[1], 2, "mat2");
+                                     if (auto z = bool_degenerate(r, "torch.mm", a[0], a[1])) return Args{*z};
+                                     check_matmul_dtypes(r, "torch.mm", a[0], a[1]);
+                                     return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+                                   }),
+                         "autocast=lower"));
+  table.add(python_facts(composite("torch.bmm", {P("input", ParamKind::Tensor), P("mat2", ParamKind::Tensor)},
+                                   [](Recorder& r, const Args& a) {
+                                     check_rank(r, "torch.bmm", a[0], 3, "input");
+                                     check_rank(r, "torch.bmm", a[1], 3, "mat2");
+                                     KERAUNOS_TYPE_CHECK(tt_of(r, a[0]).shape[0] == tt_of(r, a[1]).shape[0],
+                                                         "torch.bmm: batch sizes must match (bmm does not broadcast), got ", ts(r, a[0]),
+                                                         " and ", ts(r, a[1]));
+                                     if (auto z = bool_degenerate(r, "torch.bmm", a[0], a[1])) return Args{*z};
+                                     check_matmul_dtypes(r, "torch.bmm", a[0], a[1]);
+                                     return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+                                   }),
+                         "autocast=lower"));
+  table.add(python_facts(composite("torch.dot", {P("input", ParamKind::Tensor), P("tensor", ParamKind::Tensor)},
+                                   [](Recorder& r, const Args& a) {
+                                     check_rank(r, "torch.dot", a[0], 1, "input");
+                                     check_rank(r, "torch.dot", a[1], 1, "tensor");
+                                     check_matmul_dtypes(r, "torch.dot", a[0], a[1]);
+                                     return Args{call(r, PrimId::matmul, {a[0], a[1]})};
+                                   }),
+                         "autocast=lower"));
   // outer is a broadcast product in torch: it promotes and takes bool.
-  table.add(python_facts(composite("torch.outer", {P("input", ParamKind::Tensor), P("vec2", ParamKind::Tensor)}, [](Recorder& r, const Args& a) {
-    check_rank(r, "torch.outer", a[0], 1, "input");
-    check_rank(r, "torch.outer", a[1], 1, "vec2");
-    Value x = reshape(r, a[0], {tt_of(r, a[0]).shape[0], Dim::constant(1)});
-    Value y = reshape(r, a[1], {Dim::constant(1), tt_of(r, a[1]).shape[0]});
-    return Args{elementwise(r, PrimId::mul, {x, y}, Promotion::Default)};
-  }, kTagElementwise), "autocast=lower"));
+  table.add(python_facts(composite(
+                             "torch.outer", {P("input", ParamKind::Tensor), P("vec2", ParamKind::Tensor)},
+                             [](Recorder& r, const Args& a) {
+                               check_rank(r, "torch.outer", a[0], 1, "input");
+                               check_rank(r, "torch.outer", a[1], 1, "vec2");
+                               Value x = reshape(r, a[0], {tt_of(r, a[0]).shape[0], Dim::constant(1)});
+                               Value y = reshape(r, a[1], {Dim::constant(1), tt_of(r, a[1]).shape[0]});
+                               return Args{elementwise(r, PrimId::mul, {x, y}, Promotion::Default)};
+                             },
+                             kTagElementwise),
+                         "autocast=lower"));
   table.add(python_facts(composite("torch.addmm",
-                      {P("input", ParamKind::Tensor), P("mat1", ParamKind::Tensor), P("mat2", ParamKind::Tensor),
-                       KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
-                      [](Recorder& r, const Args& a) {
-                        check_rank(r, "torch.addmm", a[1], 2, "mat1");
-                        check_rank(r, "torch.addmm", a[2], 2, "mat2");
-                        return Args{addmm_like(r, "torch.addmm", a[0], a[1], a[2], a[3], a[4])};
-                      }), "autocast=lower"));
+                                   {P("input", ParamKind::Tensor), P("mat1", ParamKind::Tensor), P("mat2", ParamKind::Tensor),
+                                    KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
+                                   [](Recorder& r, const Args& a) {
+                                     check_rank(r, "torch.addmm", a[1], 2, "mat1");
+                                     check_rank(r, "torch.addmm", a[2], 2, "mat2");
+                                     return Args{addmm_like(r, "torch.addmm", a[0], a[1], a[2], a[3], a[4])};
+                                   }),
+                         "autocast=lower"));
   table.add(python_facts(composite("torch.baddbmm",
-                      {P("input", ParamKind::Tensor), P("batch1", ParamKind::Tensor), P("batch2", ParamKind::Tensor),
-                       KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
-                      [](Recorder& r, const Args& a) {
-                        check_rank(r, "torch.baddbmm", a[1], 3, "batch1");
-                        check_rank(r, "torch.baddbmm", a[2], 3, "batch2");
-                        KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).shape[0] == tt_of(r, a[2]).shape[0],
-                                            "torch.baddbmm: batch sizes must match (baddbmm does not broadcast), got ", ts(r, a[1]), " and ",
-                                            ts(r, a[2]));
-                        return Args{addmm_like(r, "torch.baddbmm", a[0], a[1], a[2], a[3], a[4])};
-                      }), "autocast=lower"));
+                                   {P("input", ParamKind::Tensor), P("batch1", ParamKind::Tensor), P("batch2", ParamKind::Tensor),
+                                    KW("beta", ParamKind::Number, Value::integer(1)), KW("alpha", ParamKind::Number, Value::integer(1))},
+                                   [](Recorder& r, const Args& a) {
+                                     check_rank(r, "torch.baddbmm", a[1], 3, "batch1");
+                                     check_rank(r, "torch.baddbmm", a[2], 3, "batch2");
+                                     KERAUNOS_TYPE_CHECK(tt_of(r, a[1]).shape[0] == tt_of(r, a[2]).shape[0],
+                                                         "torch.baddbmm: batch sizes must match (baddbmm does not broadcast), got ",
+                                                         ts(r, a[1]), " and ", ts(r, a[2]));
+                                     return Args{addmm_like(r, "torch.baddbmm", a[0], a[1], a[2], a[3], a[4])};
+                                   }),
+                         "autocast=lower"));
   // linear(input, weight, bias): input[..., in] @ weight[out, in]^T + bias. torch routes a 2-D
   // weight with bias through addmm (the bias broadcasts to the result) and a 1-D weight through
   // matmul; a 1-D weight with a bias fails in torch when it takes the addmm route (a 2-D input, or
   // a 1-D bias with a contiguous input), which keraunos rejects since it cannot see strides.
-  table.add(python_facts(composite("torch.nn.functional.linear",
-                      {P("input", ParamKind::Tensor), P("weight", ParamKind::Tensor), P("bias", ParamKind::OptTensor, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.linear";
-                        const TensorType x = tt_of(r, a[0]);
-                        const TensorType w = tt_of(r, a[1]);
-                        KERAUNOS_TYPE_CHECK(x.rank() >= 1 && w.rank() >= 1, op, ": both arguments need at least one dimension, got ", ts(r, a[0]),
-                                            " and ", ts(r, a[1]));
-                        KERAUNOS_TYPE_CHECK(w.rank() <= 2, op, ": the weight must be 1-D or 2-D, got ", ts(r, a[1]));
-                        KERAUNOS_TYPE_CHECK(x.shape.back() == w.shape.back(), op, ": input ", ts(r, a[0]), " and weight ", ts(r, a[1]),
-                                            " disagree on in_features");
-                        if (x.dtype == DType::Bool && w.dtype == DType::Bool) {
-                          // torch skips its kernel for an empty result or no features (without a bias).
-                          Shape out = x.shape;
-                          out.pop_back();
-                          if (w.rank() == 2) out.push_back(w.shape[0]);
-                          if (no_elements(out) || (is_zero(x.shape.back()) && a[2].is_none())) {
-                            if (!a[2].is_none())
-                              KERAUNOS_TYPE_CHECK(tt_of(r, a[2]).dtype == DType::Bool, op, ": bias ", ts(r, a[2]), " must have the dtype of the input ",
-                                                  ts(r, a[0]));
-                            return Args{bool_zeros(r, out, a[0])};
-                          }
-                        }
-                        check_matmul_dtypes(r, op, a[0], a[1]);
-                        if (a[2].is_none()) return Args{call(r, PrimId::linear, {a[0], a[1]})};
-                        const TensorType b = tt_of(r, a[2]);
-                        KERAUNOS_TYPE_CHECK(b.dtype == x.dtype, op, ": bias ", ts(r, a[2]), " must have the dtype of the input ", ts(r, a[0]),
-                                            " (torch does not promote here)");
-                        int64_t non_unit = 0;
-                        for (const auto& d : b.shape) non_unit += not_one(d) ? 1 : 0;
-                        KERAUNOS_TYPE_CHECK(!(w.rank() == 1 && (x.rank() == 2 || non_unit == 1 || b.rank() == 1)), op,
-                                            ": a 1-D weight with a bias is not supported: torch adds such a bias through addmm, which needs a 2-D weight (got input ",
-                                            ts(r, a[0]), ", weight ", ts(r, a[1]), ", bias ", ts(r, a[2]), ")");
-                        Shape expect = w.rank() == 2 ? Shape{w.shape[0]} : Shape{};
-                        if (same_shape(b.shape, expect) || b.rank() == 0) {
-                          Value bias = w.rank() == 2 && b.rank() == 0 ? broadcast_to(r, a[2], expect) : a[2];
-                          if (w.rank() == 2 || b.rank() == 0) return Args{call(r, PrimId::linear, {a[0], a[1], bias})};
-                        }
-                        Value out = call(r, PrimId::linear, {a[0], a[1]});
-                        const Shape os = tt_of(r, out).shape;
-                        Shape bs = broadcast_shapes(r.trace(), op, {b.shape, os});
-                        KERAUNOS_TYPE_CHECK(same_shape(bs, os), op, ": bias ", ts(r, a[2]), " does not broadcast to the output shape ",
-                                            shape_str(r.trace(), os));
-                        DType comp = compute_dtype(x.dtype);
-                        Value y = call(r, PrimId::add, {to_dtype(r, out, comp), broadcast_to(r, to_dtype(r, a[2], comp), os)});
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }), "autocast=lower"));
+  table.add(python_facts(
+      composite(
+          "torch.nn.functional.linear",
+          {P("input", ParamKind::Tensor), P("weight", ParamKind::Tensor), P("bias", ParamKind::OptTensor, Value::none())},
+          [](Recorder& r, const Args& a) {
+            constexpr const char* op = "torch.nn.functional.linear";
+            const TensorType x = tt_of(r, a[0]);
+            const TensorType w = tt_of(r, a[1]);
+            KERAUNOS_TYPE_CHECK(x.rank() >= 1 && w.rank() >= 1, op, ": both arguments need at least one dimension, got ", ts(r, a[0]),
+                                " and ", ts(r, a[1]));
+            KERAUNOS_TYPE_CHECK(w.rank() <= 2, op, ": the weight must be 1-D or 2-D, got ", ts(r, a[1]));
+            KERAUNOS_TYPE_CHECK(x.shape.back() == w.shape.back(), op, ": input ", ts(r, a[0]), " and weight ", ts(r, a[1]),
+                                " disagree on in_features");
+            if (x.dtype == DType::Bool && w.dtype == DType::Bool) {
+              // torch skips its kernel for an empty result or no features (without a bias).
+              Shape out = x.shape;
+              out.pop_back();
+              if (w.rank() == 2) out.push_back(w.shape[0]);
+              if (no_elements(out) || (is_zero(x.shape.back()) && a[2].is_none())) {
+                if (!a[2].is_none())
+                  KERAUNOS_TYPE_CHECK(tt_of(r, a[2]).dtype == DType::Bool, op, ": bias ", ts(r, a[2]), " must have the dtype of the input ",
+                                      ts(r, a[0]));
+                return Args{bool_zeros(r, out, a[0])};
+              }
+            }
+            check_matmul_dtypes(r, op, a[0], a[1]);
+            if (a[2].is_none()) return Args{call(r, PrimId::linear, {a[0], a[1]})};
+            const TensorType b = tt_of(r, a[2]);
+            KERAUNOS_TYPE_CHECK(b.dtype == x.dtype, op, ": bias ", ts(r, a[2]), " must have the dtype of the input ", ts(r, a[0]),
+                                " (torch does not promote here)");
+            int64_t non_unit = 0;
+            for (const auto& d : b.shape) non_unit += not_one(d) ? 1 : 0;
+            KERAUNOS_TYPE_CHECK(
+                !(w.rank() == 1 && (x.rank() == 2 || non_unit == 1 || b.rank() == 1)), op,
+                ": a 1-D weight with a bias is not supported: torch adds such a bias through addmm, which needs a 2-D weight (got input ",
+                ts(r, a[0]), ", weight ", ts(r, a[1]), ", bias ", ts(r, a[2]), ")");
+            Shape expect = w.rank() == 2 ? Shape{w.shape[0]} : Shape{};
+            if (same_shape(b.shape, expect) || b.rank() == 0) {
+              Value bias = w.rank() == 2 && b.rank() == 0 ? broadcast_to(r, a[2], expect) : a[2];
+              if (w.rank() == 2 || b.rank() == 0) return Args{call(r, PrimId::linear, {a[0], a[1], bias})};
+            }
+            Value out = call(r, PrimId::linear, {a[0], a[1]});
+            const Shape os = tt_of(r, out).shape;
+            Shape bs = broadcast_shapes(r.trace(), op, {b.shape, os});
+            KERAUNOS_TYPE_CHECK(same_shape(bs, os), op, ": bias ", ts(r, a[2]), " does not broadcast to the output shape ",
+                                shape_str(r.trace(), os));
+            DType comp = compute_dtype(x.dtype);
+            Value y = call(r, PrimId::add, {to_dtype(r, out, comp), broadcast_to(r, to_dtype(r, a[2], comp), os)});
+            return Args{to_dtype(r, y, x.dtype)};
+          }),
+      "autocast=lower"));
   // einsum(equation, operands): torch's varargs form einsum(eq, a, b) is normalized to a tuple.
-  table.add(python_facts(composite("torch.einsum", {P("equation", ParamKind::Str), P("operands", ParamKind::Tensors)}, [](Recorder& r, const Args& a) {
-    const auto& ts_ = a[1].as_tuple();
-    return Args{einsum(r, a[0].as_str(), std::vector<Value>(ts_.begin(), ts_.end()))};
-  }), "autocast=lower"));
+  table.add(python_facts(composite("torch.einsum", {P("equation", ParamKind::Str), P("operands", ParamKind::Tensors)},
+                                   [](Recorder& r, const Args& a) {
+                                     const auto& ts_ = a[1].as_tuple();
+                                     return Args{einsum(r, a[0].as_str(), std::vector<Value>(ts_.begin(), ts_.end()))};
+                                   }),
+                         "autocast=lower"));
 }
 
 }  // namespace keraunos::ops

@@ -195,8 +195,8 @@ Value sdpa(Recorder& r, const Args& a) {
   const TensorType vt = tt_of(r, v0);
   KERAUNOS_TYPE_CHECK(qt.rank() >= 2 && kt.rank() >= 2 && vt.rank() >= 2, kSdpa, ": query, key and value must be at least 2-D, got ",
                       ts(r, q0), ", ", ts(r, k0), " and ", ts(r, v0));
-  KERAUNOS_TYPE_CHECK(qt.dtype == kt.dtype && qt.dtype == vt.dtype, kSdpa, ": query, key and value must have the same dtype, got ", ts(r, q0),
-                      ", ", ts(r, k0), " and ", ts(r, v0));
+  KERAUNOS_TYPE_CHECK(qt.dtype == kt.dtype && qt.dtype == vt.dtype, kSdpa, ": query, key and value must have the same dtype, got ",
+                      ts(r, q0), ", ", ts(r, k0), " and ", ts(r, v0));
   KERAUNOS_TYPE_CHECK(!is_complex(qt.dtype) && !is_float8(qt.dtype), kSdpa,
                       ": expected floating query, key and value (float16, bfloat16, float32 or float64), got ", ts(r, q0));
   if (!mask.is_none()) {
@@ -224,7 +224,8 @@ Value sdpa(Recorder& r, const Args& a) {
   Value k = k0, v = v0;
   if (a[7].as_bool()) {
     KERAUNOS_TYPE_CHECK(qt.rank() >= 3 && kt.rank() >= 3 && vt.rank() >= 3, kSdpa,
-                        ": enable_gqa needs a head dimension (-3) in query, key and value, got ", ts(r, q0), ", ", ts(r, k0), " and ", ts(r, v0));
+                        ": enable_gqa needs a head dimension (-3) in query, key and value, got ", ts(r, q0), ", ", ts(r, k0), " and ",
+                        ts(r, v0));
     const Dim hq = qt.shape[qt.shape.size() - 3], hk = kt.shape[kt.shape.size() - 3], hv = vt.shape[vt.shape.size() - 3];
     KERAUNOS_TYPE_CHECK(hq.is_constant() && hk.is_constant() && hv.is_constant(), kSdpa, ": enable_gqa needs constant head counts");
     KERAUNOS_TYPE_CHECK(hk.size > 0 && hv.size > 0 && hq.size % hk.size == 0 && hq.size % hv.size == 0, kSdpa,
@@ -250,7 +251,8 @@ Value sdpa(Recorder& r, const Args& a) {
       Shape out = batch;
       out.push_back(qt.shape[qt.shape.size() - 2]);
       out.push_back(vt.shape.back());
-      return call(r, PrimId::full, {shape_value(out), Value::integer(0)}, {{"device", Value::device(qt.device)}, {"dtype", Value::dtype(dt)}});
+      return call(r, PrimId::full, {shape_value(out), Value::integer(0)},
+                  {{"device", Value::device(qt.device)}, {"dtype", Value::dtype(dt)}});
     }
   }
   // Like torch's math reference: q and k each scaled by sqrt(|scale|), the sign on q.
@@ -305,238 +307,252 @@ Value sdpa(Recorder& r, const Args& a) {
 }  // namespace
 
 void register_torch_nn_ops(SymbolTable& table) {
-  table.add(python_facts(composite("torch.nn.functional.layer_norm",
-                      {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
-                       P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.layer_norm";
-                        const TensorType x = tt_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op, ": expected a floating input (float16, bfloat16, float32 or float64), got ",
-                                            ts(r, a[0]));
-                        Shape ns = normalized_shape(r, op, a[1], a[0]);
-                        check_param_shape(r, op, "weight", a[2], ns, "normalized_shape");
-                        check_param_shape(r, op, "bias", a[3], ns, "normalized_shape");
-                        check_norm_params(r, op, a[0], {{"weight", a[2]}, {"bias", a[3]}});
-                        const DType comp = compute_dtype(x.dtype);
-                        std::vector<int64_t> dims;
-                        for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
-                        Value y = normalize_over(r, to_dtype(r, a[0], comp), dims, a[4]);
-                        if (!a[2].is_none()) y = call(r, PrimId::mul, {y, broadcast_to(r, to_dtype(r, a[2], comp), x.shape)});
-                        if (!a[3].is_none()) y = call(r, PrimId::add, {y, broadcast_to(r, to_dtype(r, a[3], comp), x.shape)});
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }), "autocast_cuda=fp32"));
+  table.add(python_facts(
+      composite("torch.nn.functional.layer_norm",
+                {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
+                 P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
+                [](Recorder& r, const Args& a) {
+                  constexpr const char* op = "torch.nn.functional.layer_norm";
+                  const TensorType x = tt_of(r, a[0]);
+                  KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op,
+                                      ": expected a floating input (float16, bfloat16, float32 or float64), got ", ts(r, a[0]));
+                  Shape ns = normalized_shape(r, op, a[1], a[0]);
+                  check_param_shape(r, op, "weight", a[2], ns, "normalized_shape");
+                  check_param_shape(r, op, "bias", a[3], ns, "normalized_shape");
+                  check_norm_params(r, op, a[0], {{"weight", a[2]}, {"bias", a[3]}});
+                  const DType comp = compute_dtype(x.dtype);
+                  std::vector<int64_t> dims;
+                  for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
+                  Value y = normalize_over(r, to_dtype(r, a[0], comp), dims, a[4]);
+                  if (!a[2].is_none()) y = call(r, PrimId::mul, {y, broadcast_to(r, to_dtype(r, a[2], comp), x.shape)});
+                  if (!a[3].is_none()) y = call(r, PrimId::add, {y, broadcast_to(r, to_dtype(r, a[3], comp), x.shape)});
+                  return Args{to_dtype(r, y, x.dtype)};
+                }),
+      "autocast_cuda=fp32"));
   // rms_norm follows torch's composite: x * rsqrt(mean(x * x) + eps) in the op-math dtype, then the
   // weight (any dtype; the product's dtype is rounded back to the input's). eps=None is the
   // epsilon of the op-math dtype (float32's for float16/bfloat16 inputs, as torch does).
-  table.add(python_facts(composite("torch.nn.functional.rms_norm",
-                      {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
-                       P("eps", ParamKind::OptFloat, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.rms_norm";
-                        const TensorType x = tt_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype) || is_complex(x.dtype), op,
-                                            ": expected a floating or complex input, got ", ts(r, a[0]));
-                        Shape ns = normalized_shape(r, op, a[1], a[0]);
-                        check_param_shape(r, op, "weight", a[2], ns, "normalized_shape");
-                        if (!a[2].is_none())
-                          KERAUNOS_TYPE_CHECK(!is_float8(tt_of(r, a[2]).dtype), op, ": float8 weights are not supported, got ", ts(r, a[2]));
-                        const DType comp = compute_dtype(x.dtype);
-                        Value eps = a[3].is_none() ? Value::floating(opmath_eps(x.dtype)) : a[3];
-                        std::vector<int64_t> dims;
-                        for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
-                        Value xc = to_dtype(r, a[0], comp);
-                        Value ms = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {xc, xc}), Value::ints(dims)}), count_of(r, ns)});
-                        Value rs = call(r, PrimId::rsqrt, {call(r, PrimId::add, {ms, eps})});
-                        Value y = call(r, PrimId::mul, {xc, expand_back(r, rs, x.shape, complement(x.rank(), dims))});
-                        if (!a[2].is_none()) {
-                          DType md = compute_dtype(promote_types(comp, tt_of(r, a[2]).dtype));
-                          y = call(r, PrimId::mul, {to_dtype(r, y, md), broadcast_to(r, to_dtype(r, a[2], md), x.shape)});
-                        }
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }), "autocast_cuda=fp32"));
-  table.add(python_facts(composite("torch.nn.functional.group_norm",
-                      {P("input", ParamKind::Tensor), P("num_groups", ParamKind::Int), P("weight", ParamKind::OptTensor, Value::none()),
-                       P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.group_norm";
-                        const TensorType x = tt_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(x.rank() >= 2, op, ": expected an input of at least 2 dimensions (N, C, *), got ", ts(r, a[0]));
-                        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op, ": expected a floating input (float16, bfloat16, float32 or float64), got ",
-                                            ts(r, a[0]));
-                        const int64_t g = a[1].as_int();
-                        KERAUNOS_TYPE_CHECK(g > 0, op, ": num_groups must be positive, got ", g);
-                        int64_t rest = 1;
-                        for (size_t i = 1; i < x.shape.size(); ++i) {
-                          KERAUNOS_TYPE_CHECK(x.shape[i].is_constant(), op, ": symbolic channel or spatial sizes are not supported, got ",
-                                              ts(r, a[0]));
-                          rest *= x.shape[i].size;
-                        }
-                        const int64_t c = x.shape[1].size;
-                        KERAUNOS_TYPE_CHECK(c % g == 0, op, ": expected the number of channels to be divisible by num_groups, got input ", ts(r, a[0]),
-                                            " and num_groups=", g);
-                        int64_t spatial = 1;
-                        for (size_t i = 2; i < x.shape.size(); ++i) spatial *= x.shape[i].size;
-                        if (x.shape[0].is_constant())
-                          KERAUNOS_TYPE_CHECK(x.shape[0].size * c / g * spatial != 1, op,
-                                              ": expected more than 1 value per channel when training, got input ", ts(r, a[0]),
-                                              " with num_groups=", g);
-                        check_param_shape(r, op, "weight", a[2], {x.shape[1]}, "one value per channel");
-                        check_param_shape(r, op, "bias", a[3], {x.shape[1]}, "one value per channel");
-                        check_norm_params(r, op, a[0], {{"weight", a[2]}, {"bias", a[3]}});
-                        const DType comp = compute_dtype(x.dtype);
-                        Value xg = reshape(r, to_dtype(r, a[0], comp), {x.shape[0], Dim::constant(g), Dim::constant(rest / g)});
-                        Value y = reshape(r, normalize_over(r, xg, {2}, a[4]), x.shape);
-                        if (!a[2].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[2], comp, x.shape)});
-                        if (!a[3].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[3], comp, x.shape)});
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }), "autocast_cuda=fp32"));
-  table.add(composite("torch.nn.functional.batch_norm",
-                      {P("input", ParamKind::Tensor), P("running_mean", ParamKind::OptTensor), P("running_var", ParamKind::OptTensor),
-                       P("weight", ParamKind::OptTensor, Value::none()), P("bias", ParamKind::OptTensor, Value::none()),
-                       P("training", ParamKind::Bool, Value::boolean(false)), P("momentum", ParamKind::Float, Value::floating(0.1)),
-                       P("eps", ParamKind::Float, Value::floating(1e-5))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.batch_norm";
-                        const TensorType x = tt_of(r, a[0]);
-                        const bool training = a[5].as_bool();
-                        KERAUNOS_TYPE_CHECK(x.rank() >= 2, op, ": expected an input of at least 2 dimensions (N, C, *), got ", ts(r, a[0]));
-                        // torch runs no kernel for an empty input: any dtype is accepted then.
-                        auto numel = static_numel(x.shape);
-                        const bool empty = numel && *numel == 0;
-                        KERAUNOS_TYPE_CHECK(empty || is_float_dtype(x.dtype), op,
-                                            ": expected a floating input (float16, bfloat16, float32 or float64), got ", ts(r, a[0]));
-                        if (training) {
-                          KERAUNOS_TYPE_CHECK(a[1].is_none() && a[2].is_none(), op,
-                                              ": training=True with running_mean/running_var updates those statistics in place, which a functional "
-                                              "trace cannot express; pass running_mean=None and running_var=None (batch statistics only) or "
-                                              "training=False");
-                          verify_batch_size(r, op, a[0], x.shape);
-                        } else {
-                          KERAUNOS_TYPE_CHECK(!a[1].is_none() && !a[2].is_none(), op,
-                                              ": running_mean and running_var must be given in evaluation mode (training=False)");
-                        }
-                        const Shape ch{x.shape[1]};
-                        check_param_shape(r, op, "running_mean", a[1], ch, "one value per channel");
-                        check_param_shape(r, op, "running_var", a[2], ch, "one value per channel");
-                        check_param_shape(r, op, "weight", a[3], ch, "one value per channel");
-                        check_param_shape(r, op, "bias", a[4], ch, "one value per channel");
-                        if (empty) return Args{a[0]};
-                        check_norm_params(r, op, a[0], {{"running_mean", a[1]}, {"running_var", a[2]}, {"weight", a[3]}, {"bias", a[4]}});
-                        const DType comp = compute_dtype(x.dtype);
-                        Value xc = to_dtype(r, a[0], comp);
-                        Value y;
-                        if (training) {
-                          const auto dims = complement(x.rank(), {1});
-                          const bool own_dtype_stats = is_low_precision(x.dtype) && (a[3].is_none() || tt_of(r, a[3]).dtype == x.dtype) &&
-                                                       (a[4].is_none() || tt_of(r, a[4]).dtype == x.dtype);
-                          if (!own_dtype_stats) {
-                            y = normalize_over(r, xc, dims, a[7]);
-                          } else {
-                            // torch keeps the batch statistics in the input's dtype: the mean is rounded to it, the
-                            // variance taken around the rounded mean, and the inverse deviation rounded too.
-                            Shape red;
-                            for (int64_t d : dims) red.push_back(x.shape[static_cast<size_t>(d)]);
-                            Value n = count_of(r, red);
-                            Value mean = call(r, PrimId::div, {call(r, PrimId::sum, {xc, Value::ints(dims)}), n});
-                            mean = to_dtype(r, to_dtype(r, mean, x.dtype), comp);
-                            Value centered = call(r, PrimId::sub, {xc, expand_back(r, mean, x.shape, {1})});
-                            Value var = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {centered, centered}), Value::ints(dims)}), n});
-                            Value inv = call(r, PrimId::rsqrt, {call(r, PrimId::add, {var, a[7]})});
-                            inv = to_dtype(r, to_dtype(r, inv, x.dtype), comp);
-                            y = call(r, PrimId::mul, {centered, expand_back(r, inv, x.shape, {1})});
-                          }
-                        } else {
-                          Value rstd = call(r, PrimId::rsqrt, {call(r, PrimId::add, {to_dtype(r, a[2], comp), a[7]})});
-                          y = call(r, PrimId::mul, {call(r, PrimId::sub, {xc, channel_param(r, a[1], comp, x.shape)}), expand_back(r, rstd, x.shape, {1})});
-                        }
-                        if (!a[3].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[3], comp, x.shape)});
-                        if (!a[4].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[4], comp, x.shape)});
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }));
+  table.add(python_facts(
+      composite(
+          "torch.nn.functional.rms_norm",
+          {P("input", ParamKind::Tensor), P("normalized_shape", ParamKind::Any), P("weight", ParamKind::OptTensor, Value::none()),
+           P("eps", ParamKind::OptFloat, Value::none())},
+          [](Recorder& r, const Args& a) {
+            constexpr const char* op = "torch.nn.functional.rms_norm";
+            const TensorType x = tt_of(r, a[0]);
+            KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype) || is_complex(x.dtype), op, ": expected a floating or complex input, got ",
+                                ts(r, a[0]));
+            Shape ns = normalized_shape(r, op, a[1], a[0]);
+            check_param_shape(r, op, "weight", a[2], ns, "normalized_shape");
+            if (!a[2].is_none())
+              KERAUNOS_TYPE_CHECK(!is_float8(tt_of(r, a[2]).dtype), op, ": float8 weights are not supported, got ", ts(r, a[2]));
+            const DType comp = compute_dtype(x.dtype);
+            Value eps = a[3].is_none() ? Value::floating(opmath_eps(x.dtype)) : a[3];
+            std::vector<int64_t> dims;
+            for (int64_t i = x.rank() - static_cast<int64_t>(ns.size()); i < x.rank(); ++i) dims.push_back(i);
+            Value xc = to_dtype(r, a[0], comp);
+            Value ms = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {xc, xc}), Value::ints(dims)}), count_of(r, ns)});
+            Value rs = call(r, PrimId::rsqrt, {call(r, PrimId::add, {ms, eps})});
+            Value y = call(r, PrimId::mul, {xc, expand_back(r, rs, x.shape, complement(x.rank(), dims))});
+            if (!a[2].is_none()) {
+              DType md = compute_dtype(promote_types(comp, tt_of(r, a[2]).dtype));
+              y = call(r, PrimId::mul, {to_dtype(r, y, md), broadcast_to(r, to_dtype(r, a[2], md), x.shape)});
+            }
+            return Args{to_dtype(r, y, x.dtype)};
+          }),
+      "autocast_cuda=fp32"));
+  table.add(python_facts(
+      composite("torch.nn.functional.group_norm",
+                {P("input", ParamKind::Tensor), P("num_groups", ParamKind::Int), P("weight", ParamKind::OptTensor, Value::none()),
+                 P("bias", ParamKind::OptTensor, Value::none()), P("eps", ParamKind::Float, Value::floating(1e-5))},
+                [](Recorder& r, const Args& a) {
+                  constexpr const char* op = "torch.nn.functional.group_norm";
+                  const TensorType x = tt_of(r, a[0]);
+                  KERAUNOS_TYPE_CHECK(x.rank() >= 2, op, ": expected an input of at least 2 dimensions (N, C, *), got ", ts(r, a[0]));
+                  KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op,
+                                      ": expected a floating input (float16, bfloat16, float32 or float64), got ", ts(r, a[0]));
+                  const int64_t g = a[1].as_int();
+                  KERAUNOS_TYPE_CHECK(g > 0, op, ": num_groups must be positive, got ", g);
+                  int64_t rest = 1;
+                  for (size_t i = 1; i < x.shape.size(); ++i) {
+                    KERAUNOS_TYPE_CHECK(x.shape[i].is_constant(), op, ": symbolic channel or spatial sizes are not supported, got ",
+                                        ts(r, a[0]));
+                    rest *= x.shape[i].size;
+                  }
+                  const int64_t c = x.shape[1].size;
+                  KERAUNOS_TYPE_CHECK(c % g == 0, op, ": expected the number of channels to be divisible by num_groups, got input ",
+                                      ts(r, a[0]), " and num_groups=", g);
+                  int64_t spatial = 1;
+                  for (size_t i = 2; i < x.shape.size(); ++i) spatial *= x.shape[i].size;
+                  if (x.shape[0].is_constant())
+                    KERAUNOS_TYPE_CHECK(x.shape[0].size * c / g * spatial != 1, op,
+                                        ": expected more than 1 value per channel when training, got input ", ts(r, a[0]),
+                                        " with num_groups=", g);
+                  check_param_shape(r, op, "weight", a[2], {x.shape[1]}, "one value per channel");
+                  check_param_shape(r, op, "bias", a[3], {x.shape[1]}, "one value per channel");
+                  check_norm_params(r, op, a[0], {{"weight", a[2]}, {"bias", a[3]}});
+                  const DType comp = compute_dtype(x.dtype);
+                  Value xg = reshape(r, to_dtype(r, a[0], comp), {x.shape[0], Dim::constant(g), Dim::constant(rest / g)});
+                  Value y = reshape(r, normalize_over(r, xg, {2}, a[4]), x.shape);
+                  if (!a[2].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[2], comp, x.shape)});
+                  if (!a[3].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[3], comp, x.shape)});
+                  return Args{to_dtype(r, y, x.dtype)};
+                }),
+      "autocast_cuda=fp32"));
+  table.add(composite(
+      "torch.nn.functional.batch_norm",
+      {P("input", ParamKind::Tensor), P("running_mean", ParamKind::OptTensor), P("running_var", ParamKind::OptTensor),
+       P("weight", ParamKind::OptTensor, Value::none()), P("bias", ParamKind::OptTensor, Value::none()),
+       P("training", ParamKind::Bool, Value::boolean(false)), P("momentum", ParamKind::Float, Value::floating(0.1)),
+       P("eps", ParamKind::Float, Value::floating(1e-5))},
+      [](Recorder& r, const Args& a) {
+        constexpr const char* op = "torch.nn.functional.batch_norm";
+        const TensorType x = tt_of(r, a[0]);
+        const bool training = a[5].as_bool();
+        KERAUNOS_TYPE_CHECK(x.rank() >= 2, op, ": expected an input of at least 2 dimensions (N, C, *), got ", ts(r, a[0]));
+        // torch runs no kernel for an empty input: any dtype is accepted then.
+        auto numel = static_numel(x.shape);
+        const bool empty = numel && *numel == 0;
+        KERAUNOS_TYPE_CHECK(empty || is_float_dtype(x.dtype), op,
+                            ": expected a floating input (float16, bfloat16, float32 or float64), got ", ts(r, a[0]));
+        if (training) {
+          KERAUNOS_TYPE_CHECK(a[1].is_none() && a[2].is_none(), op,
+                              ": training=True with running_mean/running_var updates those statistics in place, which a functional "
+                              "trace cannot express; pass running_mean=None and running_var=None (batch statistics only) or "
+                              "training=False");
+          verify_batch_size(r, op, a[0], x.shape);
+        } else {
+          KERAUNOS_TYPE_CHECK(!a[1].is_none() && !a[2].is_none(), op,
+                              ": running_mean and running_var must be given in evaluation mode (training=False)");
+        }
+        const Shape ch{x.shape[1]};
+        check_param_shape(r, op, "running_mean", a[1], ch, "one value per channel");
+        check_param_shape(r, op, "running_var", a[2], ch, "one value per channel");
+        check_param_shape(r, op, "weight", a[3], ch, "one value per channel");
+        check_param_shape(r, op, "bias", a[4], ch, "one value per channel");
+        if (empty) return Args{a[0]};
+        check_norm_params(r, op, a[0], {{"running_mean", a[1]}, {"running_var", a[2]}, {"weight", a[3]}, {"bias", a[4]}});
+        const DType comp = compute_dtype(x.dtype);
+        Value xc = to_dtype(r, a[0], comp);
+        Value y;
+        if (training) {
+          const auto dims = complement(x.rank(), {1});
+          const bool own_dtype_stats = is_low_precision(x.dtype) && (a[3].is_none() || tt_of(r, a[3]).dtype == x.dtype) &&
+                                       (a[4].is_none() || tt_of(r, a[4]).dtype == x.dtype);
+          if (!own_dtype_stats) {
+            y = normalize_over(r, xc, dims, a[7]);
+          } else {
+            // torch keeps the batch statistics in the input's dtype: the mean is rounded to it, the
+            // variance taken around the rounded mean, and the inverse deviation rounded too.
+            Shape red;
+            for (int64_t d : dims) red.push_back(x.shape[static_cast<size_t>(d)]);
+            Value n = count_of(r, red);
+            Value mean = call(r, PrimId::div, {call(r, PrimId::sum, {xc, Value::ints(dims)}), n});
+            mean = to_dtype(r, to_dtype(r, mean, x.dtype), comp);
+            Value centered = call(r, PrimId::sub, {xc, expand_back(r, mean, x.shape, {1})});
+            Value var = call(r, PrimId::div, {call(r, PrimId::sum, {call(r, PrimId::mul, {centered, centered}), Value::ints(dims)}), n});
+            Value inv = call(r, PrimId::rsqrt, {call(r, PrimId::add, {var, a[7]})});
+            inv = to_dtype(r, to_dtype(r, inv, x.dtype), comp);
+            y = call(r, PrimId::mul, {centered, expand_back(r, inv, x.shape, {1})});
+          }
+        } else {
+          Value rstd = call(r, PrimId::rsqrt, {call(r, PrimId::add, {to_dtype(r, a[2], comp), a[7]})});
+          y = call(r, PrimId::mul, {call(r, PrimId::sub, {xc, channel_param(r, a[1], comp, x.shape)}), expand_back(r, rstd, x.shape, {1})});
+        }
+        if (!a[3].is_none()) y = call(r, PrimId::mul, {y, channel_param(r, a[3], comp, x.shape)});
+        if (!a[4].is_none()) y = call(r, PrimId::add, {y, channel_param(r, a[4], comp, x.shape)});
+        return Args{to_dtype(r, y, x.dtype)};
+      }));
   // normalize: x / max(||x||_p over dim, eps).
-  table.add(python_facts(composite("torch.nn.functional.normalize",
-                      {P("input", ParamKind::Tensor), P("p", ParamKind::Any, Value::floating(2.0)), P("dim", ParamKind::Int, Value::integer(1)),
-                       P("eps", ParamKind::Float, Value::floating(1e-12)), P("out", ParamKind::OptTensor, Value::none())},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.normalize";
-                        KERAUNOS_TYPE_CHECK(a[4].is_none(), op, ": out= writes into an existing tensor, which a functional trace cannot express");
-                        const TensorType x = tt_of(r, a[0]);
-                        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype) || is_complex(x.dtype), op, ": expected a floating or complex input, got ",
-                                            ts(r, a[0]));
-                        double p;
-                        if (a[1].is_str()) {
-                          KERAUNOS_TYPE_CHECK(a[1].as_str() == "fro", op, ": p must be a number or 'fro', got '", a[1].as_str(), "'");
-                          p = 2.0;
-                        } else {
-                          KERAUNOS_TYPE_CHECK(a[1].is_number_literal() && !a[1].is_bool(), op, ": p must be a constant number, got ",
-                                              describe_value(r.trace(), a[1]));
-                          p = a[1].as_float();
-                        }
-                        const int64_t dim = canonical_dim(op, a[2].as_int(), x.rank());
-                        const DType comp = compute_dtype(x.dtype);
-                        Value xc = to_dtype(r, a[0], comp);
-                        if (x.rank() == 0) xc = reshape(r, xc, {Dim::constant(1)});
-                        const Shape s = tt_of(r, xc).shape;
-                        if (std::isinf(p))
-                          KERAUNOS_TYPE_CHECK(!(s[static_cast<size_t>(dim)].is_constant() && s[static_cast<size_t>(dim)].size == 0), op,
-                                              ": the infinity norm of an empty dimension is undefined (torch rejects it), got ", ts(r, a[0]));
-                        Value n = vector_norm(r, xc, dim, p);
-                        n = call(r, PrimId::where, {call(r, PrimId::lt, {n, a[3]}), a[3], n});
-                        Value denom = to_dtype(r, expand_back(r, n, s, complement(static_cast<int64_t>(s.size()), {dim})), comp);
-                        Value y = reshape(r, call(r, PrimId::div, {xc, denom}), x.shape);
-                        return Args{to_dtype(r, y, x.dtype)};
-                      }), "autocast_cuda=fp32"));
-  table.add(composite("torch.nn.functional.dropout",
-                      {P("input", ParamKind::Tensor), P("p", ParamKind::Float, Value::floating(0.5)), P("training", ParamKind::Bool, Value::boolean(true)),
-                       P("inplace", ParamKind::Bool, Value::boolean(false))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.dropout";
-                        KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), op, ": p must be a constant");
-                        const double p = a[1].as_float();
-                        KERAUNOS_TYPE_CHECK(p >= 0.0 && p <= 1.0, op, ": dropout probability has to be between 0 and 1, but got ", p);
-                        no_inplace(op, a[3]);
-                        const TensorType x = tt_of(r, a[0]);
-                        auto n = static_numel(x.shape);
-                        if (!a[2].as_bool() || p == 0.0 || (n && *n == 0)) return Args{a[0]};
-                        // p == 1 multiplies by zero (NaN stays NaN), for every dtype, as torch does.
-                        if (p == 1.0) return Args{call(r, PrimId::mul, {a[0], Value::integer(0)})};
-                        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op,
-                                            ": expected a floating input (float16, bfloat16, float32 or float64) when training with 0 < p < 1, got ",
-                                            ts(r, a[0]));
-                        const DType comp = compute_dtype(x.dtype);
-                        return Args{to_dtype(r, dropout_mask_mul(r, to_dtype(r, a[0], comp), p), x.dtype)};
-                      },
-                      kTagRandom));
-  table.add(composite("torch.nn.functional.embedding",
-                      {P("input", ParamKind::Tensor), P("weight", ParamKind::Tensor), P("padding_idx", ParamKind::OptInt, Value::none()),
-                       P("max_norm", ParamKind::OptFloat, Value::none()), P("norm_type", ParamKind::Float, Value::floating(2.0)),
-                       P("scale_grad_by_freq", ParamKind::Bool, Value::boolean(false)), P("sparse", ParamKind::Bool, Value::boolean(false))},
-                      [](Recorder& r, const Args& a) {
-                        constexpr const char* op = "torch.nn.functional.embedding";
-                        KERAUNOS_TYPE_CHECK(a[3].is_none(), op,
-                                            ": max_norm renormalizes rows of the weight in place, which a functional trace cannot express; "
-                                            "renormalize the weight explicitly instead");
-                        const TensorType idx = tt_of(r, a[0]);
-                        const TensorType w = tt_of(r, a[1]);
-                        KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, op, ": indices must be int32 or int64, got ",
-                                            ts(r, a[0]));
-                        KERAUNOS_TYPE_CHECK(w.rank() == 2, op, ": the weight must be 2-D (num_embeddings, embedding_dim), got ", ts(r, a[1]));
-                        if (!a[2].is_none() && w.shape[0].is_constant()) {
-                          const int64_t pi = a[2].as_int(), n = w.shape[0].size;
-                          KERAUNOS_TYPE_CHECK(pi < n && pi >= -n, op, ": padding_idx ", pi, " must be within num_embeddings (", n, ")");
-                        }
-                        return Args{call(r, PrimId::embedding, {a[0], a[1]})};
-                      }));
-  table.add(python_facts(composite(kSdpa,
-                      {P("query", ParamKind::Tensor), P("key", ParamKind::Tensor), P("value", ParamKind::Tensor),
-                       P("attn_mask", ParamKind::OptTensor, Value::none()), P("dropout_p", ParamKind::Float, Value::floating(0.0)),
-                       P("is_causal", ParamKind::Bool, Value::boolean(false)), KW("scale", ParamKind::OptFloat, Value::none()),
-                       KW("enable_gqa", ParamKind::Bool, Value::boolean(false))},
-                      [](Recorder& r, const Args& a) {
-                        KERAUNOS_TYPE_CHECK(a[4].is_number_literal(), kSdpa, ": dropout_p must be a constant");
-                        return Args{sdpa(r, a)};
-                      },
-                      kTagMatmul), "autocast=lower"));
+  table.add(python_facts(
+      composite("torch.nn.functional.normalize",
+                {P("input", ParamKind::Tensor), P("p", ParamKind::Any, Value::floating(2.0)), P("dim", ParamKind::Int, Value::integer(1)),
+                 P("eps", ParamKind::Float, Value::floating(1e-12)), P("out", ParamKind::OptTensor, Value::none())},
+                [](Recorder& r, const Args& a) {
+                  constexpr const char* op = "torch.nn.functional.normalize";
+                  KERAUNOS_TYPE_CHECK(a[4].is_none(), op, ": out= writes into an existing tensor, which a functional trace cannot express");
+                  const TensorType x = tt_of(r, a[0]);
+                  KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype) || is_complex(x.dtype), op, ": expected a floating or complex input, got ",
+                                      ts(r, a[0]));
+                  double p;
+                  if (a[1].is_str()) {
+                    KERAUNOS_TYPE_CHECK(a[1].as_str() == "fro", op, ": p must be a number or 'fro', got '", a[1].as_str(), "'");
+                    p = 2.0;
+                  } else {
+                    KERAUNOS_TYPE_CHECK(a[1].is_number_literal() && !a[1].is_bool(), op, ": p must be a constant number, got ",
+                                        describe_value(r.trace(), a[1]));
+                    p = a[1].as_float();
+                  }
+                  const int64_t dim = canonical_dim(op, a[2].as_int(), x.rank());
+                  const DType comp = compute_dtype(x.dtype);
+                  Value xc = to_dtype(r, a[0], comp);
+                  if (x.rank() == 0) xc = reshape(r, xc, {Dim::constant(1)});
+                  const Shape s = tt_of(r, xc).shape;
+                  if (std::isinf(p))
+                    KERAUNOS_TYPE_CHECK(!(s[static_cast<size_t>(dim)].is_constant() && s[static_cast<size_t>(dim)].size == 0), op,
+                                        ": the infinity norm of an empty dimension is undefined (torch rejects it), got ", ts(r, a[0]));
+                  Value n = vector_norm(r, xc, dim, p);
+                  n = call(r, PrimId::where, {call(r, PrimId::lt, {n, a[3]}), a[3], n});
+                  Value denom = to_dtype(r, expand_back(r, n, s, complement(static_cast<int64_t>(s.size()), {dim})), comp);
+                  Value y = reshape(r, call(r, PrimId::div, {xc, denom}), x.shape);
+                  return Args{to_dtype(r, y, x.dtype)};
+                }),
+      "autocast_cuda=fp32"));
+  table.add(composite(
+      "torch.nn.functional.dropout",
+      {P("input", ParamKind::Tensor), P("p", ParamKind::Float, Value::floating(0.5)), P("training", ParamKind::Bool, Value::boolean(true)),
+       P("inplace", ParamKind::Bool, Value::boolean(false))},
+      [](Recorder& r, const Args& a) {
+        constexpr const char* op = "torch.nn.functional.dropout";
+        KERAUNOS_TYPE_CHECK(a[1].is_number_literal(), op, ": p must be a constant");
+        const double p = a[1].as_float();
+        KERAUNOS_TYPE_CHECK(p >= 0.0 && p <= 1.0, op, ": dropout probability has to be between 0 and 1, but got ", p);
+        no_inplace(op, a[3]);
+        const TensorType x = tt_of(r, a[0]);
+        auto n = static_numel(x.shape);
+        if (!a[2].as_bool() || p == 0.0 || (n && *n == 0)) return Args{a[0]};
+        // p == 1 multiplies by zero (NaN stays NaN), for every dtype, as torch does.
+        if (p == 1.0) return Args{call(r, PrimId::mul, {a[0], Value::integer(0)})};
+        KERAUNOS_TYPE_CHECK(is_float_dtype(x.dtype), op,
+                            ": expected a floating input (float16, bfloat16, float32 or float64) when training with 0 < p < 1, got ",
+                            ts(r, a[0]));
+        const DType comp = compute_dtype(x.dtype);
+        return Args{to_dtype(r, dropout_mask_mul(r, to_dtype(r, a[0], comp), p), x.dtype)};
+      },
+      kTagRandom));
+  table.add(
+      composite("torch.nn.functional.embedding",
+                {P("input", ParamKind::Tensor), P("weight", ParamKind::Tensor), P("padding_idx", ParamKind::OptInt, Value::none()),
+                 P("max_norm", ParamKind::OptFloat, Value::none()), P("norm_type", ParamKind::Float, Value::floating(2.0)),
+                 P("scale_grad_by_freq", ParamKind::Bool, Value::boolean(false)), P("sparse", ParamKind::Bool, Value::boolean(false))},
+                [](Recorder& r, const Args& a) {
+                  constexpr const char* op = "torch.nn.functional.embedding";
+                  KERAUNOS_TYPE_CHECK(a[3].is_none(), op,
+                                      ": max_norm renormalizes rows of the weight in place, which a functional trace cannot express; "
+                                      "renormalize the weight explicitly instead");
+                  const TensorType idx = tt_of(r, a[0]);
+                  const TensorType w = tt_of(r, a[1]);
+                  KERAUNOS_TYPE_CHECK(idx.dtype == DType::Int64 || idx.dtype == DType::Int32, op, ": indices must be int32 or int64, got ",
+                                      ts(r, a[0]));
+                  KERAUNOS_TYPE_CHECK(w.rank() == 2, op, ": the weight must be 2-D (num_embeddings, embedding_dim), got ", ts(r, a[1]));
+                  if (!a[2].is_none() && w.shape[0].is_constant()) {
+                    const int64_t pi = a[2].as_int(), n = w.shape[0].size;
+                    KERAUNOS_TYPE_CHECK(pi < n && pi >= -n, op, ": padding_idx ", pi, " must be within num_embeddings (", n, ")");
+                  }
+                  return Args{call(r, PrimId::embedding, {a[0], a[1]})};
+                }));
+  table.add(python_facts(composite(
+                             kSdpa,
+                             {P("query", ParamKind::Tensor), P("key", ParamKind::Tensor), P("value", ParamKind::Tensor),
+                              P("attn_mask", ParamKind::OptTensor, Value::none()), P("dropout_p", ParamKind::Float, Value::floating(0.0)),
+                              P("is_causal", ParamKind::Bool, Value::boolean(false)), KW("scale", ParamKind::OptFloat, Value::none()),
+                              KW("enable_gqa", ParamKind::Bool, Value::boolean(false))},
+                             [](Recorder& r, const Args& a) {
+                               KERAUNOS_TYPE_CHECK(a[4].is_number_literal(), kSdpa, ": dropout_p must be a constant");
+                               return Args{sdpa(r, a)};
+                             },
+                             kTagMatmul),
+                         "autocast=lower"));
 }
 
 }  // namespace keraunos::ops

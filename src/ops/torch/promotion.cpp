@@ -13,11 +13,16 @@ std::atomic<DType> g_default_float{DType::Float32};
 
 int int_rank(DType t) {
   switch (t) {
-    case DType::Int8: return 1;
-    case DType::Int16: return 2;
-    case DType::Int32: return 3;
-    case DType::Int64: return 4;
-    default: return 0;
+    case DType::Int8:
+      return 1;
+    case DType::Int16:
+      return 2;
+    case DType::Int32:
+      return 3;
+    case DType::Int64:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -72,15 +77,23 @@ std::optional<DType> promote_opt(std::optional<DType> a, DType b) { return a ? p
 
 DType number_dtype(const Trace& t, const Value& v) {
   NumberKind k;
-  if (v.is_bool()) k = NumberKind::Bool;
-  else if (v.is_int()) k = NumberKind::Int;
-  else if (v.is_float()) k = NumberKind::Float;
-  else k = t.type(v.as_proxy()).number.kind;
+  if (v.is_bool())
+    k = NumberKind::Bool;
+  else if (v.is_int())
+    k = NumberKind::Int;
+  else if (v.is_float())
+    k = NumberKind::Float;
+  else
+    k = t.type(v.as_proxy()).number.kind;
   switch (k) {
-    case NumberKind::Bool: return DType::Bool;
-    case NumberKind::Int: return DType::Int64;
-    case NumberKind::Float: return default_float_dtype();
-    case NumberKind::Complex: return to_complex(default_float_dtype());
+    case NumberKind::Bool:
+      return DType::Bool;
+    case NumberKind::Int:
+      return DType::Int64;
+    case NumberKind::Float:
+      return default_float_dtype();
+    case NumberKind::Complex:
+      return to_complex(default_float_dtype());
   }
   return DType::Float32;
 }
@@ -93,8 +106,10 @@ DType result_type(const Trace& t, const std::vector<Value>& operands) {
     if (v.is_none()) continue;
     if (is_tensor(t, v)) {
       const auto& tt = tensor_type(t, v);
-      if (tt.rank() > 0) dim_r = promote_opt(dim_r, tt.dtype);
-      else zero_r = promote_opt(zero_r, tt.dtype);
+      if (tt.rank() > 0)
+        dim_r = promote_opt(dim_r, tt.dtype);
+      else
+        zero_r = promote_opt(zero_r, tt.dtype);
     } else {
       wrapped_r = promote_opt(wrapped_r, number_dtype(t, v));
     }
@@ -108,13 +123,18 @@ PromotedTypes promote(const Trace& t, const std::vector<Value>& operands, Promot
   DType r = result_type(t, operands);
   DType comp = r;
   switch (kind) {
-    case Promotion::Default: break;
-    case Promotion::NoOpmath: return {r, r, r};
+    case Promotion::Default:
+      break;
+    case Promotion::NoOpmath:
+      return {r, r, r};
     case Promotion::IntToFloat:
       if (is_exact(r)) r = comp = default_float_dtype();
       break;
-    case Promotion::AlwaysBool: return {is_low_precision(r) ? DType::Float32 : r, DType::Bool, r};
-    case Promotion::ComplexToFloat: r = to_real(r); break;
+    case Promotion::AlwaysBool:
+      return {is_low_precision(r) ? DType::Float32 : r, DType::Bool, r};
+    case Promotion::ComplexToFloat:
+      r = to_real(r);
+      break;
     case Promotion::BoolToLong:
       if (is_exact(r)) r = comp = DType::Int64;
       break;
@@ -152,8 +172,7 @@ PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Val
     v = broadcast_to(r, v, shape);
     // A tensor of another dtype is rounded to the common dtype first, as TensorIterator does
     // (numbers stay weak and exact).
-    if (types.common != types.computation && is_tensor(t, v) && tensor_type(t, v).dtype != types.common)
-      v = to_dtype(r, v, types.common);
+    if (types.common != types.computation && is_tensor(t, v) && tensor_type(t, v).dtype != types.common) v = to_dtype(r, v, types.common);
     v = to_dtype(r, v, types.computation);
   }
   return types;

@@ -13,7 +13,6 @@ DType promote_types(DType a, DType b);  // torch.promote_types; throws for float
 DType default_float_dtype();            // float32 (the front end may change it per trace)
 void set_default_float_dtype(DType t);
 
-
 struct PromotedTypes {
   DType computation;  // what the prim computes in (f32 for f16/bf16)
   DType result;
