@@ -24,7 +24,6 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
 import keraunos  # noqa: E402
 
-
 ONLY = ""
 
 
@@ -39,7 +38,7 @@ def chain20(x):
 
 def chain20_cheap(x):
     # The same shape of chain without transcendentals: bound by memory, not arithmetic.
-    for i in range(5):
+    for _ in range(5):
         x = x * 1.01
         x = x + 0.5
         x = torch.clamp(x, -4.0, 4.0)
@@ -79,6 +78,7 @@ def in_cache_ms(k, x, reps):
     def many():
         for _ in range(times):
             k(part)
+
     return median_ms(many, reps=max(3, reps // 3))
 
 
@@ -95,8 +95,9 @@ def run(name, fn, args, bytes_moved, reps, results):
         # The copy moves the kernel's bytes (half read, half written), timed in the same rounds.
         src = torch.empty(bytes_moved // 8, dtype=torch.float32).uniform_()
         dst = torch.empty_like(src)
-        t_eager, t_ker, t_copy = interleaved_ms([lambda: fn(*args), lambda: k(*args), lambda: dst.copy_(src)], reps)
-        del src, dst
+        copy = (lambda s, d: lambda: d.copy_(s))(src, dst)
+        t_eager, t_ker, t_copy = interleaved_ms([lambda: fn(*args), lambda: k(*args), copy], reps)
+        del src, dst, copy
         keraunos.set_host_pool_limit(0)
         t_nopool = median_ms(k, *args, reps=reps)
         keraunos.set_host_pool_limit(2048)
@@ -109,10 +110,13 @@ def run(name, fn, args, bytes_moved, reps, results):
     bw = bytes_moved / (t_copy * 1e-3) / 1e9
     gbps = bytes_moved / (t_ker * 1e-3) / 1e9
     results.append((name, t_eager, t_ker, t_ind, gbps, bw, t_nopool, t_cache))
-    print(f"{name:34s} eager {t_eager:8.2f} ms | keraunos {t_ker:8.2f} ms ({t_eager / t_ker:5.2f}x eager, "
-          f"{t_ind / t_ker:5.2f}x inductor) | inductor {t_ind:8.2f} ms | keraunos {gbps:5.1f} GB/s = {100 * gbps / bw:3.0f}% "
-          f"of copy ({bw:.1f} GB/s) | pool off {t_nopool:8.2f} ms | {counts} | inductor compile {compile_s:.1f} s"
-          + (f" | in cache {t_cache:.2f} ms" if t_cache else ""), flush=True)
+    print(
+        f"{name:34s} eager {t_eager:8.2f} ms | keraunos {t_ker:8.2f} ms ({t_eager / t_ker:5.2f}x eager, "
+        f"{t_ind / t_ker:5.2f}x inductor) | inductor {t_ind:8.2f} ms | keraunos {gbps:5.1f} GB/s = {100 * gbps / bw:3.0f}% "
+        f"of copy ({bw:.1f} GB/s) | pool off {t_nopool:8.2f} ms | {counts} | inductor compile {compile_s:.1f} s"
+        + (f" | in cache {t_cache:.2f} ms" if t_cache else ""),
+        flush=True,
+    )
 
 
 def main():
@@ -145,17 +149,27 @@ def main():
     m = torch.randn(rows, cols)
     nb = rows * cols * 4
     mask = torch.rand(rows, cols) > 0.1
-    run(f"masked softmax [{rows},{cols}] f32", lambda t, k: torch.softmax(torch.where(k, t, float("-inf")), -1), (m, mask),
-        2 * nb + rows * cols, reps, results)
+    run(
+        f"masked softmax [{rows},{cols}] f32",
+        lambda t, k: torch.softmax(torch.where(k, t, float("-inf")), -1),
+        (m, mask),
+        2 * nb + rows * cols,
+        reps,
+        results,
+    )
     run(f"sum(dim=0) [{rows},{cols}] f32", lambda t: t.sum(0), (m,), nb, reps, results)
     run(f"var_mean(dim=0) [{rows},{cols}] f32", lambda t: torch.var_mean(t, 0), (m,), nb, reps, results)
     print()
-    print("| case | eager ms | keraunos ms | inductor ms | vs eager | vs inductor | GB/s | of copy bw | keraunos, pool off ms "
-          "| keraunos in cache ms |")
+    print(
+        "| case | eager ms | keraunos ms | inductor ms | vs eager | vs inductor | GB/s | of copy bw | keraunos, pool off ms "
+        "| keraunos in cache ms |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, te, tk, ti, g, bw, tn, tc in results:
-        print(f"| {name} | {te:.2f} | {tk:.2f} | {ti:.2f} | {te / tk:.2f}x | {ti / tk:.2f}x | {g:.1f} | {100 * g / bw:.0f}% | {tn:.2f} "
-              f"| {f'{tc:.2f}' if tc else '-'} |")
+        print(
+            f"| {name} | {te:.2f} | {tk:.2f} | {ti:.2f} | {te / tk:.2f}x | {ti / tk:.2f}x | {g:.1f} | {100 * g / bw:.0f}% | {tn:.2f} "
+            f"| {f'{tc:.2f}' if tc else '-'} |"
+        )
 
 
 if __name__ == "__main__":

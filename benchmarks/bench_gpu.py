@@ -115,6 +115,7 @@ def columns(wrap, fn, use_compile):
 # Each returns {column: callable} and facts about the case (bytes a single fused pass moves, or
 # that it measures host time).
 
+
 def case_chain(dev, quick, use_compile):
     n = 1 << (22 if quick else (26 if dev == "cuda" else 24))
     x = torch.randn(n, device=dev)
@@ -140,7 +141,9 @@ def case_gpt2_infer(dev, quick, use_compile):
         def go():
             with torch.no_grad():
                 return f(idx)
+
         return go
+
     return columns(infer, m, use_compile), {}
 
 
@@ -156,7 +159,9 @@ def case_gpt_train(dev, quick, use_compile):
             loss.backward()
             for p in m.parameters():
                 p.grad = None
+
         return go
+
     return columns(step, m, use_compile), {}
 
 
@@ -174,7 +179,9 @@ def case_lm_head(dev, quick, use_compile):
         def go():
             f(x, w, t).backward()
             x.grad = w.grad = None
+
         return go
+
     return columns(step, lm_head, use_compile), {}
 
 
@@ -188,8 +195,14 @@ def case_host_chain(dev, quick, use_compile):
     return columns(lambda f: lambda: f(x), chain20, use_compile), {"host": True}
 
 
-CASES = {"chain": case_chain, "gpt2_infer": case_gpt2_infer, "gpt_train": case_gpt_train, "lm_head": case_lm_head,
-         "host_add": case_host_add, "host_chain": case_host_chain}
+CASES = {
+    "chain": case_chain,
+    "gpt2_infer": case_gpt2_infer,
+    "gpt_train": case_gpt_train,
+    "lm_head": case_lm_head,
+    "host_add": case_host_add,
+    "host_chain": case_host_chain,
+}
 
 
 def main() -> int:
@@ -228,8 +241,7 @@ def main() -> int:
         cols = [k for k in ("eager", "keraunos", "keraunos-aten", "torch.compile") if k in res]
         ratio = res["eager"] / res["keraunos"]
         extra = f"  keraunos-eager {res['keraunos'] - res['eager']:+.2f} us" if info.get("host") else ""
-        print(f"{name:<12} " + "  ".join(f"{c} {res[c]:.3f}" for c in cols) + f" {unit}   eager/keraunos {ratio:.3f}x{extra}",
-              flush=True)
+        print(f"{name:<12} " + "  ".join(f"{c} {res[c]:.3f}" for c in cols) + f" {unit}   eager/keraunos {ratio:.3f}x{extra}", flush=True)
         if args.json:
             with open(args.json, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
@@ -239,8 +251,10 @@ def main() -> int:
     print()
     print(f"{'case':<12} {'unit':<8} {'eager':>10} {'keraunos':>10} {'kr-aten':>10} {'compile':>10} {'eager/kr':>9}")
     for r in rows:
-        print(f"{r['case']:<12} {r['unit']:<8} {r['eager']:>10.3f} {r['keraunos']:>10.3f} {r.get('keraunos-aten', float('nan')):>10.3f} "
-              f"{r.get('torch.compile', float('nan')):>10.3f} {r['eager'] / r['keraunos']:>8.3f}x")
+        print(
+            f"{r['case']:<12} {r['unit']:<8} {r['eager']:>10.3f} {r['keraunos']:>10.3f} {r.get('keraunos-aten', float('nan')):>10.3f} "
+            f"{r.get('torch.compile', float('nan')):>10.3f} {r['eager'] / r['keraunos']:>8.3f}x"
+        )
     return 0
 
 

@@ -57,8 +57,7 @@ def per_call_us(fns: dict, args: tuple, calls: int, batches: int) -> tuple[dict,
             t1 = time.perf_counter_ns()
             wall[name].append((t1 - t0) / calls / 1e3)
             cpu[name].append((time.thread_time_ns() - c0) / calls / 1e3)
-    return ({name: statistics.median(s) for name, s in wall.items()},
-            {name: statistics.median(s) for name, s in cpu.items()})
+    return ({name: statistics.median(s) for name, s in wall.items()}, {name: statistics.median(s) for name, s in cpu.items()})
 
 
 def add_one(x):
@@ -87,12 +86,13 @@ def main() -> int:
         ("nn.Linear 8->8 module", linear, (x8,), False),
         ("nn.Linear 8->8, grad on", linear, (x8,), True),
     ]
-    print(f"per-call time from Python, us (median of {args.batches} batches x {args.calls} calls; "
-          f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__.split('+')[0]})")
+    print(
+        f"per-call time from Python, us (median of {args.batches} batches x {args.calls} calls; "
+        f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__.split('+')[0]})"
+    )
     print()
     cols = ["eager", "keraunos", "torch.compile"] if not args.no_torch_compile else ["eager", "keraunos"]
-    header = (f"{'case':26s}" + "".join(f"{c:>15s}" for c in cols) + f"{'keraunos-eager':>16s}"
-              + f"{'keraunos/eager':>16s}")
+    header = f"{'case':26s}" + "".join(f"{c:>15s}" for c in cols) + f"{'keraunos-eager':>16s}" + f"{'keraunos/eager':>16s}"
     if "torch.compile" in cols:
         header += f"{'keraunos/compile':>18s}"
     rows, notes, results = [], [], []
@@ -131,14 +131,20 @@ def main() -> int:
     load = os.getloadavg()[0]
     ncpu = os.cpu_count() or 1
     print()
-    print(f"keraunos, one-op function: {k:.2f} us per call, {k - wall['eager']:.2f} us more than eager; "
-          f"target <= {TARGET_US:.0f} us: {'MET' if k <= TARGET_US else 'NOT MET'}")
-    print(f"  thread CPU time per call: keraunos {cpu['keraunos']:.2f} us, eager {cpu['eager']:.2f} us "
-          f"(load average {load:.1f} on {ncpu} cores{'; wall times are inflated by other work' if load > ncpu else ''})")
+    print(
+        f"keraunos, one-op function: {k:.2f} us per call, {k - wall['eager']:.2f} us more than eager; "
+        f"target <= {TARGET_US:.0f} us: {'MET' if k <= TARGET_US else 'NOT MET'}"
+    )
+    print(
+        f"  thread CPU time per call: keraunos {cpu['keraunos']:.2f} us, eager {cpu['eager']:.2f} us "
+        f"(load average {load:.1f} on {ncpu} cores{'; wall times are inflated by other work' if load > ncpu else ''})"
+    )
     n_state = len(list(linear.parameters())) + len(list(linear.buffers()))
-    print(f"a module instead of a function (collecting its {n_state} parameters/buffers, its mode): "
-          f"{lin_mod['keraunos'] - lin_fn['keraunos']:+.2f} us per call with keraunos, "
-          f"{lin_mod['eager'] - lin_fn['eager']:+.2f} us eager (nn.Module.__call__)")
+    print(
+        f"a module instead of a function (collecting its {n_state} parameters/buffers, its mode): "
+        f"{lin_mod['keraunos'] - lin_fn['keraunos']:+.2f} us per call with keraunos, "
+        f"{lin_mod['eager'] - lin_fn['eager']:+.2f} us eager (nn.Module.__call__)"
+    )
     return 0
 
 

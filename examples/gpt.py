@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -25,20 +24,20 @@ import torch.nn.functional as F
 @dataclasses.dataclass
 class GPTConfig:
     name: str = ""
-    block_size: int = 1024          # the longest sequence
-    vocab_size: int = 50304         # GPT-2's 50257 padded to a multiple of 64
+    block_size: int = 1024  # the longest sequence
+    vocab_size: int = 50304  # GPT-2's 50257 padded to a multiple of 64
     n_layer: int = 12
     n_head: int = 12
     n_embd: int = 768
-    n_query_groups: Optional[int] = None  # None: n_head (multi-head); 1: multi-query; else grouped-query
-    intermediate_size: Optional[int] = None  # None: 4 * n_embd (GELU) or LLaMA's 8/3 * n_embd rounded (SwiGLU)
+    n_query_groups: int | None = None  # None: n_head (multi-head); 1: multi-query; else grouped-query
+    intermediate_size: int | None = None  # None: 4 * n_embd (GELU) or LLaMA's 8/3 * n_embd rounded (SwiGLU)
     dropout: float = 0.0
-    bias: bool = True               # bias in Linear layers and LayerNorm
+    bias: bool = True  # bias in Linear layers and LayerNorm
     pos_embedding: str = "learned"  # "learned" or "rope"
     rope_base: float = 10000.0
-    norm: str = "layernorm"         # "layernorm" or "rmsnorm"
+    norm: str = "layernorm"  # "layernorm" or "rmsnorm"
     norm_eps: float = 1e-5
-    mlp: str = "gelu"               # "gelu" (tanh approximation) or "swiglu"
+    mlp: str = "gelu"  # "gelu" (tanh approximation) or "swiglu"
     tie_weights: bool = True
 
     def __post_init__(self):
@@ -60,7 +59,7 @@ class GPTConfig:
         return self.n_embd // self.n_head
 
     @classmethod
-    def from_name(cls, name: str, **overrides) -> "GPTConfig":
+    def from_name(cls, name: str, **overrides) -> GPTConfig:
         if name not in CONFIGS:
             raise ValueError(f"unknown config {name!r}; known: {', '.join(CONFIGS)}")
         return cls(**{**CONFIGS[name], "name": name, **overrides})
@@ -70,13 +69,33 @@ CONFIGS = {
     # ~0.1M parameters: for tests.
     "tiny": dict(block_size=64, vocab_size=256, n_layer=2, n_head=4, n_embd=64),
     # ~0.1M, LLaMA-style: RoPE, RMSNorm, SwiGLU, grouped-query attention, no biases.
-    "tiny-llama": dict(block_size=64, vocab_size=256, n_layer=2, n_head=4, n_query_groups=2, n_embd=64, bias=False,
-                       pos_embedding="rope", norm="rmsnorm", mlp="swiglu"),
+    "tiny-llama": dict(
+        block_size=64,
+        vocab_size=256,
+        n_layer=2,
+        n_head=4,
+        n_query_groups=2,
+        n_embd=64,
+        bias=False,
+        pos_embedding="rope",
+        norm="rmsnorm",
+        mlp="swiglu",
+    ),
     # ~10M parameters.
     "small": dict(block_size=256, vocab_size=4096, n_layer=6, n_head=6, n_embd=384),
     # ~10M, LLaMA-style.
-    "llama-small": dict(block_size=256, vocab_size=4096, n_layer=6, n_head=6, n_query_groups=2, n_embd=384,
-                        bias=False, pos_embedding="rope", norm="rmsnorm", mlp="swiglu"),
+    "llama-small": dict(
+        block_size=256,
+        vocab_size=4096,
+        n_layer=6,
+        n_head=6,
+        n_query_groups=2,
+        n_embd=384,
+        bias=False,
+        pos_embedding="rope",
+        norm="rmsnorm",
+        mlp="swiglu",
+    ),
     # GPT-2 (124M) and GPT-2 medium (350M), with the vocabulary padded to 50304 as nanoGPT does.
     "gpt2-124m": dict(block_size=1024, vocab_size=50304, n_layer=12, n_head=12, n_embd=768),
     "gpt2-medium-350m": dict(block_size=1024, vocab_size=50304, n_layer=24, n_head=16, n_embd=1024),
@@ -108,7 +127,7 @@ def build_rope_cache(seq_len: int, head_size: int, base: float = 10000.0):
     """cos and sin, each [seq_len, head_size] (the half-rotation layout of LitGPT / HF LLaMA)."""
     theta = 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.float32) / head_size))
     pos = torch.arange(seq_len, dtype=torch.float32)
-    freqs = torch.outer(pos, theta)            # [T, hs/2]
+    freqs = torch.outer(pos, theta)  # [T, hs/2]
     freqs = torch.cat([freqs, freqs], dim=-1)  # [T, hs]
     return torch.cos(freqs), torch.sin(freqs)
 
@@ -117,7 +136,7 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     """x: [B, nh, T, hs]; cos, sin: [T, hs]."""
     hs = x.size(-1)
     x1 = x[..., : hs // 2]
-    x2 = x[..., hs // 2:]
+    x2 = x[..., hs // 2 :]
     rotated = torch.cat((-x2, x1), dim=-1)
     return (x * cos + rotated * sin).to(dtype=x.dtype)
 
@@ -134,7 +153,7 @@ class CausalSelfAttention(nn.Module):
         self.attn_dropout_p = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, rope: Optional[tuple] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
         B, T, C = x.size()
         hs, nh, ng = self.head_size, self.n_head, self.n_query_groups
         q, k, v = self.c_attn(x).split([nh * hs, ng * hs, ng * hs], dim=2)
@@ -148,8 +167,7 @@ class CausalSelfAttention(nn.Module):
         if ng != nh:  # grouped-query attention: each k/v head serves nh // ng query heads
             k = k.repeat_interleave(nh // ng, dim=1)
             v = v.repeat_interleave(nh // ng, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None,
-                                           dropout_p=self.attn_dropout_p if self.training else 0.0, is_causal=True)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=self.attn_dropout_p if self.training else 0.0, is_causal=True)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))
 
@@ -187,7 +205,7 @@ class Block(nn.Module):
         self.ln_2 = make_norm(config)
         self.mlp = SwiGLUMLP(config) if config.mlp == "swiglu" else GeluMLP(config)
 
-    def forward(self, x: torch.Tensor, rope: Optional[tuple] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope: tuple | None = None) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x), rope)
         x = x + self.mlp(self.ln_2(x))
         return x
@@ -197,12 +215,14 @@ class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.config = config
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(config.vocab_size, config.n_embd),
-            drop=nn.Dropout(config.dropout),
-            h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
-            ln_f=make_norm(config),
-        ))
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=make_norm(config),
+            )
+        )
         if config.pos_embedding == "learned":
             self.transformer["wpe"] = nn.Embedding(config.block_size, config.n_embd)
         else:
@@ -228,7 +248,7 @@ class GPT(nn.Module):
             torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
     @classmethod
-    def from_name(cls, name: str, **overrides) -> "GPT":
+    def from_name(cls, name: str, **overrides) -> GPT:
         return cls(GPTConfig.from_name(name, **overrides))
 
     def num_params(self, non_embedding: bool = False) -> int:
@@ -239,7 +259,7 @@ class GPT(nn.Module):
             n -= self.transformer.wpe.weight.numel()
         return n
 
-    def forward(self, idx: torch.Tensor, targets: Optional[torch.Tensor] = None):
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
         B, T = idx.size()
         assert T <= self.config.block_size, f"sequence of {T} tokens, block_size is {self.config.block_size}"
         x = self.transformer.wte(idx)  # [B, T, C]

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}
-WERROR=${WERROR:-$([ "${CI:-}" = "true" ] && echo ON || echo OFF)}
+WERROR=${WERROR:-ON}  # warnings are errors in development builds (WERROR=OFF to relax)
 mkdir -p "$BUILD_DIR"
 # The extension links libtorch and must share its C++ runtime. Some toolchains (the GPU image's
 # $CXX among them) link libstdc++ statically into shared objects; on a first configure, keep $CXX

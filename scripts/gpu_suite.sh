@@ -45,8 +45,8 @@ fi
 if [ "$what" = tests ] || [ "$what" = all ]; then
   python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' ||
     { echo "[gpu] no CUDA device: the CUDA tests would only skip" >&2; exit 1; }
-  # The README's test command; sanitizer builds are CPU-only and run in CI.
-  KERAUNOS_SKIP_SANITIZERS=1 PYTEST_WORKERS=${PYTEST_WORKERS:-12} PYTEST_ADDOPTS="-rsfE ${PYTEST_ADDOPTS:-}" \
+  # The README's test command; the sanitizer builds and the lint step are CPU-only and run in CI.
+  KERAUNOS_SKIP_SANITIZERS=1 KERAUNOS_SKIP_LINT=1 PYTEST_WORKERS=${PYTEST_WORKERS:-12} PYTEST_ADDOPTS="-rsfE ${PYTEST_ADDOPTS:-}" \
     bash scripts/test.sh > "$OUT/tests.log" 2>&1 || rc=$?
   grep -E "^\[build\]|^\[setup\]|passed|failed|^FAILED|^ERROR|^SKIPPED" "$OUT/tests.log" | tail -40
   echo "[gpu] tests exit code: $rc"

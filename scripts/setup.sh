@@ -2,7 +2,7 @@
 # Installs what keraunos needs to build and test: Debian packages and the pinned pip packages.
 # Idempotent, and quick when everything is already there. A tool already on the PATH (cmake, ninja,
 # a compiler: a GPU image has them outside Debian's packages) counts as installed. Where no package
-# source is reachable, it goes on without the optional pieces (ccache, GoogleTest, Google Benchmark:
+# source is reachable, it goes on without the optional pieces (ccache, clang-format, GoogleTest, Google Benchmark:
 # the C++ unit tests and benchmarks are then left out, as the configure step says) and stops only if
 # an essential one is missing (KERAUNOS_OFFLINE=1: without trying). pip honours PIP_FIND_LINKS and
 # PIP_NO_INDEX for machines without an index.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 # package : how to tell it is there without dpkg (a command, or a file)
 ESSENTIAL=(cmake:cmake ninja-build:ninja g++:g++ git:git)
-OPTIONAL=(ccache:ccache libgtest-dev:/usr/include/gtest/gtest.h libgmock-dev:/usr/include/gmock/gmock.h
+OPTIONAL=(ccache:ccache clang-format:clang-format libgtest-dev:/usr/include/gtest/gtest.h libgmock-dev:/usr/include/gmock/gmock.h
           libbenchmark-dev:/usr/include/benchmark/benchmark.h)
 present() {  # present PACKAGE PROBE
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0

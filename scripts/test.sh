@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite: C++ unit and IR tests (Release, -Werror in CI), the same core tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer (Debug, IR verified after every pass), and pytest.
+# The whole test suite: the lint step (clang-format, ruff, mypy), C++ unit and IR tests (Release,
+# -Werror), the same core tests under AddressSanitizer + UndefinedBehaviorSanitizer (Debug, IR
+# verified after every pass), and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+if [ "${KERAUNOS_SKIP_LINT:-0}" != "1" ]; then
+  echo "== lint =="
+  scripts/lint.sh
+fi
 
 echo "== build (Release) =="
 BUILD_DIR=build BUILD_TYPE=Release scripts/build.sh

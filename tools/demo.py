@@ -32,8 +32,10 @@ import torch  # noqa: E402
 import keraunos  # noqa: E402
 from examples.gpt import CONFIGS, GPT  # noqa: E402
 
-TOLERANCES = {torch.float32: dict(rtol=1.3e-6, atol=1e-5),   # torch.testing's defaults for fp32
-              torch.bfloat16: dict(rtol=1.6e-2, atol=1e-2)}
+TOLERANCES = {
+    torch.float32: dict(rtol=1.3e-6, atol=1e-5),  # torch.testing's defaults for fp32
+    torch.bfloat16: dict(rtol=1.6e-2, atol=1e-2),
+}
 
 
 def step(msg: str):
@@ -45,6 +47,7 @@ def step(msg: str):
         dt = time.perf_counter() - t0
         print(f"{dt:.2f} s{extra}", flush=True)
         return dt
+
     return done
 
 
@@ -92,14 +95,19 @@ def main() -> int:
     ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     ap.add_argument("--seconds", type=float, default=6.0, help="time budget of the speed measurement")
     ap.add_argument("--no-torch-compile", action="store_true", help="leave torch.compile out of the comparison")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="intra-op threads of eager, keraunos and Inductor alike (default 1: steady times on a shared "
-                         "machine, where two threads on two busy cores can be several times slower; 0: torch's default)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads of eager, keraunos and Inductor alike (default 1: steady times on a shared "
+        "machine, where two threads on two busy cores can be several times slower; 0: torch's default)",
+    )
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
         try:  # Inductor's C++ kernels choose their thread count on their own
             import torch._inductor.config as inductor_config
+
             inductor_config.cpp.threads = args.threads
         except Exception:
             pass
@@ -110,15 +118,22 @@ def main() -> int:
     model = GPT.from_name(args.config).to(dtype).eval()
     cfg = model.config
     idx = torch.randint(0, cfg.vocab_size, (args.batch, args.seq_len))
-    kind = ", ".join([
-        "RoPE" if cfg.pos_embedding == "rope" else "learned positions",
-        "RMSNorm" if cfg.norm == "rmsnorm" else "LayerNorm",
-        "SwiGLU" if cfg.mlp == "swiglu" else "GELU",
-        f"GQA {cfg.n_head}q/{cfg.n_query_groups}kv" if cfg.n_query_groups != cfg.n_head else "multi-head attention"])
-    print(f"keraunos demo: GPT \"{args.config}\", {model.num_params() / 1e6:.1f}M parameters "
-          f"({cfg.n_layer} layers, {cfg.n_head} heads, width {cfg.n_embd}, vocab {cfg.vocab_size})")
-    print(f"  {kind}; batch {args.batch} x {args.seq_len} tokens, {args.dtype} on CPU, "
-          f"{torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''} (--threads), torch {torch.__version__.split('+')[0]}")
+    kind = ", ".join(
+        [
+            "RoPE" if cfg.pos_embedding == "rope" else "learned positions",
+            "RMSNorm" if cfg.norm == "rmsnorm" else "LayerNorm",
+            "SwiGLU" if cfg.mlp == "swiglu" else "GELU",
+            f"GQA {cfg.n_head}q/{cfg.n_query_groups}kv" if cfg.n_query_groups != cfg.n_head else "multi-head attention",
+        ]
+    )
+    print(
+        f'keraunos demo: GPT "{args.config}", {model.num_params() / 1e6:.1f}M parameters '
+        f"({cfg.n_layer} layers, {cfg.n_head} heads, width {cfg.n_embd}, vocab {cfg.vocab_size})"
+    )
+    print(
+        f"  {kind}; batch {args.batch} x {args.seq_len} tokens, {args.dtype} on CPU, "
+        f"{torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''} (--threads), torch {torch.__version__.split('+')[0]}"
+    )
     print()
 
     with torch.no_grad():
@@ -136,12 +151,17 @@ def main() -> int:
             print(f"keraunos could not compile the model: {type(e).__name__}: {e}")
             return 2
         tol = TOLERANCES[dtype]
-        diff = max((got.float() - expected.float()).abs().max().item(),
-                   (again.float() - expected.float()).abs().max().item())
-        same = (got.shape == expected.shape and got.dtype == expected.dtype
-                and torch.allclose(got, expected, **tol) and torch.allclose(again, expected, **tol))
-        print(f"{'correct' if same else 'WRONG'}: logits {list(got.shape)} {'match' if same else 'differ from'} eager, "
-              f"max abs diff {diff:.2g} (allclose rtol={tol['rtol']:g}, atol={tol['atol']:g})")
+        diff = max((got.float() - expected.float()).abs().max().item(), (again.float() - expected.float()).abs().max().item())
+        same = (
+            got.shape == expected.shape
+            and got.dtype == expected.dtype
+            and torch.allclose(got, expected, **tol)
+            and torch.allclose(again, expected, **tol)
+        )
+        print(
+            f"{'correct' if same else 'WRONG'}: logits {list(got.shape)} {'match' if same else 'differ from'} eager, "
+            f"max abs diff {diff:.2g} (allclose rtol={tol['rtol']:g}, atol={tol['atol']:g})"
+        )
         if not same:
             print(f"  keraunos: {got.dtype} {list(got.shape)}, eager: {expected.dtype} {list(expected.shape)}")
             return 1
@@ -151,8 +171,7 @@ def main() -> int:
         counts = ", ".join(f"{ex} ran {n}" for ex, n in sorted(pl.counts().items(), key=lambda kv: -kv[1]))
         n_dec = sum(1 for row in pl.rows if row[1] == "decomposed")
         print(f"placement (which executor runs each op): {counts} ops")
-        print(f"  {n_dec} torch-level ops no executor claimed whole were first decomposed into prims"
-              " (keraunos.placement(f) has the table)")
+        print(f"  {n_dec} torch-level ops no executor claimed whole were first decomposed into prims (keraunos.placement(f) has the table)")
         print()
         trace = str(keraunos.last_traces(fast))
         print(f"execution trace ({len(trace.splitlines())} lines; keraunos.last_traces(f) has it in full):")
@@ -169,8 +188,7 @@ def main() -> int:
                 out = compiled(idx)
                 compile_s = done()
                 if not torch.allclose(out, expected, **tol):
-                    print(f"  note: torch.compile's logits differ from eager by "
-                          f"{(out.float() - expected.float()).abs().max().item():.2g}")
+                    print(f"  note: torch.compile's logits differ from eager by {(out.float() - expected.float()).abs().max().item():.2g}")
                 fns["torch.compile"] = compiled
             except Exception as e:  # no C++ compiler, an Inductor bug, ...
                 print("failed")
@@ -195,8 +213,10 @@ def main() -> int:
             print("  (only the ATen executor ran: keraunos calls the same kernels as eager, minus Python overhead)")
         load, ncpu = os.getloadavg()[0], os.cpu_count() or 1
         if load > ncpu:
-            print(f"  note: the machine is busy (load average {load:.1f} on {ncpu} cores), so these times are noisy"
-                  + ("; --threads 1 steadies them" if torch.get_num_threads() > 1 else ""))
+            print(
+                f"  note: the machine is busy (load average {load:.1f} on {ncpu} cores), so these times are noisy"
+                + ("; --threads 1 steadies them" if torch.get_num_threads() > 1 else "")
+            )
     return 0
 
 

@@ -17,10 +17,20 @@ import torch  # noqa: E402
 from keraunos import _C  # noqa: E402
 
 SHORT = {
-    torch.bool: "b8", torch.uint8: "u8", torch.int8: "i8", torch.int16: "i16", torch.int32: "i32", torch.int64: "i64",
-    torch.float16: "f16", torch.bfloat16: "bf16", torch.float32: "f32", torch.float64: "f64", torch.complex64: "c64",
+    torch.bool: "b8",
+    torch.uint8: "u8",
+    torch.int8: "i8",
+    torch.int16: "i16",
+    torch.int32: "i32",
+    torch.int64: "i64",
+    torch.float16: "f16",
+    torch.bfloat16: "bf16",
+    torch.float32: "f32",
+    torch.float64: "f64",
+    torch.complex64: "c64",
     torch.complex128: "c128",
 }
+
 
 def fuser_claims(op):
     """The fuser claims by pattern: any prim it has code for, and composites made only of those."""
@@ -63,6 +73,7 @@ def render():
         for i in ids:
             claims.setdefault(i, []).append(ex)
     from opinfo import OPS_BY_ID as _ops
+
     for sid, _, _ in _C.symbols():
         if sid.startswith(("prims.", "torch.")) and fuser_claims(_ops.get(sid)):
             claims.setdefault(sid, []).append("fuser")
@@ -88,7 +99,9 @@ def render():
         op = OPS_BY_ID.get(sid)
         dts = " ".join(accepted_dtypes(op)) if op else ""
         tested = "yes" if op else "no"
-        lines.append(f"| `{sid}` | {'prim' if is_prim else 'composite'} | {dts} | {', '.join(sorted(claims.get(sid, []))) or '—'} | {tested} |")
+        lines.append(
+            f"| `{sid}` | {'prim' if is_prim else 'composite'} | {dts} | {', '.join(sorted(claims.get(sid, []))) or '—'} | {tested} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -236,7 +236,7 @@ class PyFunction {
     if (form.form == OutForm::Leaf) return py::reinterpret_steal<py::object>(THPVariable_Wrap(std::move(outs[0])));
     py::tuple t(outs.size());
     for (size_t i = 0; i < outs.size(); ++i) PyTuple_SET_ITEM(t.ptr(), static_cast<Py_ssize_t>(i), THPVariable_Wrap(std::move(outs[i])));
-    if (form.form == OutForm::Tuple) return std::move(t);
+    if (form.form == OutForm::Tuple) return t;
     return self.attr("_unflatten")(py::list(t), form.spec);
   }
 

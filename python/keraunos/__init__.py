@@ -1,28 +1,38 @@
 """keraunos: a trace compiler for PyTorch programs (C++ core, thin Python front end).
 
-    import keraunos
-    fast = keraunos.jit(model)          # a function or an nn.Module
-    y = fast(x)                         # same results as model(x)
-    keraunos.last_traces(fast)          # the trace after each pass
-    keraunos.placement(fast)            # which executor runs what, and why the others said no
-    keraunos.cache_info(fast)           # hits, misses, plans, compile time per phase
-    keraunos.explain(model, x)          # every unsupported op, and where it is called
-    keraunos.host_pool_info()           # the pool that large kernel outputs come from
+import keraunos
+fast = keraunos.jit(model)          # a function or an nn.Module
+y = fast(x)                         # same results as model(x)
+keraunos.last_traces(fast)          # the trace after each pass
+keraunos.placement(fast)            # which executor runs what, and why the others said no
+keraunos.cache_info(fast)           # hits, misses, plans, compile time per phase
+keraunos.explain(model, x)          # every unsupported op, and where it is called
+keraunos.host_pool_info()           # the pool that large kernel outputs come from
 
-    torch.compile(model, backend="keraunos")
+torch.compile(model, backend="keraunos")
 """
 
 import torch  # noqa: F401  (the extension links libtorch; torch must load first)
 
-from keraunos import _C  # noqa: F401
-from keraunos._api import (cache_info, empty_cache, executors, explain, host_pool_info, jit, last_traces, placement,
-                           set_host_pool_limit)
+from keraunos import _C as _C  # the extension (explicitly re-exported)
+from keraunos._api import cache_info, empty_cache, executors, explain, host_pool_info, jit, last_traces, placement, set_host_pool_limit
 from keraunos._proxies import UnsupportedOpError
 
 KeraunosError = _C.KeraunosError
 
-__all__ = ["jit", "executors", "explain", "last_traces", "placement", "cache_info", "host_pool_info", "set_host_pool_limit", "empty_cache",
-           "UnsupportedOpError", "KeraunosError"]
+__all__ = [
+    "jit",
+    "executors",
+    "explain",
+    "last_traces",
+    "placement",
+    "cache_info",
+    "host_pool_info",
+    "set_host_pool_limit",
+    "empty_cache",
+    "UnsupportedOpError",
+    "KeraunosError",
+]
 __version__ = "0.1.0"
 
 
@@ -32,6 +42,7 @@ def _register_backend_now():
 
     if "keraunos" not in _COMPILER_FNS:
         from keraunos._backend import keraunos_backend
+
         register_backend(name="keraunos")(keraunos_backend)
 
 
@@ -60,7 +71,7 @@ def _register_backend():
                 exec_module(module)
                 _register_backend_now()
 
-            spec.loader.exec_module = exec_then_register
+            spec.loader.exec_module = exec_then_register  # type: ignore[method-assign]
             return spec
 
     sys.meta_path.insert(0, _AfterDynamoImport())

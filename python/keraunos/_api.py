@@ -10,7 +10,7 @@ import torch.utils._pytree as pytree
 from keraunos import _C
 from keraunos._jit import JitFunction
 from keraunos._ops import table
-from keraunos._proxies import _DTYPE_NAMES, TensorProxy
+from keraunos._proxies import _DTYPE_NAMES
 from keraunos._tracer import Tracer
 
 
@@ -33,8 +33,9 @@ def jit(fn_or_module, executors=None, cache="constant values", fusion=None, dyna
         bad = [e for e in executors if e not in known]
         if bad:
             raise ValueError(f"keraunos.jit: unknown executor(s) {bad} (registered: {known})")
-    return JitFunction(fn_or_module, executors=executors, cache=cache, fusion=fusion, dynamic=dynamic,
-                       keep_traces=options.get("keep_traces", True))
+    return JitFunction(
+        fn_or_module, executors=executors, cache=cache, fusion=fusion, dynamic=dynamic, keep_traces=options.get("keep_traces", True)
+    )
 
 
 def executors() -> list:
@@ -51,6 +52,7 @@ def _jf(f) -> JitFunction:
 @dataclasses.dataclass
 class Traces:
     """The trace after each pass for the last call's signature; printing shows the last one."""
+
     items: list
 
     def __iter__(self):
@@ -76,13 +78,13 @@ def last_traces(f) -> Traces:
 
 @dataclasses.dataclass
 class Placement:
-    rows: list      # (op, executor, fused, [(executor, reason)], text)
+    rows: list  # (op, executor, fused, [(executor, reason)], text)
     table: str
     summary: str
 
     def counts(self):
-        c = {}
-        for op, ex, *_ in self.rows:
+        c: dict[str, int] = {}
+        for _op, ex, *_ in self.rows:
             if ex != "decomposed":
                 c[ex] = c.get(ex, 0) + 1
         return c
@@ -126,7 +128,7 @@ def empty_cache() -> None:
 @dataclasses.dataclass
 class Explanation:
     unsupported: list  # [(torch function, "file:line: source")]
-    ops: int           # torch-level ops recorded
+    ops: int  # torch-level ops recorded
 
     def __str__(self):
         if not self.unsupported:

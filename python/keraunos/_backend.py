@@ -10,11 +10,16 @@ from keraunos._jit import JitFunction
 
 
 def keraunos_backend(gm: torch.fx.GraphModule, example_inputs, **options):
-    jf = JitFunction(gm.forward, executors=options.get("executors"), cache=options.get("cache", "constant values"),
-                     fusion=options.get("fusion"), dynamic=options.get("dynamic", False))
+    jf = JitFunction(
+        gm.forward,
+        executors=options.get("executors"),
+        cache=options.get("cache", "constant values"),
+        fusion=options.get("fusion"),
+        dynamic=options.get("dynamic", False),
+    )
 
     def run(*args):
         return jf(*args)
 
-    run._keraunos = jf  # keraunos.last_traces(run._keraunos) for inspection
+    run._keraunos = jf  # type: ignore[attr-defined]  # keraunos.last_traces(run._keraunos) for inspection
     return run

@@ -5,8 +5,7 @@ and calls the C++ compiled function, which looks the signature up in one step an
 from __future__ import annotations
 
 import functools
-import inspect
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.utils._pytree as pytree
@@ -15,6 +14,7 @@ from keraunos import _C
 from keraunos._ops import table
 from keraunos._proxies import _DTYPE_NAMES, NumberProxy, TensorProxy, UnsupportedOpError
 from keraunos._tracer import Tracer
+
 
 def _leaf_for_key(x):
     """What the C++ side sees of a non-tensor leaf: numbers and None as they are, anything else by
@@ -56,7 +56,8 @@ class JitFunction(_C.Function):
         modes; re-read when C++'s per-call check (_layout_current) finds a submodule added, removed
         or replaced, a parameter or buffer added or removed, or a train()/eval() switch. The tensors
         themselves are read from the owners' dicts on every call. Nothing in torch is patched."""
-        self._slots = []
+        assert self.module is not None
+        self._slots: list[tuple[torch.nn.Module, str, bool, bool]] = []
         for _, m in self.module.named_modules(remove_duplicate=False):
             for pname, p in m._parameters.items():
                 if p is not None:
@@ -67,12 +68,13 @@ class JitFunction(_C.Function):
         self._modules = list(self.module.modules())
         # The module layout is part of the plan's key: a different layout traces anew.
         self._modes = "".join("t" if m.training else "e" for m in self._modules) + f"#{len(self._slots)}:{id(self._layout_token())}"
-        self._set_layout(self._modules, [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots],
-                         self._modes)
+        self._set_layout(
+            self._modules, [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots], self._modes
+        )
 
     def _layout_token(self):
         token = tuple((id(m), n) for m, n, _, _ in self._slots)
-        cached = getattr(self, "_tokens", None)
+        cached: dict[tuple, tuple] | None = getattr(self, "_tokens", None)
         if cached is None:
             cached = self._tokens = {}
         return cached.setdefault(token, token)
@@ -111,8 +113,8 @@ class JitFunction(_C.Function):
         _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
         # in_values: [*leaves, *state] as proxies (tensors) or literals.
         vals = list(in_values)
-        user = []
-        for x, v in zip(leaves, vals[:len(leaves)]):
+        user: list[Any] = []
+        for x, v in zip(leaves, vals[: len(leaves)]):
             if isinstance(x, torch.Tensor):
                 p = tracer.proxy(v)
                 p.is_input = True
@@ -122,7 +124,7 @@ class JitFunction(_C.Function):
             else:
                 user.append(x)  # the plan is specialized on this value
         state = []
-        for v in vals[len(leaves):]:
+        for v in vals[len(leaves) :]:
             p = tracer.proxy(v)
             p.is_input = True
             state.append(p)
@@ -140,8 +142,10 @@ class JitFunction(_C.Function):
             elif o is None or isinstance(o, (bool, int, float, str)):
                 outs.append(o)
             elif isinstance(o, torch.Tensor):
-                raise UnsupportedOpError("keraunos: the function returned a tensor that is not computed from its inputs "
-                                         "(a captured constant); return values computed from the inputs")
+                raise UnsupportedOpError(
+                    "keraunos: the function returned a tensor that is not computed from its inputs "
+                    "(a captured constant); return values computed from the inputs"
+                )
             else:
                 raise UnsupportedOpError(f"keraunos: cannot return a {type(o).__name__} from a compiled function")
         if out_spec.is_leaf():
@@ -153,12 +157,13 @@ class JitFunction(_C.Function):
         return outs, out_spec, form
 
     def _call_module_with(self, state, args, kwargs):
-        saved = []
+        saved: list[tuple[dict[str, Any], str, Any]] = []
         try:
             for (m, name, is_param, _), p in zip(self._slots, state):
                 d = m._parameters if is_param else m._buffers
                 saved.append((d, name, d[name]))
                 d[name] = p
+            assert self.module is not None
             return self.module(*args, **kwargs)
         finally:
             for d, name, old in reversed(saved):
@@ -204,7 +209,10 @@ class _Compiled(torch.autograd.Function):
         flat = [o for o in pytree.tree_leaves(out) if isinstance(o, torch.Tensor)]
         pairs = [(o, g) for o, g in zip(flat, grads) if g is not None and o.requires_grad]
         needed = [i for i in inputs if i.requires_grad]
-        got = (torch.autograd.grad([o for o, _ in pairs], needed, [g for _, g in pairs], allow_unused=True)
-               if pairs and needed else [None] * len(needed))
+        got = (
+            torch.autograd.grad([o for o, _ in pairs], needed, [g for _, g in pairs], allow_unused=True)
+            if pairs and needed
+            else [None] * len(needed)
+        )
         it = iter(got)
         return (None, None, None, *[next(it) if i.requires_grad else None for i in inputs])

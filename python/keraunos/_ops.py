@@ -4,11 +4,9 @@ Tensor.to's overloads, indexing keys, in-place methods)."""
 
 from __future__ import annotations
 
-import operator
-from typing import Callable
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from keraunos import _C
 from keraunos._proxies import NumberProxy, TensorProxy, UnsupportedOpError, user_location
@@ -25,7 +23,9 @@ AUTOCAST_LOWER = {sid for sid, f in _FACTS.items() if f["autocast_cuda"] == "low
 AUTOCAST_FP32 = {sid for sid, f in _FACTS.items() if f["autocast_cuda"] == "fp32"}
 AUTOCAST_FP32_CPU = {sid for sid, f in _FACTS.items() if f["autocast_cpu"] == "fp32"}
 # Operators: dunder -> (symbol id, operands reversed); in-place ones rebind their left operand.
-DUNDERS, INPLACE_DUNDERS, ALIASES = {}, set(), {}
+DUNDERS: dict[str, tuple[str, bool]] = {}
+INPLACE_DUNDERS: set[str] = set()
+ALIASES: dict[str, str] = {}
 for _sid, _f in _FACTS.items():
     for _name in _f["names"]:
         _kind, _, _dunder = _name.rpartition(":")
@@ -86,7 +86,7 @@ class OpTable:
                 self.by_func[obj] = sid
         self.cache: dict = {}
         # Operators by identity (Tensor.__pow__ is a Python wrapper named "pow"; __rtruediv__ is __rdiv__).
-        self.dunders = {}
+        self.dunders: dict[Any, tuple[str, bool, bool]] = {}
         for name, (sid, rev) in DUNDERS.items():
             obj = getattr(torch.Tensor, name, None)
             if obj is not None and sid in self.ids:
@@ -105,15 +105,18 @@ class OpTable:
     def _build(self, func, prop):
         name = getattr(func, "__name__", "")
         if prop in ("T", "mT"):
-            return lambda tr, args, kwargs: _call(tr, "torch.permute" if prop == "T" else "torch.transpose",
-                                                  (args[0], tuple(reversed(range(args[0].ndim)))) if prop == "T"
-                                                  else (args[0], -2, -1), {})
+            return lambda tr, args, kwargs: _call(
+                tr,
+                "torch.permute" if prop == "T" else "torch.transpose",
+                (args[0], tuple(reversed(range(args[0].ndim)))) if prop == "T" else (args[0], -2, -1),
+                {},
+            )
         if prop in ("real", "imag"):
             return lambda tr, args, kwargs: _call(tr, f"torch.{prop}", args, {})
         if func in self.dunders:
-            sid, rev, inplace = self.dunders[func]
+            dsid, rev, inplace = self.dunders[func]
 
-            def dunder(tr, args, kwargs, sid=sid, rev=rev, inplace=inplace):
+            def dunder(tr, args, kwargs, sid=dsid, rev=rev, inplace=inplace):
                 a = (args[1], args[0]) if rev else args
                 out = _call(tr, sid, a, {})
                 return _rebind(tr, args[0], out) if inplace else out
@@ -149,8 +152,9 @@ def _index_key(key):
     out = []
     for k in key:
         if isinstance(k, list):
-            raise UnsupportedOpError(f"keraunos does not support indexing with a Python list at {user_location()}; "
-                                     "index with a tensor instead")
+            raise UnsupportedOpError(
+                f"keraunos does not support indexing with a Python list at {user_location()}; index with a tensor instead"
+            )
         out.append(k)
     return tuple(out)
 
@@ -194,8 +198,6 @@ def _call(tr, sid, args, kwargs):
     return rt(tuple(outs)) if rt is not None else tuple(outs)
 
 
-
-
 def _einsum(tr, args, kwargs):
     """torch.einsum(eq, a, b) and torch.einsum(eq, [a, b]) are one symbol taking a tuple of operands."""
     eq, ops = args[0], args[1:]
@@ -206,6 +208,7 @@ def _einsum(tr, args, kwargs):
 
 def _new_tensor(kind):
     """x.new_zeros(size) etc.: a fresh tensor with x's dtype and device unless given."""
+
     def make(tr, args, kwargs):
         self, rest = args[0], list(args[1:])
         kw = dict(kwargs)
@@ -217,6 +220,7 @@ def _new_tensor(kind):
             return _call(tr, "torch.full", (size, fill), kw)
         size = tuple(rest) if rest and all(isinstance(r, int) for r in rest) else (rest[0] if rest else kw.pop("size"))
         return _call(tr, f"torch.{kind}", (size,), kw)
+
     return make
 
 
@@ -228,7 +232,8 @@ def _rebind(tr, target, out):
         raise UnsupportedOpError(f"keraunos does not support updating an input or a parameter in place at {user_location()}")
     if len(target.alias) > 1:
         raise UnsupportedOpError(
-            f"keraunos does not support updating in place a tensor that has views (the views would not see the update) at {user_location()}")
+            f"keraunos does not support updating in place a tensor that has views (the views would not see the update) at {user_location()}"
+        )
     if out.dtype != target.dtype:
         out = tr.record(_C.PrimId.convert_element_type, (out, target.dtype), {})[0]
     target.ref = out.ref
@@ -264,10 +269,13 @@ def _tensor_literal(tr, args, kwargs):
     if isinstance(data, TensorProxy):
         return _call(tr, "torch.clone", (data,), {})
     if not isinstance(data, (bool, int, float)):
-        raise UnsupportedOpError(f"keraunos supports torch.tensor only for a Python number inside a traced program "
-                                 f"(got {type(data).__name__}) at {user_location()}; pass the tensor as an input")
-    dtype = kwargs.get("dtype") or (torch.bool if isinstance(data, bool) else torch.int64 if isinstance(data, int)
-                                    else torch.get_default_dtype())
+        raise UnsupportedOpError(
+            f"keraunos supports torch.tensor only for a Python number inside a traced program "
+            f"(got {type(data).__name__}) at {user_location()}; pass the tensor as an input"
+        )
+    dtype = kwargs.get("dtype") or (
+        torch.bool if isinstance(data, bool) else torch.int64 if isinstance(data, int) else torch.get_default_dtype()
+    )
     device = torch.device(kwargs.get("device") or "cpu")
     return tr.record(_C.PrimId.full, ((), data), {"device": device, "dtype": dtype})[0]
 

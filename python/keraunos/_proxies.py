@@ -8,6 +8,7 @@ import linecache
 import os
 import sys
 import threading
+import types
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -31,7 +32,7 @@ class UnsupportedOpError(NotImplementedError):
 
 def user_location() -> str:
     """file:line: source of the innermost frame outside keraunos and torch."""
-    f = sys._getframe(1)
+    f: types.FrameType | None = sys._getframe(1)
     while f is not None:
         fn = os.path.abspath(f.f_code.co_filename)
         if not fn.startswith(_PKG_DIR) and not fn.startswith(_TORCH_DIR) and "<frozen" not in fn:
@@ -49,7 +50,7 @@ class _State(threading.local):
 _state = _State()
 
 
-def current_tracer() -> "Tracer":
+def current_tracer() -> Tracer:
     t = _state.tracer
     if t is None:
         raise RuntimeError("keraunos: a proxy was used outside of tracing")
@@ -61,12 +62,13 @@ class TensorProxy:
 
     __slots__ = ("ref", "shape", "dtype", "device", "requires_grad", "alias", "tracer", "is_input", "name", "__weakref__")
 
-    def __init__(self, tracer: "Tracer", ref, alias=None):
+    def __init__(self, tracer: Tracer, ref, alias=None):
         shape, dtype, device, requires_grad = tracer.tb.type_of(ref)
         self.ref = ref
         self.tracer = tracer
         self.name = tracer.tb.name_of(ref)
         # Static sizes are ints (a torch.Size); symbolic ones (dynamic=True) are NumberProxy objects.
+        self.shape: tuple[Any, ...]
         if all(isinstance(d, int) for d in shape):
             self.shape = torch.Size(shape)
         else:
@@ -138,8 +140,7 @@ class TensorProxy:
         return f"<keraunos proxy {self.name}: {tuple(self.shape)} {self.dtype} {self.device}>"
 
     def __bool__(self):
-        raise UnsupportedOpError(
-            f"keraunos cannot branch on the value of a tensor (data-dependent control flow) at {user_location()}")
+        raise UnsupportedOpError(f"keraunos cannot branch on the value of a tensor (data-dependent control flow) at {user_location()}")
 
     def __int__(self):
         raise UnsupportedOpError(f"keraunos cannot convert a traced tensor to a Python number (int()) at {user_location()}")
@@ -153,13 +154,28 @@ class TensorProxy:
     def tolist(self):
         raise UnsupportedOpError(f"keraunos cannot read a traced tensor's values (Tensor.tolist) at {user_location()}")
 
+    def __getitem__(self, key: Any) -> Any:  # replaced by the op table's indexing operator in _tracer
+        raise NotImplementedError
+
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
     # Tensor properties with a fixed answer for a traced (dense, strided, autograd-free) tensor.
-    _STATIC_PROPERTIES = {"is_nested": False, "is_sparse": False, "is_quantized": False, "is_meta": False,
-                          "is_mkldnn": False, "is_mps": False, "is_xpu": False, "is_complex_": False, "grad": None,
-                          "grad_fn": None, "names": None, "is_sparse_csr": False, "output_nr": 0}
+    _STATIC_PROPERTIES = {
+        "is_nested": False,
+        "is_sparse": False,
+        "is_quantized": False,
+        "is_meta": False,
+        "is_mkldnn": False,
+        "is_mps": False,
+        "is_xpu": False,
+        "is_complex_": False,
+        "grad": None,
+        "grad_fn": None,
+        "names": None,
+        "is_sparse_csr": False,
+        "output_nr": 0,
+    }
 
     @property
     def data(self):
@@ -201,14 +217,29 @@ class NumberProxy:
         out = self.tracer.tb.call(prim, [self.tracer.to_arg(a), self.tracer.to_arg(b)], {})
         return NumberProxy(self.tracer, out[0])
 
-    def __add__(self, o): return self._bin(_C.PrimId.add, o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __radd__(self, o): return self._bin(_C.PrimId.add, o, True)
-    def __sub__(self, o): return self._bin(_C.PrimId.sub, o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rsub__(self, o): return self._bin(_C.PrimId.sub, o, True)
-    def __mul__(self, o): return self._bin(_C.PrimId.mul, o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rmul__(self, o): return self._bin(_C.PrimId.mul, o, True)
-    def __truediv__(self, o): return self._bin(_C.PrimId.div, o) if not isinstance(o, TensorProxy) else NotImplemented
-    def __rtruediv__(self, o): return self._bin(_C.PrimId.div, o, True)
+    def __add__(self, o):
+        return self._bin(_C.PrimId.add, o) if not isinstance(o, TensorProxy) else NotImplemented
+
+    def __radd__(self, o):
+        return self._bin(_C.PrimId.add, o, True)
+
+    def __sub__(self, o):
+        return self._bin(_C.PrimId.sub, o) if not isinstance(o, TensorProxy) else NotImplemented
+
+    def __rsub__(self, o):
+        return self._bin(_C.PrimId.sub, o, True)
+
+    def __mul__(self, o):
+        return self._bin(_C.PrimId.mul, o) if not isinstance(o, TensorProxy) else NotImplemented
+
+    def __rmul__(self, o):
+        return self._bin(_C.PrimId.mul, o, True)
+
+    def __truediv__(self, o):
+        return self._bin(_C.PrimId.div, o) if not isinstance(o, TensorProxy) else NotImplemented
+
+    def __rtruediv__(self, o):
+        return self._bin(_C.PrimId.div, o, True)
 
     def __floordiv__(self, o):
         if self.kind == "int" and isinstance(o, int):

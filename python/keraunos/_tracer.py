@@ -10,8 +10,17 @@ import torch
 
 from keraunos import _C
 from keraunos._ops import DUNDERS
-from keraunos._proxies import (_DTYPE_NAMES, _DTYPES, NumberProxy, TensorProxy, UnsupportedOpError, _make_dunder, _state,  # noqa: F401
-                               current_tracer, user_location)
+from keraunos._proxies import (  # noqa: F401
+    _DTYPE_NAMES,
+    _DTYPES,
+    NumberProxy,
+    TensorProxy,
+    UnsupportedOpError,
+    _make_dunder,
+    _state,
+    current_tracer,
+    user_location,
+)
 
 _PUBLIC_NAMES: dict = {}
 
@@ -20,8 +29,15 @@ def _public_names() -> dict:
     """id(function) -> the name users call it by (torch.fft.fft, torch.Tensor.pow, ...)."""
     if not _PUBLIC_NAMES:
         import torch.nn.functional as F
-        spaces = [("torch", torch), ("torch.nn.functional", F), ("torch.fft", torch.fft), ("torch.linalg", torch.linalg),
-                  ("torch.special", torch.special), ("torch.Tensor", torch.Tensor)]
+
+        spaces = [
+            ("torch", torch),
+            ("torch.nn.functional", F),
+            ("torch.fft", torch.fft),
+            ("torch.linalg", torch.linalg),
+            ("torch.special", torch.special),
+            ("torch.Tensor", torch.Tensor),
+        ]
         for prefix, mod in spaces:
             for name in dir(mod):
                 if name.startswith("_") and not (name.startswith("__") and name.endswith("__")):
@@ -39,11 +55,10 @@ def torch_name(func) -> str:
     known = _public_names().get(id(func))
     if known is not None:
         return known
-    mod = getattr(func, "__module__", None) or ""
-    qual = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    mod: str = getattr(func, "__module__", None) or ""
+    qual: str = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or repr(func)
     if mod in ("torch._C._nn", "torch._C._linalg", "torch._C._special"):
-        mod = {"torch._C._nn": "torch.nn.functional", "torch._C._linalg": "torch.linalg",
-               "torch._C._special": "torch.special"}[mod]
+        mod = {"torch._C._nn": "torch.nn.functional", "torch._C._linalg": "torch.linalg", "torch._C._special": "torch.special"}[mod]
     if qual.startswith("TensorBase.") or qual.startswith("_TensorBase."):
         qual = "Tensor." + qual.split(".", 1)[1]
     if mod.startswith("torch._C") or not mod:
@@ -65,7 +80,7 @@ class Tracer:
         self.table = table
         self.explain = explain
         self.unsupported: list[tuple[str, str]] = []
-        self.autocast = None  # (device_type, dtype) while autocast is on
+        self.autocast: tuple[str, torch.dtype] | None = None  # (device_type, dtype) while autocast is on
 
     @contextlib.contextmanager
     def active(self):
@@ -87,7 +102,8 @@ class Tracer:
         if isinstance(x, torch.Tensor):
             raise UnsupportedOpError(
                 "keraunos: a tensor that is neither an input nor a parameter/buffer of the module was used (a captured "
-                f"constant of shape {tuple(x.shape)}) at {user_location()}; pass it as an argument or register it as a buffer")
+                f"constant of shape {tuple(x.shape)}) at {user_location()}; pass it as an argument or register it as a buffer"
+            )
         if isinstance(x, torch.dtype):
             return _C.DType(_DTYPE_NAMES[x])
         if isinstance(x, torch.device):
@@ -134,8 +150,9 @@ class Tracer:
         name = torch_name(func)
         where = user_location()
         if not self.explain:
-            raise UnsupportedOpError(f"keraunos does not support {name} (called at {where}); "
-                                     "keraunos.explain(fn, *args) lists every unsupported op at once")
+            raise UnsupportedOpError(
+                f"keraunos does not support {name} (called at {where}); keraunos.explain(fn, *args) lists every unsupported op at once"
+            )
         self.unsupported.append((name, where))
         return self._run_on_meta(func, args, kwargs)
 

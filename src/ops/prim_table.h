@@ -103,12 +103,14 @@ namespace keraunos::ops {
 
 // -- the other prims (their signatures and metas live in ops/prims/<family>.cpp) -------------------
 // X(name)
-#define KERAUNOS_OTHER_PRIMS(X)                                                                                                           \
-  X(broadcast_in_dim)                                                                                                                     \
-  X(reshape) X(transpose) X(slice) X(squeeze) X(cat) X(pad) X(flip) X(shallow_copy) X(sum) X(prod) X(amax) X(amin) X(var) X(var_mean)     \
-      X(argmax) X(argmin) X(cumsum) X(cumprod) X(topk) X(sort) X(full) X(iota) X(empty) X(uniform_philox) X(rng_seed_offset)              \
-          X(convert_element_type) X(item) X(device_put) X(print) X(matmul) X(linear) X(embedding) X(embedding_backward) X(take) X(gather) \
-              X(take_along_axis) X(scatter) X(scatter_add) X(index_add) X(index_copy) X(index_put)
+// clang-format off
+#define KERAUNOS_OTHER_PRIMS(X)                                                                                   \
+  X(broadcast_in_dim) X(reshape) X(transpose) X(slice) X(squeeze) X(cat) X(pad) X(flip) X(shallow_copy)            \
+  X(sum) X(prod) X(amax) X(amin) X(var) X(var_mean) X(argmax) X(argmin) X(cumsum) X(cumprod) X(topk) X(sort)       \
+  X(full) X(iota) X(empty) X(uniform_philox) X(rng_seed_offset) X(convert_element_type) X(item) X(device_put)      \
+  X(print) X(matmul) X(linear) X(embedding) X(embedding_backward) X(take) X(gather) X(take_along_axis) X(scatter) \
+  X(scatter_add) X(index_add) X(index_copy) X(index_put)
+// clang-format on
 
 enum class PrimId : uint16_t {
 #define KERAUNOS_ENUM_EW(name, ...) name,

@@ -15,7 +15,9 @@ def _fresh_random_inputs(request):
     # Fresh random inputs per run, but reproducible from the printed seed when a test fails.
     import torch
 
-    seed = int.from_bytes(os.urandom(4), "little") if os.environ.get("KERAUNOS_TEST_SEED") is None else int(os.environ["KERAUNOS_TEST_SEED"])
+    seed = (
+        int.from_bytes(os.urandom(4), "little") if os.environ.get("KERAUNOS_TEST_SEED") is None else int(os.environ["KERAUNOS_TEST_SEED"])
+    )
     torch.manual_seed(seed)
     request.node.user_properties.append(("seed", seed))
     yield

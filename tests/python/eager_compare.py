@@ -11,11 +11,14 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason
 
 def to_device(tree, device):
     """Every tensor in a nested structure moved to `device` (requires_grad kept)."""
+
     def move(x):
         if not isinstance(x, torch.Tensor) or x.device.type == device:
             return x
         return x.detach().to(device).requires_grad_(x.requires_grad)
+
     return pytree.tree_map(move, tree)
+
 
 # (rtol, atol) per dtype; integer and bool results must be exact.
 TOL = {
@@ -38,8 +41,7 @@ def assert_same(got, want, tol=None):
             assert g.shape == w.shape, f"output {i}: shape {tuple(g.shape)}, eager gives {tuple(w.shape)}"
             assert g.device == w.device
             rtol, atol = tol or TOL.get(w.dtype, (0, 0))
-            torch.testing.assert_close(g.detach(), w.detach(), rtol=rtol, atol=atol, equal_nan=True,
-                                       msg=lambda m: f"output {i}: {m}")
+            torch.testing.assert_close(g.detach(), w.detach(), rtol=rtol, atol=atol, equal_nan=True, msg=lambda m, i=i: f"output {i}: {m}")
         else:
             assert g == w, f"output {i}: {g!r}, eager gives {w!r}"
 

@@ -59,6 +59,7 @@ def check(fn, make_inputs, spy, calls=2, tol=None):
 
 # -- functions and modules --------------------------------------------------------------------------
 
+
 def _attention(q, k, v):
     return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
@@ -107,10 +108,12 @@ def _targets():
 
 CASES = [
     ("arithmetic", lambda a, b: (a * 2 + b).softmax(-1) - a / (b.abs() + 1), lambda: (R(3, 5), R(3, 5))),
-    ("view_transpose_chain", lambda a: a.view(2, -1).transpose(0, 1).contiguous().reshape(3, -1).sum(-1, keepdim=True),
-     lambda: (R(2, 3, 4),)),
-    ("indexing_and_creation", lambda a: a[:, None, 1:] * torch.arange(a.shape[-1] - 1) + torch.ones(3),
-     lambda: (R(4, 4),)),
+    (
+        "view_transpose_chain",
+        lambda a: a.view(2, -1).transpose(0, 1).contiguous().reshape(3, -1).sum(-1, keepdim=True),
+        lambda: (R(2, 3, 4),),
+    ),
+    ("indexing_and_creation", lambda a: a[:, None, 1:] * torch.arange(a.shape[-1] - 1) + torch.ones(3), lambda: (R(4, 4),)),
     ("sdpa_causal", _attention, lambda: (R(2, 2, 6, 8), R(2, 2, 6, 8), R(2, 2, 6, 8))),
     ("cross_entropy", _loss, lambda: (R(12, 7), _targets())),
     ("mlp_module", lambda: nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 8)), lambda: (R(4, 8),)),
@@ -118,14 +121,25 @@ CASES = [
     ("embedding_module", lambda: nn.Embedding(10, 8), lambda: (torch.randint(0, 10, (2, 5)),)),
     ("nanogpt_attention_module", CausalSelfAttention, lambda: (R(2, 7, 32),)),
     ("transformer_block_module", Block, lambda: (R(2, 9, 32),)),
-    ("bf16_mlp_module", lambda: nn.Sequential(nn.Linear(8, 32), nn.SiLU(), nn.Linear(32, 8)).to(torch.bfloat16),
-     lambda: (R(4, 8, dtype=torch.bfloat16),)),
-    pytest.param("relu_mlp_module", lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), lambda: (R(4, 8),), id="relu_mlp_module"),
-    pytest.param("pow_operator", lambda a: a ** 2 + a.abs() ** 0.5, lambda: (R(3, 4),),
-                 id="pow_operator"),
+    (
+        "bf16_mlp_module",
+        lambda: nn.Sequential(nn.Linear(8, 32), nn.SiLU(), nn.Linear(32, 8)).to(torch.bfloat16),
+        lambda: (R(4, 8, dtype=torch.bfloat16),),
+    ),
+    pytest.param(
+        "relu_mlp_module", lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), lambda: (R(4, 8),), id="relu_mlp_module"
+    ),
+    pytest.param("pow_operator", lambda a: a**2 + a.abs() ** 0.5, lambda: (R(3, 4),), id="pow_operator"),
 ]
-MODULE_CASES = {"mlp_module", "layer_norm_module", "embedding_module", "nanogpt_attention_module",
-                "transformer_block_module", "bf16_mlp_module", "relu_mlp_module"}
+MODULE_CASES = {
+    "mlp_module",
+    "layer_norm_module",
+    "embedding_module",
+    "nanogpt_attention_module",
+    "transformer_block_module",
+    "bf16_mlp_module",
+    "relu_mlp_module",
+}
 
 
 def _params():
@@ -148,6 +162,7 @@ def test_enough_distinct_programs():
 
 
 # -- graph breaks -------------------------------------------------------------------------------------
+
 
 def _with_print(a, b):
     h = (a @ b).tanh()
@@ -180,6 +195,7 @@ def test_graph_break_data_dependent_branch(spy):
 
 # -- training and a model -----------------------------------------------------------------------------
 
+
 def test_compile_training_step_matches_eager(spy):
     m = Block()
     ref = copy.deepcopy(m)
@@ -191,7 +207,7 @@ def test_compile_training_step_matches_eager(spy):
         assert_same(loss, loss_ref, tol=(1e-4, 1e-5))
         loss.backward()
         loss_ref.backward()
-        for (n, p), q in zip(m.named_parameters(), ref.parameters()):
+        for p, q in zip(m.parameters(), ref.parameters()):
             assert_same(p.grad, q.grad, tol=(1e-4, 1e-5))
         opt.step()
         opt_ref.step()

@@ -57,8 +57,12 @@ def test_pick_skips_incompatible_compilers_as_build_sh_does(static_cxx):
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="needs cmake")
 def test_configure_stops_with_a_compiler_that_carries_its_own_runtime(static_cxx, tmp_path):
     env = dict(os.environ, CXX=static_cxx)
-    res = subprocess.run(["cmake", "-S", ROOT, "-B", str(tmp_path / "build"), "-DKERAUNOS_BUILD_TESTS=OFF",
-                          f"-DPython3_EXECUTABLE={sys.executable}"], capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        ["cmake", "-S", ROOT, "-B", str(tmp_path / "build"), "-DKERAUNOS_BUILD_TESTS=OFF", f"-DPython3_EXECUTABLE={sys.executable}"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert res.returncode != 0, res.stdout[-2000:]
     said = " ".join(res.stderr.split())  # CMake wraps its messages
     assert "carry their own copy of the C++ runtime" in said, res.stderr[-3000:]

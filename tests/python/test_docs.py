@@ -9,14 +9,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_ops_doc_is_current():
     env = dict(os.environ, PYTHONPATH=os.environ.get("KERAUNOS_PYTHONPATH", os.path.join(ROOT, "python")))
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_ops_doc.py"), "--check"], env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_ops_doc.py"), "--check"], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr + r.stdout
 
 
 def test_every_op_has_a_conformance_entry():
-    from keraunos import _C
     from opinfo import OPS_BY_ID
+
+    from keraunos import _C
 
     missing = [s for s, _, _ in _C.symbols() if s.startswith(("prims.", "torch.")) and s not in OPS_BY_ID]
     assert not missing, f"ops without conformance entries: {missing}"
@@ -25,6 +25,7 @@ def test_every_op_has_a_conformance_entry():
 def _slug(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
     import re
+
     s = heading.strip().lower()
     s = re.sub(r"[^\w\- ]", "", s)
     return s.replace(" ", "-")
@@ -41,6 +42,7 @@ def test_markdown_links_resolve():
     """Every relative link in the README and docs/ names a file that exists, and an anchor names a
     heading in it."""
     import re
+
     bad = []
     for md in _markdown_files():
         text = open(md).read()

@@ -11,10 +11,9 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
+from eager_compare import DEVICES, TOL, R, assert_same, call, to_device  # noqa: F401,E402
 
 import keraunos
-
-from eager_compare import DEVICES, TOL, R, assert_same, call, to_device  # noqa: F401,E402
 
 
 def POS(*shape, dtype=torch.float32):
@@ -59,69 +58,120 @@ def _inplace_on_intermediate(a):
 CASES = [
     ("add_sub_mul_div", lambda a, b: a + b * 2 - a / b, lambda: ((R(2, 3, 4), POS(2, 3, 4)), {})),
     ("floordiv_mod", lambda a, b: (a // b, a % b, a % 0.7), lambda: ((R(3, 5) * 4, POS(3, 5)), {})),
-    pytest.param("pow_operator", lambda a, b: (a.abs() ** 1.5, a ** 2, a.abs() ** b), lambda: ((R(3, 4), R(3, 4)), {}),
-                 id="pow_operator"),
+    pytest.param("pow_operator", lambda a, b: (a.abs() ** 1.5, a**2, a.abs() ** b), lambda: ((R(3, 4), R(3, 4)), {}), id="pow_operator"),
     ("pow_method", lambda a: (a.pow(3), torch.pow(a.abs(), 0.5), torch.pow(2.0, a)), lambda: ((R(3, 4),), {})),
     ("matmul_operator", lambda a, b: a @ b, lambda: ((R(2, 3, 4), R(2, 4, 5)), {})),
-    ("comparisons", lambda a, b: (a < b, a <= b, a > b, a >= b, a == b, a != b, a > 0.5),
-     lambda: ((INT(-2, 3, 4, 5).float(), INT(-2, 3, 4, 5).float()), {})),
+    (
+        "comparisons",
+        lambda a, b: (a < b, a <= b, a > b, a >= b, a == b, a != b, a > 0.5),
+        lambda: ((INT(-2, 3, 4, 5).float(), INT(-2, 3, 4, 5).float()), {}),
+    ),
     ("unary_neg_abs_pos", lambda a: (-a, abs(a), +a, -(a * 2).abs()), lambda: ((R(3, 4),), {})),
-    ("bool_invert_and_or_xor", lambda a, b: (~(a > 0), (a > 0) & (b > 0), (a > 0) | (b < 0), (a > b) ^ (b > 0)),
-     lambda: ((R(3, 4), R(3, 4)), {})),
-    ("reverse_ops_numbers", lambda a, b: (2 - a, 3 * a, 1 + a, 2 ** a, 7.0 // b, 5.0 % b), lambda: ((R(3, 4), POS(3, 4)), {})),
-    pytest.param("reverse_truediv", lambda a: (1 / a, 2.5 / a), lambda: ((POS(3, 4),), {}),
-                 id="reverse_truediv"),
+    (
+        "bool_invert_and_or_xor",
+        lambda a, b: (~(a > 0), (a > 0) & (b > 0), (a > 0) | (b < 0), (a > b) ^ (b > 0)),
+        lambda: ((R(3, 4), R(3, 4)), {}),
+    ),
+    ("reverse_ops_numbers", lambda a, b: (2 - a, 3 * a, 1 + a, 2**a, 7.0 // b, 5.0 % b), lambda: ((R(3, 4), POS(3, 4)), {})),
+    pytest.param("reverse_truediv", lambda a: (1 / a, 2.5 / a), lambda: ((POS(3, 4),), {}), id="reverse_truediv"),
     ("sum_keepdim", lambda a: (a.sum(-1, keepdim=True), a.sum(), a.sum((0, 2))), lambda: ((R(2, 3, 4),), {})),
     ("view", lambda a: (a.view(2, -1), a.view(-1), a.view(4, 3, 2)), lambda: ((R(2, 3, 4),), {})),
     ("permute_transpose", lambda a: (a.permute(0, 2, 1), a.transpose(1, 2), a.mT, a[0].T), lambda: ((R(2, 3, 4),), {})),
     ("reshape", lambda a: (a.reshape(6, 4), a.reshape((-1,)), a.reshape(2, 12) + 1), lambda: ((R(2, 3, 4),), {})),
-    ("expand_unsqueeze", lambda a: (a[:, :1].expand(2, 5, 4), a.unsqueeze(1).expand(-1, 3, -1, -1), a.unsqueeze(-1)),
-     lambda: ((R(2, 3, 4),), {})),
+    (
+        "expand_unsqueeze",
+        lambda a: (a[:, :1].expand(2, 5, 4), a.unsqueeze(1).expand(-1, 3, -1, -1), a.unsqueeze(-1)),
+        lambda: ((R(2, 3, 4),), {}),
+    ),
     ("flatten", lambda a: (a.flatten(1), a.flatten(), torch.flatten(a, 0, 1)), lambda: ((R(2, 3, 4),), {})),
-    ("dtype_conversions", lambda a, b, c: (a.float(), c.to(torch.float64), c.type_as(b), c.to(b), c.half(),
-                                           a.to(dtype=torch.float32) * c),
-     lambda: ((R(3, 4, dtype=torch.float64), R(3, 4, dtype=torch.float16), R(3, 4)), {})),
+    (
+        "dtype_conversions",
+        lambda a, b, c: (a.float(), c.to(torch.float64), c.type_as(b), c.to(b), c.half(), a.to(dtype=torch.float32) * c),
+        lambda: ((R(3, 4, dtype=torch.float64), R(3, 4, dtype=torch.float16), R(3, 4)), {}),
+    ),
     ("softmax_method", lambda a: a.softmax(-1) + a.log_softmax(dim=1), lambda: ((R(2, 3, 4),), {})),
-    ("max_dim", lambda a: (a.max(dim=1).values, a.max(dim=1), a.max(), a.min(-1).indices),
-     lambda: ((R(2, 5, 4),), {})),
-    ("mean_var", lambda a: (a.mean(), a.var(unbiased=False), a.var(-1), a.mean(dim=-1, keepdim=True), a.std(0)),
-     lambda: ((R(4, 6),), {})),
+    ("max_dim", lambda a: (a.max(dim=1).values, a.max(dim=1), a.max(), a.min(-1).indices), lambda: ((R(2, 5, 4),), {})),
+    ("mean_var", lambda a: (a.mean(), a.var(unbiased=False), a.var(-1), a.mean(dim=-1, keepdim=True), a.std(0)), lambda: ((R(4, 6),), {})),
     ("clamp", lambda a: (a.clamp(min=0), a.clamp(-0.5, 0.5), torch.clamp(a, max=0.1)), lambda: ((R(3, 4),), {})),
-    ("masked_fill", lambda a, m: (a.masked_fill(m, -1.5), a.masked_fill(~m, float("-inf")).softmax(-1)),
-     lambda: ((R(4, 5), _mask(5)[:4]), {})),
-    ("split_chunk", lambda a: (a.split(2, dim=-1), a.chunk(3, dim=1), a.split([1, 3], dim=-1), torch.chunk(a, 3, -1)),
-     lambda: ((R(2, 3, 4),), {})),
-    ("basic_indexing", lambda a: (a[0, 1:, None, ::2], a[..., -1], a[:, None], a[1], a[-1, ..., 1:3], a[:, -2:]),
-     lambda: ((R(2, 3, 4),), {})),
+    (
+        "masked_fill",
+        lambda a, m: (a.masked_fill(m, -1.5), a.masked_fill(~m, float("-inf")).softmax(-1)),
+        lambda: ((R(4, 5), _mask(5)[:4]), {}),
+    ),
+    (
+        "split_chunk",
+        lambda a: (a.split(2, dim=-1), a.chunk(3, dim=1), a.split([1, 3], dim=-1), torch.chunk(a, 3, -1)),
+        lambda: ((R(2, 3, 4),), {}),
+    ),
+    (
+        "basic_indexing",
+        lambda a: (a[0, 1:, None, ::2], a[..., -1], a[:, None], a[1], a[-1, ..., 1:3], a[:, -2:]),
+        lambda: ((R(2, 3, 4),), {}),
+    ),
     ("tensor_indexing", lambda a, i, j: (a[i], a[:, j], a[i, :, 1]), lambda: ((R(3, 4, 5), INT(0, 3, 6), INT(-4, 4, 2)), {})),
-    ("cat_stack", lambda a, b: (torch.cat([a, b], dim=1), torch.stack((a, b)), torch.stack([a, b], dim=-1)),
-     lambda: ((R(2, 3, 4), R(2, 3, 4)), {})),
+    (
+        "cat_stack",
+        lambda a, b: (torch.cat([a, b], dim=1), torch.stack((a, b)), torch.stack([a, b], dim=-1)),
+        lambda: ((R(2, 3, 4), R(2, 3, 4)), {}),
+    ),
     ("where", lambda a, b: (torch.where(a > b, a, b), torch.where(a > 0, a, 0.5)), lambda: ((R(3, 4), R(3, 4)), {})),
     ("tril_triu", lambda a: (torch.tril(a), torch.triu(a, 1), a.tril(-1)), lambda: ((R(2, 5, 5),), {})),
-    ("arange_inside", lambda a: (a + torch.arange(a.shape[-1]) * 0.5, torch.arange(0, 8, 2) * a[:, :4], torch.arange(4.0) / a),
-     lambda: ((POS(3, 4),), {})),
-    ("zeros_ones_inside", lambda a: (a + torch.zeros(4) + torch.ones(3, 4), torch.full((3, 4), 0.25) * a,
-                                     torch.ones_like(a) - a, a * torch.tensor(2.0)), lambda: ((R(3, 4),), {})),
+    (
+        "arange_inside",
+        lambda a: (a + torch.arange(a.shape[-1]) * 0.5, torch.arange(0, 8, 2) * a[:, :4], torch.arange(4.0) / a),
+        lambda: ((POS(3, 4),), {}),
+    ),
+    (
+        "zeros_ones_inside",
+        lambda a: (a + torch.zeros(4) + torch.ones(3, 4), torch.full((3, 4), 0.25) * a, torch.ones_like(a) - a, a * torch.tensor(2.0)),
+        lambda: ((R(3, 4),), {}),
+    ),
     ("einsum_list", lambda a, b: torch.einsum("bij,bkj->bik", [a, b]), lambda: ((R(2, 3, 4), R(2, 5, 4)), {})),
-    pytest.param("einsum_varargs", lambda a, b: torch.einsum("bij,bkj->bik", a, b), lambda: ((R(2, 3, 4), R(2, 5, 4)), {}),
-                 id="einsum_varargs"),
-    ("torch_matmul_softmax", lambda a, b: torch.softmax(torch.matmul(a, b.transpose(-2, -1)), dim=-1),
-     lambda: ((R(2, 3, 4), R(2, 5, 4)), {})),
-    ("activations", lambda a: (F.gelu(a), F.gelu(a, approximate="tanh"), F.silu(a), torch.tanh(a), torch.sigmoid(a),
-                               F.leaky_relu(a, 0.1), F.elu(a), F.softplus(a), F.mish(a), F.hardswish(a), torch.relu(a), a.relu()),
-     lambda: ((R(3, 7),), {})),
-    pytest.param("functional_relu", lambda a: F.relu(a) + F.relu6(a), lambda: ((R(3, 7),), {}),
-                 id="functional_relu"),
+    pytest.param(
+        "einsum_varargs", lambda a, b: torch.einsum("bij,bkj->bik", a, b), lambda: ((R(2, 3, 4), R(2, 5, 4)), {}), id="einsum_varargs"
+    ),
+    (
+        "torch_matmul_softmax",
+        lambda a, b: torch.softmax(torch.matmul(a, b.transpose(-2, -1)), dim=-1),
+        lambda: ((R(2, 3, 4), R(2, 5, 4)), {}),
+    ),
+    (
+        "activations",
+        lambda a: (
+            F.gelu(a),
+            F.gelu(a, approximate="tanh"),
+            F.silu(a),
+            torch.tanh(a),
+            torch.sigmoid(a),
+            F.leaky_relu(a, 0.1),
+            F.elu(a),
+            F.softplus(a),
+            F.mish(a),
+            F.hardswish(a),
+            torch.relu(a),
+            a.relu(),
+        ),
+        lambda: ((R(3, 7),), {}),
+    ),
+    pytest.param("functional_relu", lambda a: F.relu(a) + F.relu6(a), lambda: ((R(3, 7),), {}), id="functional_relu"),
     ("layer_norm", lambda a, w, b: F.layer_norm(a, (8,), w, b, eps=1e-5), lambda: ((R(2, 3, 8), R(8), R(8)), {})),
     ("rms_norm", lambda a, w: F.rms_norm(a, (8,), w, eps=1e-6), lambda: ((R(2, 3, 8), R(8)), {})),
-    ("cross_entropy", lambda a, t: (F.cross_entropy(a, t), F.cross_entropy(a, t, ignore_index=-100, reduction="sum")),
-     lambda: ((R(12, 7), _targets(12, 7)), {})),
-    ("cross_entropy_ignore_index", lambda a, t: F.cross_entropy(a, t, ignore_index=3),
-     lambda: ((R(12, 7), _targets(12, 7, ignore=3)), {})),
-    ("sdpa_causal", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
-     lambda: ((R(2, 3, 6, 8), R(2, 3, 6, 8), R(2, 3, 6, 8)), {})),
-    ("sdpa_bool_mask", lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
-     lambda: ((R(2, 3, 6, 8), R(2, 3, 6, 8), R(2, 3, 6, 8), _mask(6)), {})),
+    (
+        "cross_entropy",
+        lambda a, t: (F.cross_entropy(a, t), F.cross_entropy(a, t, ignore_index=-100, reduction="sum")),
+        lambda: ((R(12, 7), _targets(12, 7)), {}),
+    ),
+    ("cross_entropy_ignore_index", lambda a, t: F.cross_entropy(a, t, ignore_index=3), lambda: ((R(12, 7), _targets(12, 7, ignore=3)), {})),
+    (
+        "sdpa_causal",
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        lambda: ((R(2, 3, 6, 8), R(2, 3, 6, 8), R(2, 3, 6, 8)), {}),
+    ),
+    (
+        "sdpa_bool_mask",
+        lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m),
+        lambda: ((R(2, 3, 6, 8), R(2, 3, 6, 8), R(2, 3, 6, 8), _mask(6)), {}),
+    ),
     ("dropout_eval", lambda a: F.dropout(a, 0.5, training=False) * 2, lambda: ((R(3, 4),), {})),
     ("embedding", lambda i, w: F.embedding(i, w), lambda: ((INT(0, 10, 2, 3), R(10, 4)), {})),
     ("linear", lambda a, w, b: F.linear(a, w, b), lambda: ((R(2, 3, 4), R(5, 4), R(5)), {})),
@@ -129,26 +179,49 @@ CASES = [
     ("nested_inputs_outputs", _nested, lambda: (({"a": R(3), "b": [R(3), R(2)]}, (R(2, 2), [R(4), R(4)])), {})),
     ("returns_input_unchanged", lambda a, b: (a, b * 2, a), lambda: ((R(3), R(3)), {})),
     ("multiple_outputs", lambda a: (a.sin(), a.cos(), a.exp(), a.sum()), lambda: ((R(3, 4),), {})),
-    ("int64_inputs", lambda a, b: (a + b, a * b, a // b, a % b, a / b, a * 2.5, a - 3, a.sum()),
-     lambda: ((INT(-20, 20, 3, 4), INT(1, 6, 3, 4)), {})),
-    ("int32_int16_inputs", lambda a, b: (a.sum(), a.float().mean(), a * b, (a.float() * 1.5).to(torch.int16), a.max()),
-     lambda: ((INT(-5, 5, 3, 4, dtype=torch.int32), INT(-5, 5, 3, 4, dtype=torch.int16)), {})),
-    ("fp16_inputs", lambda a, b: ((a * b + 1).softmax(-1), a @ b.mT, a.sum(-1)),
-     lambda: ((R(3, 4, dtype=torch.float16), R(3, 4, dtype=torch.float16)), {})),
-    ("bf16_inputs", lambda a, b: (a @ b.mT, F.gelu(a), (a + b).mean(-1)),
-     lambda: ((R(3, 4, dtype=torch.bfloat16), R(3, 4, dtype=torch.bfloat16)), {})),
-    ("fp64_inputs", lambda a, b: ((a * b).sum(-1), a.exp() / b, torch.softmax(a, 0)),
-     lambda: ((R(3, 4, dtype=torch.float64), POS(3, 4, dtype=torch.float64)), {})),
-    ("mixed_dtype_promotion", lambda a, b, c, i: (a + b, a * c, c * i, i * 0.5, b + i, a + 1.5),
-     lambda: ((R(3, 4, dtype=torch.float16), R(3, 4, dtype=torch.float64), R(3, 4), INT(-3, 3, 3, 4)), {})),
-    ("reductions", lambda a: (a.amax(dim=(0, 2)), a.argmax(-1), torch.logsumexp(a, -1), a.cumsum(1), a.prod(-1)),
-     lambda: ((R(2, 3, 4),), {})),
+    (
+        "int64_inputs",
+        lambda a, b: (a + b, a * b, a // b, a % b, a / b, a * 2.5, a - 3, a.sum()),
+        lambda: ((INT(-20, 20, 3, 4), INT(1, 6, 3, 4)), {}),
+    ),
+    (
+        "int32_int16_inputs",
+        lambda a, b: (a.sum(), a.float().mean(), a * b, (a.float() * 1.5).to(torch.int16), a.max()),
+        lambda: ((INT(-5, 5, 3, 4, dtype=torch.int32), INT(-5, 5, 3, 4, dtype=torch.int16)), {}),
+    ),
+    (
+        "fp16_inputs",
+        lambda a, b: ((a * b + 1).softmax(-1), a @ b.mT, a.sum(-1)),
+        lambda: ((R(3, 4, dtype=torch.float16), R(3, 4, dtype=torch.float16)), {}),
+    ),
+    (
+        "bf16_inputs",
+        lambda a, b: (a @ b.mT, F.gelu(a), (a + b).mean(-1)),
+        lambda: ((R(3, 4, dtype=torch.bfloat16), R(3, 4, dtype=torch.bfloat16)), {}),
+    ),
+    (
+        "fp64_inputs",
+        lambda a, b: ((a * b).sum(-1), a.exp() / b, torch.softmax(a, 0)),
+        lambda: ((R(3, 4, dtype=torch.float64), POS(3, 4, dtype=torch.float64)), {}),
+    ),
+    (
+        "mixed_dtype_promotion",
+        lambda a, b, c, i: (a + b, a * c, c * i, i * 0.5, b + i, a + 1.5),
+        lambda: ((R(3, 4, dtype=torch.float16), R(3, 4, dtype=torch.float64), R(3, 4), INT(-3, 3, 3, 4)), {}),
+    ),
+    (
+        "reductions",
+        lambda a: (a.amax(dim=(0, 2)), a.argmax(-1), torch.logsumexp(a, -1), a.cumsum(1), a.prod(-1)),
+        lambda: ((R(2, 3, 4),), {}),
+    ),
     ("topk_sort", lambda a: (torch.topk(a, 2, dim=-1), a.sort(-1)), lambda: ((R(3, 6),), {})),
-    ("normalize_pad_one_hot", lambda a, i: (F.normalize(a, dim=-1), F.pad(a, (1, 2)), F.one_hot(i, 5)),
-     lambda: ((R(3, 4), INT(0, 5, 3)), {})),
+    (
+        "normalize_pad_one_hot",
+        lambda a, i: (F.normalize(a, dim=-1), F.pad(a, (1, 2)), F.one_hot(i, 5)),
+        lambda: ((R(3, 4), INT(0, 5, 3)), {}),
+    ),
     ("gather", lambda a, i: a.gather(-1, i), lambda: ((R(2, 3, 4), INT(0, 4, 2, 3, 2)), {})),
-    ("transpose_contiguous_view", lambda a: a.transpose(0, 1).contiguous().view(-1) * a.size(0),
-     lambda: ((R(2, 3, 4),), {})),
+    ("transpose_contiguous_view", lambda a: a.transpose(0, 1).contiguous().view(-1) * a.size(0), lambda: ((R(2, 3, 4),), {})),
     ("inplace_on_intermediate", _inplace_on_intermediate, lambda: ((R(3, 4),), {})),
 ]
 
@@ -184,6 +257,7 @@ def test_enough_distinct_functions():
 
 
 # -- Python numbers and the plan cache ---------------------------------------------------------------
+
 
 def _scale_shift(a, s):
     return a * s + s
@@ -252,6 +326,7 @@ def test_bool_and_string_arguments():
 
 # -- None, identity, no copies -------------------------------------------------------------------------
 
+
 def _maybe_bias(a, bias=None):
     out = a * 2 if bias is None else a * 2 + bias
     return out, None, bias
@@ -302,6 +377,7 @@ def test_outputs_are_ordinary_tensors_usable_in_eager():
 
 
 # -- grad modes, default dtype, autocast -----------------------------------------------------------------
+
 
 def _mlp(x, w1, b1, w2):
     return (F.gelu(x @ w1 + b1) @ w2).softmax(-1)
@@ -392,6 +468,7 @@ def test_autocast_bf16_other_ops_match_eager_dtypes():
 
 # -- gradients ---------------------------------------------------------------------------------------
 
+
 def test_gradients_match_eager():
     def f(x, w, b, c):
         h = torch.tanh(x @ w + b)
@@ -443,6 +520,7 @@ def test_dynamic_shapes_reuse_the_plan():
 
 # -- placement, inspection, and one ATen call per torch-level op ---------------------------------------
 
+
 def _block(x, w, b, g):
     h = F.layer_norm(x, (x.shape[-1],), g, b)
     h = F.gelu(F.linear(h, w), approximate="tanh") + x.to(torch.float64).float()
@@ -480,6 +558,7 @@ def test_placement_and_traces_on_the_device(device):
 def test_each_torch_op_runs_as_one_aten_call(device):
     """With only ATen (nothing fuses), the plan makes one ATen call per torch-level op, as eager
     does, never one per prim of its decomposition."""
+
     def f(x, y):
         return torch.softmax(F.gelu(x + y * 2) - torch.tanh(x), -1).sum(-1, dtype=torch.float64)
 

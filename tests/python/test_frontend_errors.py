@@ -25,6 +25,7 @@ def R(*shape):
 def line_of(fn, marker):
     """The line number in this file of the first line of fn's source that contains marker."""
     import inspect
+
     lines, start = inspect.getsourcelines(fn)
     for i, text in enumerate(lines):
         if marker in text:
@@ -47,6 +48,7 @@ def raises(exc, jf, *args, **kwargs):
 
 # -- unsupported ops ----------------------------------------------------------------------------------
 
+
 def uses_fft(a):
     b = a * 2
     return torch.fft.fft(b).real  # unsupported-call
@@ -61,8 +63,7 @@ def uses_cumulative_trapezoid(a):
     return torch.cumulative_trapezoid(a.exp(), dim=-1)  # unsupported-call
 
 
-UNSUPPORTED = [(uses_fft, "torch.fft.fft"), (uses_svd, "torch.linalg.svd"),
-               (uses_cumulative_trapezoid, "torch.cumulative_trapezoid")]
+UNSUPPORTED = [(uses_fft, "torch.fft.fft"), (uses_svd, "torch.linalg.svd"), (uses_cumulative_trapezoid, "torch.cumulative_trapezoid")]
 IDS = ["fft", "svd", "cumulative_trapezoid"]
 
 
@@ -140,6 +141,7 @@ def test_explain_on_a_supported_function_and_a_module():
 
 # -- control flow and values ------------------------------------------------------------------------
 
+
 def branches_on_data(x):
     if x.sum() > 0:  # data-dependent
         return x * 2
@@ -152,12 +154,16 @@ def test_data_dependent_control_flow():
     assert "data-dependent" in msg and f"{HERE}:{line_of(branches_on_data, '# data-dependent')}" in msg, msg
 
 
-@pytest.mark.parametrize("fn,words", [
-    (lambda x: x * x.sum().item(), "item"),
-    (lambda x: x * float(x.max()), "float"),
-    (lambda x: x[: int(x.argmax())], "int"),
-    (lambda x: torch.zeros(3) + torch.tensor(x.tolist()), "tolist"),
-], ids=["item", "float", "int", "tolist"])
+@pytest.mark.parametrize(
+    "fn,words",
+    [
+        (lambda x: x * x.sum().item(), "item"),
+        (lambda x: x * float(x.max()), "float"),
+        (lambda x: x[: int(x.argmax())], "int"),
+        (lambda x: torch.zeros(3) + torch.tensor(x.tolist()), "tolist"),
+    ],
+    ids=["item", "float", "int", "tolist"],
+)
 def test_reading_tensor_values_is_a_clear_error(fn, words):
     e = raises(keraunos.UnsupportedOpError, keraunos.jit(fn), R(5))
     assert words in str(e) and FILE in str(e), str(e)
@@ -183,6 +189,7 @@ def test_captured_tensor_constant_is_a_clear_error():
 
 # -- in-place updates ---------------------------------------------------------------------------------
 
+
 def add_inplace(a):
     a.add_(1.0)  # inplace-method
     return a
@@ -198,8 +205,11 @@ def setitem_input(a):
     return a
 
 
-@pytest.mark.parametrize("fn,marker,nargs", [(add_inplace, "# inplace-method", 1), (iadd_input, "# inplace-operator", 2),
-                                             (setitem_input, "# inplace-setitem", 1)], ids=["add_", "iadd", "setitem"])
+@pytest.mark.parametrize(
+    "fn,marker,nargs",
+    [(add_inplace, "# inplace-method", 1), (iadd_input, "# inplace-operator", 2), (setitem_input, "# inplace-setitem", 1)],
+    ids=["add_", "iadd", "setitem"],
+)
 def test_inplace_update_of_an_input(fn, marker, nargs):
     args = [R(3, 4) for _ in range(nargs)]
     before = [a.clone() for a in args]
@@ -239,6 +249,7 @@ def test_inplace_update_of_a_tensor_with_views():
 
 # -- errors from C++ ------------------------------------------------------------------------------------
 
+
 def test_shape_mismatch_from_cpp():
     jf = keraunos.jit(lambda a, b: torch.add(a, b))
     e = raises(Exception, jf, R(2, 3), R(4, 3))
@@ -272,16 +283,21 @@ def test_unknown_op_argument_is_a_type_error():
 
 # -- bad options ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs,exc", [
-    (dict(cache="bogus"), ValueError),
-    (dict(cache="symbolic_values"), ValueError),
-    (dict(cache=None), ValueError),
-    (dict(fusion="everything"), ValueError),
-    (dict(fusion=True), ValueError),
-    (dict(unknown_option=1), TypeError),
-    (dict(dynamic="yes"), TypeError),
-    (dict(keep_traces="x"), TypeError),
-], ids=["cache", "cache_typo", "cache_none", "fusion", "fusion_bool", "unknown", "dynamic", "keep_traces"])
+
+@pytest.mark.parametrize(
+    "kwargs,exc",
+    [
+        (dict(cache="bogus"), ValueError),
+        (dict(cache="symbolic_values"), ValueError),
+        (dict(cache=None), ValueError),
+        (dict(fusion="everything"), ValueError),
+        (dict(fusion=True), ValueError),
+        (dict(unknown_option=1), TypeError),
+        (dict(dynamic="yes"), TypeError),
+        (dict(keep_traces="x"), TypeError),
+    ],
+    ids=["cache", "cache_typo", "cache_none", "fusion", "fusion_bool", "unknown", "dynamic", "keep_traces"],
+)
 def test_bad_jit_options(kwargs, exc):
     with pytest.raises(exc):
         keraunos.jit(lambda a: a + 1, **kwargs)
@@ -312,6 +328,7 @@ def test_valid_options_run():
 
 
 # -- the proxy after tracing --------------------------------------------------------------------------------
+
 
 def test_proxy_repr_after_tracing_does_not_crash():
     code = (

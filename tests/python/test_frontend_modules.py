@@ -15,10 +15,10 @@ import keraunos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from eager_compare import DEVICES, to_device, TOL, R, assert_same, call  # noqa: F401,E402
-
+from eager_compare import DEVICES, TOL, R, assert_same, call, to_device  # noqa: F401,E402
 
 # -- modules ------------------------------------------------------------------------------------------
+
 
 class Residual(nn.Module):
     def __init__(self, d=16):
@@ -64,8 +64,7 @@ class TransformerBlock(nn.Module):
         self.ln_1 = nn.LayerNorm(n_embd)
         self.attn = CausalSelfAttention(n_embd, n_head, block_size)
         self.ln_2 = nn.LayerNorm(n_embd)
-        self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(approximate="tanh"), nn.Linear(4 * n_embd, n_embd),
-                                 nn.Dropout(0.1))
+        self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(approximate="tanh"), nn.Linear(4 * n_embd, n_embd), nn.Dropout(0.1))
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -143,8 +142,7 @@ MODULES = [
     pytest.param("mlp_relu", lambda: nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), lambda: (R(4, 8),), id="mlp_relu"),
     ("silu", lambda: nn.SiLU(), lambda: (R(4, 8),)),
     ("tanh", lambda: nn.Tanh(), lambda: (R(4, 8),)),
-    ("activations_stack", lambda: nn.Sequential(nn.Linear(8, 8), nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Softmax(-1)),
-     lambda: (R(4, 8),)),
+    ("activations_stack", lambda: nn.Sequential(nn.Linear(8, 8), nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Softmax(-1)), lambda: (R(4, 8),)),
     ("residual_block", Residual, lambda: (R(2, 5, 16),)),
     ("nanogpt_attention", CausalSelfAttention, lambda: (R(2, 7, 32),)),
     ("transformer_block", TransformerBlock, lambda: (R(2, 9, 32),)),
@@ -152,8 +150,11 @@ MODULES = [
     ("weight_tying", TiedLM, _idx),
     ("weight_tying_with_loss", TiedLM, lambda: (torch.randint(0, 20, (3, 5)), torch.randint(0, 20, (3, 5)))),
     ("keyword_arguments", KwargsModule, lambda: (R(3, 6),)),
-    ("bf16_mlp", lambda: nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 8), nn.LayerNorm(8)).to(torch.bfloat16),
-     lambda: (R(4, 8, dtype=torch.bfloat16),)),
+    (
+        "bf16_mlp",
+        lambda: nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 8), nn.LayerNorm(8)).to(torch.bfloat16),
+        lambda: (R(4, 8, dtype=torch.bfloat16),),
+    ),
     ("fp64_block", lambda: Residual(8).double(), lambda: (R(2, 3, 8, dtype=torch.float64),)),
 ]
 
@@ -191,6 +192,7 @@ def test_enough_distinct_modules():
 
 
 # -- dropout and train/eval -----------------------------------------------------------------------------
+
 
 def _check_dropout_output(out, x, p):
     assert type(out) is torch.Tensor and out.shape == x.shape and out.dtype == x.dtype
@@ -247,6 +249,7 @@ def test_module_using_self_training():
 
 # -- parameters changed between calls -----------------------------------------------------------------
 
+
 def _mlp():
     return nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 4))
 
@@ -296,6 +299,7 @@ def test_buffer_mutated_and_replaced():
 
 
 # -- training -------------------------------------------------------------------------------------------
+
 
 def _grads(m):
     return {n: p.grad for n, p in m.named_parameters()}
@@ -350,6 +354,7 @@ def test_optimizer_steps_match_eager():
 
 # -- examples/gpt.py ----------------------------------------------------------------------------------
 
+
 def _gpt():
     path = os.path.join(ROOT, "examples", "gpt.py")
     if not os.path.exists(path):
@@ -357,6 +362,7 @@ def _gpt():
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
     from examples.gpt import GPT
+
     return GPT
 
 

@@ -78,13 +78,16 @@ def _run_isolated(code, env_extra):
 
 
 def test_a_kernel_that_fails_to_compile_falls_back_with_a_reproducer(tmp_path):
-    r = _run_isolated("""
+    r = _run_isolated(
+        """
         import torch, keraunos
         f = keraunos.jit(lambda x: torch.tanh(x) * 3 - 1)
         x = torch.randn(10, 20)
         assert torch.allclose(f(x), torch.tanh(x) * 3 - 1, atol=1e-6)
         print("RESULT OK")
-    """, {"KERAUNOS_FUSER_INJECT_COMPILE_ERROR": "1", "KERAUNOS_CACHE_DIR": str(tmp_path)})
+    """,
+        {"KERAUNOS_FUSER_INJECT_COMPILE_ERROR": "1", "KERAUNOS_CACHE_DIR": str(tmp_path)},
+    )
     assert r.returncode == 0, r.stderr
     assert "RESULT OK" in r.stdout
     assert "failed to compile" in r.stderr and "Reproducer" in r.stderr, r.stderr
@@ -133,7 +136,7 @@ def test_fuser_declines_with_reasons():
 
 
 def _rotate_half(x):
-    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
     return torch.cat((-x2, x1), dim=-1)
 
 
@@ -157,6 +160,7 @@ def test_cat_pad_and_gather_fuse_with_their_consumers(name, fn, shapes, dtype, l
         if layout == "transposed" and len(s) > 1:
             return torch.randn(s[-1], *s[1:-1], s[0], dtype=dtype).transpose(0, -1)
         return torch.randn(*s, dtype=dtype)
+
     args = [make(s) for s in shapes]
     f = keraunos.jit(fn)
     tol = dict(rtol=1.6e-2, atol=1e-2) if dtype == torch.bfloat16 else {}
@@ -173,9 +177,11 @@ def test_cross_entropy_forward_runs_as_fused_kernels():
     t[[3, 11]] = -100
     w = torch.rand(50)
     for kwargs in ({}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": True}, {"ignore_index": 7}):
+
         def fn(x, t, w, kw=kwargs):
             kw = dict(kw, weight=w) if "weight" in kw else kw
             return torch.nn.functional.cross_entropy(x, t, **kw)
+
         f = keraunos.jit(fn)
         tk = torch.where(t == -100, kwargs.get("ignore_index", -100), t)
         torch.testing.assert_close(f(x, tk, w), fn(x, tk, w))
@@ -191,9 +197,18 @@ def test_cross_entropy_forward_runs_as_fused_kernels():
         f(x, bad)
 
 
-@pytest.mark.parametrize("fn", [lambda x: x.sum(0), lambda x: torch.var_mean(x, 0), lambda x: x.std((0, 1)),
-                                lambda x: x.amax(0, keepdim=True), lambda x: torch.logsumexp(x, 0), lambda x: x.sum()],
-                         ids=["sum0", "var_mean0", "std01", "amax0_keepdim", "logsumexp0", "sum_all"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.sum(0),
+        lambda x: torch.var_mean(x, 0),
+        lambda x: x.std((0, 1)),
+        lambda x: x.amax(0, keepdim=True),
+        lambda x: torch.logsumexp(x, 0),
+        lambda x: x.sum(),
+    ],
+    ids=["sum0", "var_mean0", "std01", "amax0_keepdim", "logsumexp0", "sum_all"],
+)
 def test_outer_and_whole_tensor_reductions(fn):
     x = torch.randn(4099, 3, 65) + 100  # a large mean: the variance must not cancel away
     x[7, 1, 3] = float("nan")
@@ -202,9 +217,17 @@ def test_outer_and_whole_tensor_reductions(fn):
     assert keraunos.placement(f).counts() == {"fuser": 1}
 
 
-@pytest.mark.parametrize("fn", [lambda x: torch.softmax(x, -1), lambda x: x.amax(-1), lambda x: torch.var_mean(x, -1),
-                                lambda x: torch.log_softmax(x, -1), lambda x: x.sum()],
-                         ids=["softmax", "amax", "var_mean", "log_softmax", "sum_all"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: torch.softmax(x, -1),
+        lambda x: x.amax(-1),
+        lambda x: torch.var_mean(x, -1),
+        lambda x: torch.log_softmax(x, -1),
+        lambda x: x.sum(),
+    ],
+    ids=["softmax", "amax", "var_mean", "log_softmax", "sum_all"],
+)
 def test_few_long_rows_are_split_across_threads(fn):
     # Fewer rows than threads and rows over 64Ki elements: each row's blocks are shared out.
     x = torch.randn(1, 1 << 17).expand(2, -1).contiguous() * 3
@@ -213,9 +236,11 @@ def test_few_long_rows_are_split_across_threads(fn):
     torch.testing.assert_close(f(x), fn(x), equal_nan=True, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("fn", [lambda x: x.sum(0), lambda x: x.mean(0), lambda x: torch.var_mean(x, 0),
-                                lambda x: (x * 2).amax(0) + x.sum(0)],
-                         ids=["sum0", "mean0", "var_mean0", "amax0_plus_sum0"])
+@pytest.mark.parametrize(
+    "fn",
+    [lambda x: x.sum(0), lambda x: x.mean(0), lambda x: torch.var_mean(x, 0), lambda x: (x * 2).amax(0) + x.sum(0)],
+    ids=["sum0", "mean0", "var_mean0", "amax0_plus_sum0"],
+)
 def test_reductions_to_a_single_column(fn):
     # The kept dim has size 1 (a Linear(out_features=1) bias gradient): the combined values are read
     # after the combine, not hoisted above it.
@@ -228,6 +253,7 @@ def test_a_value_reused_at_another_index_is_not_read_from_an_unwritten_row_buffe
     def fn(x):
         e = x.exp()
         return e / e.flip(-1).sum(-1, keepdim=True)
+
     x = torch.randn(8, 300)
     torch.testing.assert_close(keraunos.jit(fn)(x), fn(x))
 
@@ -250,8 +276,11 @@ def test_gathering_from_an_empty_dim_raises():
 
 
 # Tolerances for the vector-lane tests, per storage dtype (computed in float32, rounded once).
-_LANE_TOL = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.bfloat16: dict(rtol=1.6e-2, atol=2e-2),
-             torch.float16: dict(rtol=1e-3, atol=2e-3)}
+_LANE_TOL = {
+    torch.float32: dict(rtol=1e-5, atol=1e-5),
+    torch.bfloat16: dict(rtol=1.6e-2, atol=2e-2),
+    torch.float16: dict(rtol=1e-3, atol=2e-3),
+}
 
 _ROW_FNS = {
     "softmax": lambda x, w, b: torch.softmax(x, -1),
@@ -283,10 +312,12 @@ def test_row_kernels_on_vector_lanes_and_tails(name, dtype):
 def test_row_max_without_a_nan_flag_still_gives_nan(name, dtype):
     # The row max of softmax-like kernels keeps no NaN flag (the row sum carries a NaN to every
     # output); rows of NaN, NaN among infinities, and -inf entries must still match eager.
-    fns = {"softmax": lambda x, y: torch.softmax(x, -1),
-           "log_softmax": lambda x, y: torch.log_softmax(x, -1),
-           "cross_entropy": lambda x, y: torch.nn.functional.cross_entropy(x, y, reduction="none"),
-           "softmax_and_max": lambda x, y: (torch.softmax(x, -1), x.amax(-1))}
+    fns = {
+        "softmax": lambda x, y: torch.softmax(x, -1),
+        "log_softmax": lambda x, y: torch.log_softmax(x, -1),
+        "cross_entropy": lambda x, y: torch.nn.functional.cross_entropy(x, y, reduction="none"),
+        "softmax_and_max": lambda x, y: (torch.softmax(x, -1), x.amax(-1)),
+    }
     fn = fns[name]
     x = (torch.randn(9, 131) * 3).to(dtype)
     x[0] = float("nan")
@@ -330,9 +361,13 @@ def test_non_temporal_stores_give_the_same_results(monkeypatch, dtype, cols):
     w = torch.randn(cols).to(dtype)
     b = torch.randn(cols).to(dtype)
     tol = {} if dtype == torch.float32 else dict(rtol=2e-2, atol=2e-2)
-    fns = [lambda x, w, b: torch.softmax(x, -1), lambda x, w, b: F.layer_norm(x, (cols,), w, b),
-           lambda x, w, b: F.rms_norm(x, (cols,), w, 1e-6), lambda x, w, b: (x * 2 + b).clamp(-1, 1),
-           lambda x, w, b: torch.tanh(x) * w]
+    fns = [
+        lambda x, w, b: torch.softmax(x, -1),
+        lambda x, w, b: F.layer_norm(x, (cols,), w, b),
+        lambda x, w, b: F.rms_norm(x, (cols,), w, 1e-6),
+        lambda x, w, b: (x * 2 + b).clamp(-1, 1),
+        lambda x, w, b: torch.tanh(x) * w,
+    ]
     for fn in fns:
         f = keraunos.jit(fn)
         torch.testing.assert_close(f(x, w, b), fn(x, w, b), **tol)

@@ -5,12 +5,12 @@ here."""
 
 import pytest
 import torch
+from opinfo import OPS_BY_ID
+from opinfo.tracing import record
 
 import keraunos
 from keraunos import _C
 from keraunos._ops import table
-from opinfo import OPS_BY_ID
-from opinfo.tracing import record
 
 ROWS = _C.elementwise_prims()
 SYMBOLS = {sid for sid, _, _ in _C.symbols()}

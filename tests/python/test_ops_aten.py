@@ -4,12 +4,12 @@ run, against calling PyTorch directly on the same fresh random inputs, for every
 supports, on the CPU and, where one is present, on a CUDA device."""
 
 import pytest
-
-from keraunos import _C
 from eager_compare import DEVICES
 from opinfo import ALL_DTYPES, ALL_OPS
 from opinfo.tracing import record
 from test_ops_decomp import check_numerics
+
+from keraunos import _C
 
 
 def check_op_aten(op, failures, device="cpu"):

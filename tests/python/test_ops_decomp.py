@@ -3,8 +3,6 @@ reference interpreter, computes what PyTorch computes on the same fresh random i
 
 import pytest
 import torch
-
-from keraunos import _C
 from opinfo import ALL_DTYPES, ALL_OPS, flatten_outputs
 from opinfo.interpret import run_trace
 from opinfo.tracing import dtype_name, record
@@ -12,8 +10,12 @@ from opinfo.tracing import dtype_name, record
 # Tolerances per dtype (rtol, atol): decompositions compute low precision in float32 and round once,
 # as PyTorch's CPU kernels mostly do, but their order of operations can differ.
 TOL = {
-    torch.float16: (1e-2, 1e-2), torch.bfloat16: (2e-2, 2e-2), torch.float32: (1e-5, 1e-5), torch.float64: (1e-7, 1e-7),
-    torch.complex64: (1e-5, 1e-5), torch.complex128: (1e-7, 1e-7),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (2e-2, 2e-2),
+    torch.float32: (1e-5, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+    torch.complex64: (1e-5, 1e-5),
+    torch.complex128: (1e-7, 1e-7),
 }
 
 

@@ -5,11 +5,11 @@ reference interpreter: about p of the outputs are zero and the others equal inpu
 import pytest
 import torch
 import torch.nn.functional as F
-
-from keraunos import _C  # noqa: F401
 from opinfo.core import make_tensor
 from opinfo.interpret import run_trace
 from opinfo.tracing import dtype_name, record
+
+from keraunos import _C  # noqa: F401
 
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 RTOL = {torch.float16: 2e-3, torch.bfloat16: 1e-2, torch.float32: 1e-6, torch.float64: 1e-12}

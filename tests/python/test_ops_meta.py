@@ -3,10 +3,10 @@ exactly what PyTorch accepts and computes the same output shapes and dtypes."""
 
 import pytest
 import torch
-
-from keraunos import _C
 from opinfo import ALL_DTYPES, ALL_OPS, flatten_outputs
 from opinfo.tracing import dtype_name, record
+
+from keraunos import _C
 
 
 def _check(op, dtype, sample, failures):

@@ -7,10 +7,10 @@ import math
 
 import pytest
 import torch
-
-from keraunos import _C
 from opinfo.interpret import run_trace
 from opinfo.tracing import record
+
+from keraunos import _C
 
 N = 100_000
 
@@ -59,7 +59,7 @@ def test_rand_is_uniform(run, dtype):
     if dtype in (torch.float16, torch.bfloat16):
         # torch's grid for low-precision samples: multiples of 2^-digits.
         digits = 11 if dtype == torch.float16 else 8
-        k = x.double() * 2 ** digits
+        k = x.double() * 2**digits
         assert (k == k.floor()).all()
 
 
@@ -99,8 +99,10 @@ def test_randn_multidim(run):
 
 
 @pytest.mark.parametrize("run", RUNNERS)
-@pytest.mark.parametrize("low,high,dtype", [(0, 10, torch.int64), (-5, 5, torch.int8), (3, 1000, torch.int32), (0, 2, torch.bool),
-                                            (-7, 9, torch.float32), (0, 256, torch.uint8)])
+@pytest.mark.parametrize(
+    "low,high,dtype",
+    [(0, 10, torch.int64), (-5, 5, torch.int8), (3, 1000, torch.int32), (0, 2, torch.bool), (-7, 9, torch.float32), (0, 256, torch.uint8)],
+)
 def test_randint_is_uniform_over_the_range(run, low, high, dtype):
     x = run("torch.randint", (low, high, (N,)), {"dtype": dtype})
     assert x.shape == (N,) and x.dtype == dtype

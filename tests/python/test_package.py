@@ -3,14 +3,17 @@
 import os
 import subprocess
 import sys
+
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_import_adds_well_under_a_second_to_import_torch():
-    code = ("import time; t0 = time.perf_counter(); import torch; t1 = time.perf_counter(); import keraunos; "
-            "t2 = time.perf_counter(); print(t2 - t1)")
+    code = (
+        "import time; t0 = time.perf_counter(); import torch; t1 = time.perf_counter(); import keraunos; "
+        "t2 = time.perf_counter(); print(t2 - t1)"
+    )
     env = dict(os.environ, PYTHONPATH=os.environ.get("KERAUNOS_PYTHONPATH", os.path.join(ROOT, "python")))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert float(out.strip()) < 1.0, out
@@ -18,8 +21,10 @@ def test_import_adds_well_under_a_second_to_import_torch():
     code2 = "import sys, keraunos; print('torch._dynamo' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code2], env=env, capture_output=True, text=True, check=True).stdout.strip() == "False"
     # ... yet torch.compile finds backend="keraunos" once it is.
-    code3 = ("import torch, keraunos; f = torch.compile(lambda x: x * 2, backend='keraunos'); "
-             "x = torch.randn(3); print(bool(torch.equal(f(x), x * 2)))")
+    code3 = (
+        "import torch, keraunos; f = torch.compile(lambda x: x * 2, backend='keraunos'); "
+        "x = torch.randn(3); print(bool(torch.equal(f(x), x * 2)))"
+    )
     assert subprocess.run([sys.executable, "-c", code3], env=env, capture_output=True, text=True, check=True).stdout.strip() == "True"
 
 

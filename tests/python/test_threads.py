@@ -9,9 +9,9 @@ import threading
 
 import torch
 import torch.nn as nn
+from eager_compare import assert_same
 
 import keraunos
-from eager_compare import assert_same
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 THREADS = 8
@@ -86,14 +86,16 @@ def test_a_module_called_from_eight_threads_with_structured_outputs_and_keywords
 
 
 def test_importing_keraunos_patches_nothing_in_torch():
-    code = ("import torch, torch.nn as nn\n"
-            "before = {k: v for k, v in vars(nn.Module).items()}\n"
-            "tensor_before = {k: v for k, v in vars(torch.Tensor).items()}\n"
-            "import keraunos\n"
-            "keraunos.jit(nn.Linear(2, 2))(torch.randn(1, 2))\n"
-            "changed = [k for k, v in vars(nn.Module).items() if before.get(k) is not v]\n"
-            "changed += [k for k, v in vars(torch.Tensor).items() if tensor_before.get(k) is not v]\n"
-            "print(changed)\n")
+    code = (
+        "import torch, torch.nn as nn\n"
+        "before = {k: v for k, v in vars(nn.Module).items()}\n"
+        "tensor_before = {k: v for k, v in vars(torch.Tensor).items()}\n"
+        "import keraunos\n"
+        "keraunos.jit(nn.Linear(2, 2))(torch.randn(1, 2))\n"
+        "changed = [k for k, v in vars(nn.Module).items() if before.get(k) is not v]\n"
+        "changed += [k for k, v in vars(torch.Tensor).items() if tensor_before.get(k) is not v]\n"
+        "print(changed)\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.strip() == "[]", out

@@ -13,7 +13,6 @@ void outs(const K& k, ExecFrame& f, const std::vector<at::Tensor>& v) {
   KERAUNOS_CHECK(v.size() == k.num_outputs(), k.op(), ": ATen returned ", v.size(), " tensors, the trace expects ", k.num_outputs());
   for (size_t i = 0; i < v.size(); ++i) k.out(f, i, v[i]);
 }
-std::vector<at::Tensor> as_vector(const at::Tensor& t) { return {t}; }
 
 void t_reshape(const K& k, ExecFrame& f) { k.out(f, 0, at::reshape(k.T(f, 0), k.Ints(f, 1))); }
 void t_view(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).view(k.Ints(f, 1))); }

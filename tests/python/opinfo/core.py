@@ -9,7 +9,7 @@ to check numbers.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 
@@ -110,14 +110,22 @@ def unary_samples(dtype, *, low=None, high=None):
 def binary_samples(dtype, *, low=None, high=None, rhs_low=None, rhs_high=None, scalars=True):
     for sa, sb in BINARY_SHAPE_PAIRS:
         yield Sample((make_tensor(sa, dtype, low=low, high=high), make_tensor(sb, dtype, low=rhs_low, high=rhs_high)))
-    yield Sample((make_tensor((3, 4), dtype, noncontiguous=True, low=low, high=high), make_tensor((3, 4), dtype, low=rhs_low, high=rhs_high)), note="noncontiguous")
+    yield Sample(
+        (make_tensor((3, 4), dtype, noncontiguous=True, low=low, high=high), make_tensor((3, 4), dtype, low=rhs_low, high=rhs_high)),
+        note="noncontiguous",
+    )
     if scalars:
         scalar = True if dtype == torch.bool else (2 if not (dtype.is_floating_point or dtype.is_complex) else 1.5)
         yield Sample((make_tensor((3, 4), dtype, low=low, high=high), scalar), note="python scalar")
     if True:
-        yield Sample((make_tensor((2, 3), dtype, low=low, high=high), make_tensor((), torch.float64, low=rhs_low, high=rhs_high)), note="0-d float64")
+        yield Sample(
+            (make_tensor((2, 3), dtype, low=low, high=high), make_tensor((), torch.float64, low=rhs_low, high=rhs_high)), note="0-d float64"
+        )
         if dtype != torch.bool and not dtype.is_complex:
-            yield Sample((make_tensor((2, 3), dtype, low=low, high=high), make_tensor((2, 3), torch.int32, low=rhs_low, high=rhs_high)), note="mixed dtypes")
+            yield Sample(
+                (make_tensor((2, 3), dtype, low=low, high=high), make_tensor((2, 3), torch.int32, low=rhs_low, high=rhs_high)),
+                note="mixed dtypes",
+            )
 
 
 def flatten_outputs(out) -> list:

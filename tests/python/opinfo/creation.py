@@ -16,6 +16,7 @@ SIZES = [(2, 3), (), (0, 4), (5,), (1, 1, 2)]
 
 # ---- creation ---------------------------------------------------------------------------------
 
+
 def _fill_samples(dtype):
     for s in SIZES:
         yield Sample((s,), {"dtype": dtype})
@@ -92,6 +93,7 @@ def _linspace_samples(dtype):
 
 # ---- random -----------------------------------------------------------------------------------
 
+
 def _rand_samples(dtype):
     for s in SIZES:
         yield Sample((s,), {"dtype": dtype})
@@ -125,6 +127,7 @@ def _randint_like_samples(dtype):
 
 # ---- conversions ------------------------------------------------------------------------------
 
+
 def _to_samples(dtype):
     t = make_tensor((3, 4), dtype)
     for dt in ALL_DTYPES:
@@ -154,6 +157,7 @@ def _type_as_samples(dtype):
 
 
 # ---- elementwise extras -----------------------------------------------------------------------
+
 
 def _clamp_samples(dtype):
     mk = lambda s, **k: make_tensor(s, dtype, **k)  # noqa: E731

@@ -2,16 +2,22 @@
 
 import torch
 
-from .core import (ALL_DTYPES, FLOAT_DTYPES, OpInfo, Sample, binary_samples, make_tensor, unary_samples)
+from .core import ALL_DTYPES, FLOAT_DTYPES, OpInfo, Sample, binary_samples, make_tensor, unary_samples
 from .prims_elementwise import SPECS
 
 # (torch name, prim name, input range) of the torch-level ops built one-to-one on an elementwise
 # prim: derived from the prims' conformance entries (prims_elementwise.SPECS), whose reference is the
 # torch function of the same name. One entry there covers the prim and its torch-level op.
-UNARY = [(ref.__name__, prim, rng) for prim, (arity, _, ref, rng) in SPECS.items()
-         if arity == 1 and getattr(torch, getattr(ref, "__name__", ""), None) is ref]
-BINARY = [(ref.__name__, prim, rng) for prim, (arity, _, ref, rng) in SPECS.items()
-          if arity == 2 and getattr(torch, getattr(ref, "__name__", ""), None) is ref] + [("div", "div", (0.5, 3))]
+UNARY = [
+    (ref.__name__, prim, rng)
+    for prim, (arity, _, ref, rng) in SPECS.items()
+    if arity == 1 and getattr(torch, getattr(ref, "__name__", ""), None) is ref
+]
+BINARY = [
+    (ref.__name__, prim, rng)
+    for prim, (arity, _, ref, rng) in SPECS.items()
+    if arity == 2 and getattr(torch, getattr(ref, "__name__", ""), None) is ref
+] + [("div", "div", (0.5, 3))]
 
 
 def _unary_torch(name, rng):
@@ -21,17 +27,25 @@ def _unary_torch(name, rng):
 
 TENSOR_ONLY = {"maximum", "minimum", "logical_and", "logical_or", "logical_xor", "atan2", "nextafter"}
 SKIPS = {
-    "pow": ((lambda dt, s: dt == torch.bool and s.args[1] is True,
-             "torch special-cases pow(bool tensor, True) as a copy; pow on bools is otherwise unsupported"),),
+    "pow": (
+        (
+            lambda dt, s: dt == torch.bool and s.args[1] is True,
+            "torch special-cases pow(bool tensor, True) as a copy; pow on bools is otherwise unsupported",
+        ),
+    ),
 }
 
 
 def _binary_torch(name, rng):
     lo, hi = rng if rng else (None, None)
     scalars = name not in TENSOR_ONLY
-    return OpInfo(f"torch.{name}", getattr(torch, name),
-                  lambda dt: binary_samples(dt, rhs_low=lo, rhs_high=hi, scalars=scalars), dtypes=None,
-                  skips=SKIPS.get(name, ()))
+    return OpInfo(
+        f"torch.{name}",
+        getattr(torch, name),
+        lambda dt: binary_samples(dt, rhs_low=lo, rhs_high=hi, scalars=scalars),
+        dtypes=None,
+        skips=SKIPS.get(name, ()),
+    )
 
 
 def _prim_unary_samples(dtype, lo, hi):
@@ -53,7 +67,8 @@ def _prim_ref_unary(name):
 # Prims compute in their input dtype: the reference applies torch's op and casts back where torch
 # would promote (integer inputs to float ops are rejected by the prims, so no cast is needed there).
 PRIM_UNARY_DTYPES = {
-    "float": FLOAT_DTYPES, "any": ALL_DTYPES,
+    "float": FLOAT_DTYPES,
+    "any": ALL_DTYPES,
 }
 
 OPS = []
@@ -61,6 +76,7 @@ for _name, _prim, _rng in UNARY:
     OPS.append(_unary_torch(_name, _rng))
 for _name, _prim, _rng in BINARY:
     OPS.append(_binary_torch(_name, _rng))
+
 
 # torch.add/sub with alpha, torch.div with rounding modes.
 def _alpha_samples(dtype):

@@ -46,8 +46,10 @@ def _scalar_for(dtype):
 
 # ---- __getitem__ -----------------------------------------------------------------------------
 
+
 def _decode(key):
     """The front end's key encoding back to a Python index: "..." -> Ellipsis, (s, e, st) -> slice."""
+
     def item(k):
         if isinstance(k, str) and k == "...":
             return Ellipsis
@@ -100,7 +102,17 @@ def getitem_samples(dtype):
     yield Sample((x(), (i64((3,), 5, dtype=torch.int32),)), note="int32 indices")
     yield Sample((x(), (i64((0,), 5),)), note="empty index")
     yield Sample((x(), (torch.tensor(2),)), note="0-d index tensor selects")
-    yield Sample((x(), (ALL, i64((2,), 6), ALL, )), note="trailing slice")
+    yield Sample(
+        (
+            x(),
+            (
+                ALL,
+                i64((2,), 6),
+                ALL,
+            ),
+        ),
+        note="trailing slice",
+    )
     yield Sample((x(), (ALL, i64((2,), 6), torch.tensor(-1, dtype=torch.int32))), note="0-d int32 index selects")
     yield Sample((x(), (i64((2,), 5), ALL, torch.tensor(1, dtype=torch.int16))), note="0-d int16 index selects")
     # 0-d and 0-size inputs, noncontiguous
@@ -130,11 +142,16 @@ def getitem_samples(dtype):
     yield Sample((x(), (make_tensor((5,), torch.bool),)), note="bool mask")
 
 
-_GETITEM_SKIPS = ((lambda dt, s: any(isinstance(k, torch.Tensor) and k.dtype in (torch.bool, torch.uint8) for k in s.args[1]),
-                   "boolean-mask indexing has a data-dependent shape: keraunos rejects it (use torch.where or masked_fill)"),)
+_GETITEM_SKIPS = (
+    (
+        lambda dt, s: any(isinstance(k, torch.Tensor) and k.dtype in (torch.bool, torch.uint8) for k in s.args[1]),
+        "boolean-mask indexing has a data-dependent shape: keraunos rejects it (use torch.where or masked_fill)",
+    ),
+)
 
 
 # ---- index_select / gather / take_along_dim ---------------------------------------------------
+
 
 def index_select_samples(dtype):
     yield Sample((_t((3, 4), dtype), 1, _idx((5,), 4)))
@@ -184,6 +201,7 @@ def take_along_dim_samples(dtype):
 
 # ---- scatter family ---------------------------------------------------------------------------
 
+
 def scatter_samples(dtype):
     v = _scalar_for(dtype)
     yield Sample((_t((3, 5), dtype), 1, _rows_perm(3, 2, 5), _t((3, 2), dtype)))
@@ -206,8 +224,9 @@ def scatter_samples(dtype):
     yield Sample((_t((3, 5), dtype), 1, _idx((3, 4), 5), _t((3, 4), dtype)), {"reduce": "multiply"}, note="reduce multiply")
 
 
-_SCATTER_SKIPS = ((lambda dt, s: s.kwargs.get("reduce") == "multiply",
-                   "reduce='multiply' has no prim (multiplicative scatter): keraunos rejects it"),)
+_SCATTER_SKIPS = (
+    (lambda dt, s: s.kwargs.get("reduce") == "multiply", "reduce='multiply' has no prim (multiplicative scatter): keraunos rejects it"),
+)
 
 
 def _other(dtype):
@@ -285,8 +304,12 @@ def index_put_samples(dtype):
     yield Sample((_t((4, 3), dtype), [make_tensor((4,), torch.bool)], _t((), dtype)), note="bool mask")
 
 
-_INDEX_PUT_SKIPS = ((lambda dt, s: any(i.dtype in (torch.bool, torch.uint8) for i in s.args[1]),
-                     "a boolean-mask index has a data-dependent shape: keraunos rejects it (use torch.where)"),)
+_INDEX_PUT_SKIPS = (
+    (
+        lambda dt, s: any(i.dtype in (torch.bool, torch.uint8) for i in s.args[1]),
+        "a boolean-mask index has a data-dependent shape: keraunos rejects it (use torch.where)",
+    ),
+)
 
 
 def one_hot_samples(dtype):
@@ -297,13 +320,23 @@ def one_hot_samples(dtype):
     yield Sample((_idx((5,), 4).to(dtype) if dtype != torch.bool else make_tensor((5,), dtype),), note="num_classes=-1")
 
 
-_ONE_HOT_SKIPS = ((lambda dt, s: len(s.args) == 1 and "num_classes" not in s.kwargs and dt == torch.int64,
-                   "num_classes=-1 infers the class count from the data (data-dependent size): keraunos rejects it"),)
+_ONE_HOT_SKIPS = (
+    (
+        lambda dt, s: len(s.args) == 1 and "num_classes" not in s.kwargs and dt == torch.int64,
+        "num_classes=-1 infers the class count from the data (data-dependent size): keraunos rejects it",
+    ),
+)
 
 
 OPS = [
-    OpInfo("torch.Tensor.__getitem__", getitem_ref, getitem_samples, dtypes=None, skips=_GETITEM_SKIPS,
-           note="key encoding: ints, None, '...', (start, stop, step) slices and integer tensors"),
+    OpInfo(
+        "torch.Tensor.__getitem__",
+        getitem_ref,
+        getitem_samples,
+        dtypes=None,
+        skips=_GETITEM_SKIPS,
+        note="key encoding: ints, None, '...', (start, stop, step) slices and integer tensors",
+    ),
     OpInfo("torch.index_select", torch.index_select, index_select_samples, dtypes=None),
     OpInfo("torch.gather", torch.gather, gather_samples, dtypes=None),
     OpInfo("torch.take_along_dim", torch.take_along_dim, take_along_dim_samples, dtypes=None),
@@ -311,7 +344,12 @@ OPS = [
     OpInfo("torch.scatter_add", torch.scatter_add, scatter_add_samples, dtypes=None),
     OpInfo("torch.index_add", torch.index_add, index_add_samples, dtypes=None),
     OpInfo("torch.index_copy", torch.index_copy, index_copy_samples, dtypes=None),
-    OpInfo("torch.Tensor.index_put", lambda a, indices, values, accumulate=False: a.index_put(tuple(indices), values, accumulate),
-           index_put_samples, dtypes=None, skips=_INDEX_PUT_SKIPS),
+    OpInfo(
+        "torch.Tensor.index_put",
+        lambda a, indices, values, accumulate=False: a.index_put(tuple(indices), values, accumulate),
+        index_put_samples,
+        dtypes=None,
+        skips=_INDEX_PUT_SKIPS,
+    ),
     OpInfo("torch.nn.functional.one_hot", F.one_hot, one_hot_samples, dtypes=None, skips=_ONE_HOT_SKIPS),
 ]

@@ -15,8 +15,9 @@ _DT = {}
 def _dtype(d):
     if isinstance(d, _C.DType):
         if not _DT:
-            for name in ("bool uint8 int8 int16 int32 int64 float16 bfloat16 float32 float64 complex64 complex128 "
-                         "float8_e4m3fn float8_e5m2").split():
+            for name in (
+                "bool uint8 int8 int16 int32 int64 float16 bfloat16 float32 float64 complex64 complex128 float8_e4m3fn float8_e5m2"
+            ).split():
                 _DT[name] = getattr(torch, name)
         return _DT[d.name]
     return d
@@ -62,8 +63,9 @@ def _pad(a, value, config):
     # Place with interior spacing into a buffer padded generously on both sides, then crop.
     big_shape = [n + max(lo, 0) + max(hi, 0) + max(n - 1, 0) * it for n, (lo, hi, it) in zip(a.shape, config)]
     out = torch.full(big_shape, value, dtype=a.dtype, device=a.device)
-    idx = tuple(slice(max(lo, 0), max(lo, 0) + (n - 1) * (it + 1) + 1 if n else max(lo, 0), it + 1)
-                for n, (lo, hi, it) in zip(a.shape, config))
+    idx = tuple(
+        slice(max(lo, 0), max(lo, 0) + (n - 1) * (it + 1) + 1 if n else max(lo, 0), it + 1) for n, (lo, hi, it) in zip(a.shape, config)
+    )
     out[idx] = a
     crop = tuple(slice(-min(lo, 0), -min(lo, 0) + o) for (lo, hi, it), o in zip(config, out_shape))
     return out[crop].clone()
@@ -148,7 +150,9 @@ PRIMS = {
     "var_mean": _var_mean,
     "argmax": lambda a, dim=None: torch.argmax(a, dim),
     "argmin": lambda a, dim=None: torch.argmin(a, dim),
-    "full": lambda shape, value, device="cpu", dtype=torch.float32: torch.full(tuple(shape), value, dtype=_dtype(dtype), device=_device(device)),
+    "full": lambda shape, value, device="cpu", dtype=torch.float32: torch.full(
+        tuple(shape), value, dtype=_dtype(dtype), device=_device(device)
+    ),
     "iota": _iota,
     "empty": lambda shape, device="cpu", dtype=torch.float32: torch.zeros(tuple(shape), dtype=_dtype(dtype), device=_device(device)),
     "uniform_philox": _uniform_philox,
@@ -176,7 +180,8 @@ PRIMS = {
 }
 
 _SAME_NAME = {
-    "shift_left": torch.bitwise_left_shift, "shift_right": torch.bitwise_right_shift,
+    "shift_left": torch.bitwise_left_shift,
+    "shift_right": torch.bitwise_right_shift,
 }
 
 
@@ -204,7 +209,7 @@ def run_trace(tb, inputs):
 
     for sym, args, outs in tb.flat_prims():
         assert sym.startswith("prims."), f"{sym} has no decomposition to prims"
-        res = prim_impl(sym[len("prims."):])(*[val(a) for a in args])
+        res = prim_impl(sym[len("prims.") :])(*[val(a) for a in args])
         if not outs:
             continue
         if len(outs) == 1:

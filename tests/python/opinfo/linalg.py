@@ -8,9 +8,19 @@ from .core import OpInfo, Sample, make_tensor
 
 # (a shape, b shape): every rank combination of torch.matmul, broadcast batches, empty dims.
 MATMUL_SHAPES = [
-    ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (2, 4, 5)),
-    ((2, 3, 4), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 2)), ((2, 3, 4), (4,)), ((1, 4), (4, 1)), ((0, 3), (3, 2)),
-    ((3, 0), (0, 2)), ((2, 0, 3), (3, 4)),
+    ((4,), (4,)),
+    ((3, 4), (4,)),
+    ((4,), (4, 5)),
+    ((3, 4), (4, 5)),
+    ((2, 3, 4), (4, 5)),
+    ((4,), (2, 4, 5)),
+    ((2, 3, 4), (2, 4, 5)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((2, 3, 4), (4,)),
+    ((1, 4), (4, 1)),
+    ((0, 3), (3, 2)),
+    ((3, 0), (0, 2)),
+    ((2, 0, 3), (3, 4)),
 ]
 
 
@@ -81,8 +91,12 @@ def addmm_samples(dtype):
     for kw in _scalars(dtype):
         yield Sample((make_tensor((3, 5), dtype), make_tensor((3, 4), dtype), make_tensor((4, 5), dtype)), kw)
     yield Sample((make_tensor((0, 5), dtype), make_tensor((0, 4), dtype), make_tensor((4, 5), dtype)))
-    yield Sample((make_tensor((3, 5), dtype), make_tensor((3, 0), dtype), make_tensor((0, 5), dtype)), dict(beta=2) if dtype != torch.bool else {})
-    yield Sample((make_tensor((3, 5), dtype, noncontiguous=True), make_tensor((3, 4), dtype), make_tensor((5, 4), dtype).t()), note="noncontiguous")
+    yield Sample(
+        (make_tensor((3, 5), dtype), make_tensor((3, 0), dtype), make_tensor((0, 5), dtype)), dict(beta=2) if dtype != torch.bool else {}
+    )
+    yield Sample(
+        (make_tensor((3, 5), dtype, noncontiguous=True), make_tensor((3, 4), dtype), make_tensor((5, 4), dtype).t()), note="noncontiguous"
+    )
     yield Sample((make_tensor((4, 5), dtype), make_tensor((3, 4), dtype), make_tensor((4, 5), dtype)), note="input does not broadcast")
     yield Sample((make_tensor((3, 5), _other_dtype(dtype)), make_tensor((3, 4), dtype), make_tensor((4, 5), dtype)), note="mixed dtypes")
 
@@ -93,9 +107,14 @@ def baddbmm_samples(dtype):
     for kw in _scalars(dtype):
         yield Sample((make_tensor((2, 3, 5), dtype), make_tensor((2, 3, 4), dtype), make_tensor((2, 4, 5), dtype)), kw)
     yield Sample((make_tensor((0, 3, 5), dtype), make_tensor((0, 3, 4), dtype), make_tensor((0, 4, 5), dtype)))
-    yield Sample((make_tensor((2, 3, 5), dtype, noncontiguous=True), make_tensor((2, 3, 4), dtype), make_tensor((2, 4, 5), dtype)), note="noncontiguous")
+    yield Sample(
+        (make_tensor((2, 3, 5), dtype, noncontiguous=True), make_tensor((2, 3, 4), dtype), make_tensor((2, 4, 5), dtype)),
+        note="noncontiguous",
+    )
     yield Sample((make_tensor((2, 3, 5), dtype), make_tensor((1, 3, 4), dtype), make_tensor((2, 4, 5), dtype)), note="no broadcasting")
-    yield Sample((make_tensor((2, 3, 5), _other_dtype(dtype)), make_tensor((2, 3, 4), dtype), make_tensor((2, 4, 5), dtype)), note="mixed dtypes")
+    yield Sample(
+        (make_tensor((2, 3, 5), _other_dtype(dtype)), make_tensor((2, 3, 4), dtype), make_tensor((2, 4, 5), dtype)), note="mixed dtypes"
+    )
 
 
 def linear_samples(dtype):
@@ -113,7 +132,9 @@ def linear_samples(dtype):
     yield Sample((make_tensor((3, 4), dtype), make_tensor((4,), dtype)), note="1-D weight")
     yield Sample((make_tensor((2, 3, 4), dtype), make_tensor((4,), dtype), make_tensor((), dtype)), note="1-D weight, 0-d bias")
     yield Sample((make_tensor((3, 4), dtype), make_tensor((4,), dtype), make_tensor((), dtype)), note="1-D weight with bias")
-    yield Sample((make_tensor((3, 4), dtype, noncontiguous=True), make_tensor((4, 5), dtype).t(), make_tensor((5,), dtype)), note="noncontiguous")
+    yield Sample(
+        (make_tensor((3, 4), dtype, noncontiguous=True), make_tensor((4, 5), dtype).t(), make_tensor((5,), dtype)), note="noncontiguous"
+    )
     yield Sample((make_tensor((3, 4), dtype), make_tensor((5, 3), dtype)), note="in_features mismatch")
     yield Sample((make_tensor((3, 4), dtype), make_tensor((2, 5, 4), dtype)), note="3-D weight")
     yield Sample((make_tensor((3, 4), dtype), w, make_tensor((5,), _other_dtype(dtype))), note="mixed bias dtype")
@@ -182,6 +203,12 @@ OPS = [
     OpInfo("torch.addmm", torch.addmm, addmm_samples, dtypes=None, rtol=_tol()),
     OpInfo("torch.baddbmm", torch.baddbmm, baddbmm_samples, dtypes=None, rtol=_tol()),
     OpInfo("torch.nn.functional.linear", torch.nn.functional.linear, linear_samples, dtypes=None, rtol=_tol()),
-    OpInfo("torch.einsum", torch.einsum, einsum_samples, dtypes=None, rtol=_tol(),
-           note="torch's varargs form einsum(eq, a, b) is normalized to einsum(eq, (a, b))"),
+    OpInfo(
+        "torch.einsum",
+        torch.einsum,
+        einsum_samples,
+        dtypes=None,
+        rtol=_tol(),
+        note="torch's varargs form einsum(eq, a, b) is normalized to einsum(eq, (a, b))",
+    ),
 ]

@@ -19,6 +19,7 @@ def _low_tol(f16=2e-2, bf16=3e-2):
 
 # ---- activations -----------------------------------------------------------------------------------
 
+
 def _unary_with(kwargs_list, low=None, high=None, positional=()):
     def gen(dtype):
         yield from unary_samples(dtype, low=low, high=high)
@@ -76,8 +77,18 @@ def glu_samples(dtype):
     yield Sample((make_tensor((), dtype),), note="0-d is rejected")
 
 
-SOFTMAX_CASES = [((5,), 0), ((3, 4), 1), ((3, 4), -1), ((3, 4), 0), ((2, 3, 4), 1), ((), 0), ((), -1), ((0, 3), 1),
-                 ((3, 0), 1), ((1, 1), 0)]
+SOFTMAX_CASES = [
+    ((5,), 0),
+    ((3, 4), 1),
+    ((3, 4), -1),
+    ((3, 4), 0),
+    ((2, 3, 4), 1),
+    ((), 0),
+    ((), -1),
+    ((0, 3), 1),
+    ((3, 0), 1),
+    ((1, 1), 0),
+]
 
 
 def softmax_samples(dtype):
@@ -123,8 +134,12 @@ def celu_samples(dtype):
 
 
 def _inplace_skip(op_name):
-    return ((lambda dt, s: s.kwargs.get("inplace") is True,
-             f"{op_name}(inplace=True) updates its input in place: keraunos rejects it (a functional trace cannot express it)"),)
+    return (
+        (
+            lambda dt, s: s.kwargs.get("inplace") is True,
+            f"{op_name}(inplace=True) updates its input in place: keraunos rejects it (a functional trace cannot express it)",
+        ),
+    )
 
 
 def _with_inplace(gen):
@@ -141,11 +156,14 @@ ACTIVATIONS = [
     OpInfo("torch.nn.functional.hardtanh", F.hardtanh, hardtanh_samples, dtypes=None),
     OpInfo("torch.nn.functional.gelu", F.gelu, gelu_samples, dtypes=None),
     OpInfo("torch.sigmoid", torch.sigmoid, _act(lambda dt: unary_samples(dt)), dtypes=None),
-    OpInfo("torch.nn.functional.silu", F.silu, _with_inplace(_act(lambda dt: unary_samples(dt))), dtypes=None,
-           skips=_inplace_skip("silu")),
+    OpInfo("torch.nn.functional.silu", F.silu, _with_inplace(_act(lambda dt: unary_samples(dt))), dtypes=None, skips=_inplace_skip("silu")),
     OpInfo("torch.nn.functional.softplus", F.softplus, _act(softplus_samples), dtypes=None),
-    OpInfo("torch.nn.functional.leaky_relu", F.leaky_relu,
-           _act(_unary_with([dict(negative_slope=0.2), dict(negative_slope=2)], positional=[(0.3,)])), dtypes=None),
+    OpInfo(
+        "torch.nn.functional.leaky_relu",
+        F.leaky_relu,
+        _act(_unary_with([dict(negative_slope=0.2), dict(negative_slope=2)], positional=[(0.3,)])),
+        dtypes=None,
+    ),
     OpInfo("torch.nn.functional.elu", F.elu, _act(_unary_with([dict(alpha=0.5), dict(alpha=2)])), dtypes=None),
     OpInfo("torch.nn.functional.selu", F.selu, _act(lambda dt: unary_samples(dt)), dtypes=None),
     OpInfo("torch.nn.functional.celu", F.celu, celu_samples, dtypes=None),
@@ -161,6 +179,7 @@ ACTIVATIONS = [
 
 
 # ---- norms -----------------------------------------------------------------------------------------
+
 
 def layer_norm_samples(dtype):
     for shape, ns in [((2, 3), (3,)), ((2, 3, 4), (3, 4)), ((4,), (4,)), ((0, 3), (3,)), ((2, 0), (0,)), ((1, 1), (1,))]:
@@ -214,12 +233,18 @@ def batch_norm_samples(dtype):
         rm, rv = stats(shape[1])
         yield Sample((make_tensor(shape, dtype), rm, rv), note="eval")
         rm, rv = stats(shape[1])
-        yield Sample((make_tensor(shape, dtype), rm, rv, make_tensor((shape[1],), dtype), make_tensor((shape[1],), dtype)),
-                     dict(eps=1e-3), note="eval, affine")
+        yield Sample(
+            (make_tensor(shape, dtype), rm, rv, make_tensor((shape[1],), dtype), make_tensor((shape[1],), dtype)),
+            dict(eps=1e-3),
+            note="eval, affine",
+        )
         if shape[0] > 0:
             yield Sample((make_tensor(shape, dtype), None, None), dict(training=True), note="train, batch statistics")
-            yield Sample((make_tensor(shape, dtype), None, None, make_tensor((shape[1],), dtype), make_tensor((shape[1],), dtype)),
-                         dict(training=True, momentum=0.3), note="train, affine")
+            yield Sample(
+                (make_tensor(shape, dtype), None, None, make_tensor((shape[1],), dtype), make_tensor((shape[1],), dtype)),
+                dict(training=True, momentum=0.3),
+                note="train, affine",
+            )
     rm, rv = stats(4, F32)
     yield Sample((make_tensor((2, 4, 3), dtype), rm, rv, make_tensor((4,), F32), make_tensor((4,), F32)), note="float32 parameters")
     yield Sample((make_tensor((2, 4, 6), dtype, noncontiguous=True),) + stats(4), note="noncontiguous")
@@ -249,15 +274,26 @@ NORMS = [
     OpInfo("torch.nn.functional.layer_norm", F.layer_norm, layer_norm_samples, dtypes=None, rtol=_low_tol()),
     OpInfo("torch.nn.functional.rms_norm", F.rms_norm, rms_norm_samples, dtypes=None, rtol=_low_tol()),
     OpInfo("torch.nn.functional.group_norm", F.group_norm, group_norm_samples, dtypes=None, rtol=_low_tol()),
-    OpInfo("torch.nn.functional.batch_norm", F.batch_norm, batch_norm_samples, dtypes=None, rtol=_low_tol(),
-           skips=((lambda dt, s: s.note == "train with running statistics",
-                   "training=True with running_mean/running_var updates the statistics in place; keraunos rejects it "
-                   "(a functional trace cannot express the side effect)"),)),
+    OpInfo(
+        "torch.nn.functional.batch_norm",
+        F.batch_norm,
+        batch_norm_samples,
+        dtypes=None,
+        rtol=_low_tol(),
+        skips=(
+            (
+                lambda dt, s: s.note == "train with running statistics",
+                "training=True with running_mean/running_var updates the statistics in place; keraunos rejects it "
+                "(a functional trace cannot express the side effect)",
+            ),
+        ),
+    ),
     OpInfo("torch.nn.functional.normalize", F.normalize, normalize_samples, dtypes=None, rtol=_low_tol()),
 ]
 
 
 # ---- dropout, embedding ----------------------------------------------------------------------------
+
 
 def dropout_samples(dtype):
     for shape in [(3, 4), (), (0, 3), (2, 1, 3)]:
@@ -282,24 +318,37 @@ def embedding_samples(dtype):
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), w), dict(padding_idx=1), note="padding_idx")
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), w), dict(padding_idx=-2, scale_grad_by_freq=True, sparse=True))
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), make_tensor((10, 8), dtype, noncontiguous=True)), note="noncontiguous")
-    yield Sample((make_tensor((3,), dtype, low=0, high=10) if not dtype.is_complex else make_tensor((3,), dtype),
-                  make_tensor((10, 4), F32)), note="indices of this dtype")
+    yield Sample(
+        (make_tensor((3,), dtype, low=0, high=10) if not dtype.is_complex else make_tensor((3,), dtype), make_tensor((10, 4), F32)),
+        note="indices of this dtype",
+    )
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), w), dict(padding_idx=10), note="padding_idx out of range")
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), make_tensor((10,), dtype)), note="1-D weight")
     yield Sample((make_tensor((3,), torch.int64, low=0, high=10), w.clone()), dict(max_norm=1.0), note="max_norm")
 
 
 OTHER = [
-    OpInfo("torch.nn.functional.dropout", F.dropout, dropout_samples, dtypes=None, compare_values=False,
-           note="values are checked in test_ops_dropout.py",
-           skips=((lambda dt, s: s.note == "inplace", "dropout(inplace=True) is rejected: a functional trace cannot update in place"),)),
-    OpInfo("torch.nn.functional.embedding", F.embedding, embedding_samples, dtypes=None,
-           skips=((lambda dt, s: s.note == "max_norm",
-                   "embedding(max_norm=...) renormalizes the weight in place; keraunos rejects it"),)),
+    OpInfo(
+        "torch.nn.functional.dropout",
+        F.dropout,
+        dropout_samples,
+        dtypes=None,
+        compare_values=False,
+        note="values are checked in test_ops_dropout.py",
+        skips=((lambda dt, s: s.note == "inplace", "dropout(inplace=True) is rejected: a functional trace cannot update in place"),),
+    ),
+    OpInfo(
+        "torch.nn.functional.embedding",
+        F.embedding,
+        embedding_samples,
+        dtypes=None,
+        skips=((lambda dt, s: s.note == "max_norm", "embedding(max_norm=...) renormalizes the weight in place; keraunos rejects it"),),
+    ),
 ]
 
 
 # ---- scaled_dot_product_attention ------------------------------------------------------------------
+
 
 def sdpa_samples(dtype):
     def qkv(qs, ks, vs):
@@ -340,24 +389,37 @@ def sdpa_samples(dtype):
     # torch's CPU flash kernel (4-D inputs, ...) takes a mask with is_causal=True and applies both; its
     # math path (here 3-D inputs, or broadcast batches) rejects the pair.
     yield Sample(qkv((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)) + (make_tensor((4, 5), F32),), dict(is_causal=True), note="mask and causal")
-    yield Sample(qkv((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)) + (make_tensor((2, 1, 4, 5), torch.bool),), dict(is_causal=True),
-                 note="mask and causal")
+    yield Sample(
+        qkv((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)) + (make_tensor((2, 1, 4, 5), torch.bool),),
+        dict(is_causal=True),
+        note="mask and causal",
+    )
     yield Sample(qkv((3, 4, 8), (3, 5, 8), (3, 5, 8)) + (make_tensor((4, 5), F32),), dict(is_causal=True), note="mask and causal, 3-D")
-    yield Sample(qkv((2, 3, 4, 8), (1, 3, 5, 8), (1, 3, 5, 8)) + (make_tensor((4, 5), F32),), dict(is_causal=True),
-                 note="mask and causal, broadcast batch")
+    yield Sample(
+        qkv((2, 3, 4, 8), (1, 3, 5, 8), (1, 3, 5, 8)) + (make_tensor((4, 5), F32),),
+        dict(is_causal=True),
+        note="mask and causal, broadcast batch",
+    )
     yield Sample(qkv((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)) + (make_tensor((4, 5), torch.int64),), note="integer mask")
     yield Sample(qkv((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 8)) + (make_tensor((4, 5), _other_float(dtype)),), note="mask dtype")
     yield Sample(qkv((3, 4, 8), (3, 5, 8), (3, 5, 8)) + (make_tensor((2, 3, 4, 5), F32),), note="mask bigger than weights")
     yield Sample(qkv((2, 3, 8), (2, 5, 7), (2, 5, 8)), note="embedding mismatch")
     yield Sample(qkv((2, 3, 8), (2, 5, 8), (2, 6, 8)), note="sequence mismatch")
-    yield Sample((make_tensor((2, 3, 8), dtype), make_tensor((2, 5, 8), _other_float(dtype)), make_tensor((2, 5, 8), dtype)),
-                 note="mixed dtypes")
+    yield Sample(
+        (make_tensor((2, 3, 8), dtype), make_tensor((2, 5, 8), _other_float(dtype)), make_tensor((2, 5, 8), dtype)), note="mixed dtypes"
+    )
     yield Sample(qkv((8,), (8,), (8,)), note="1-D")
 
 
 ATTENTION = [
-    OpInfo("torch.nn.functional.scaled_dot_product_attention", F.scaled_dot_product_attention, sdpa_samples, dtypes=None,
-           rtol=_low_tol(), note="dropout_p > 0 is random: checked in test_ops_dropout.py"),
+    OpInfo(
+        "torch.nn.functional.scaled_dot_product_attention",
+        F.scaled_dot_product_attention,
+        sdpa_samples,
+        dtypes=None,
+        rtol=_low_tol(),
+        note="dropout_p > 0 is random: checked in test_ops_dropout.py",
+    ),
 ]
 
 
@@ -369,7 +431,9 @@ REDUCTIONS = ("mean", "sum", "none")
 def _pairwise_loss_samples(extra_kwargs=(), with_weight=False, low=None, high=None):
     def gen(dtype):
         for red in REDUCTIONS:
-            yield Sample((make_tensor((3, 4), dtype, low=low, high=high), make_tensor((3, 4), dtype, low=low, high=high)), dict(reduction=red))
+            yield Sample(
+                (make_tensor((3, 4), dtype, low=low, high=high), make_tensor((3, 4), dtype, low=low, high=high)), dict(reduction=red)
+            )
         yield Sample((make_tensor((), dtype), make_tensor((), dtype)))
         yield Sample((make_tensor((0, 3), dtype), make_tensor((0, 3), dtype)), note="empty: mean is nan")
         yield Sample((make_tensor((0, 3), dtype), make_tensor((0, 3), dtype)), dict(reduction="sum"))
@@ -384,11 +448,19 @@ def _pairwise_loss_samples(extra_kwargs=(), with_weight=False, low=None, high=No
             yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)), dict(kw))
         if with_weight:
             for red in REDUCTIONS:
-                yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)),
-                             dict(reduction=red, weight=make_tensor((3, 4), dtype, low=0.5, high=2)), note="weight")
-            yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)), dict(weight=make_tensor((3, 4), F32, low=0.5, high=2)),
-                         note="float32 weight")
-            yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)), dict(weight=make_tensor((4,), dtype)), note="weight size")
+                yield Sample(
+                    (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)),
+                    dict(reduction=red, weight=make_tensor((3, 4), dtype, low=0.5, high=2)),
+                    note="weight",
+                )
+            yield Sample(
+                (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)),
+                dict(weight=make_tensor((3, 4), F32, low=0.5, high=2)),
+                note="float32 weight",
+            )
+            yield Sample(
+                (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype)), dict(weight=make_tensor((4,), dtype)), note="weight size"
+            )
 
     return gen
 
@@ -409,11 +481,23 @@ def bce_samples(dtype):
     yield Sample((x((0, 3)), t((0, 3))))
     yield Sample((x((3, 4)), t((3, 4)), make_tensor((4,), dtype, low=0.5, high=2)), note="weight broadcasts")
     yield Sample((x((3, 4)), t((3, 4))), dict(weight=make_tensor((3, 4), F32, low=0.5, high=2), reduction="none"), note="float32 weight")
-    yield Sample((x((3, 4), ), t((3, 4))), dict(size_average=False), note="legacy")
+    yield Sample(
+        (
+            x(
+                (3, 4),
+            ),
+            t((3, 4)),
+        ),
+        dict(size_average=False),
+        note="legacy",
+    )
     yield Sample((x((3, 8))[:, ::2], t((3, 4))), note="noncontiguous")
     if dtype.is_floating_point:
-        yield Sample((torch.tensor([0.0, 1.0, 0.5], dtype=dtype), torch.tensor([1.0, 0.0, 0.5], dtype=dtype)), dict(reduction="none"),
-                     note="log clamped at -100")
+        yield Sample(
+            (torch.tensor([0.0, 1.0, 0.5], dtype=dtype), torch.tensor([1.0, 0.0, 0.5], dtype=dtype)),
+            dict(reduction="none"),
+            note="log clamped at -100",
+        )
     yield Sample((x((3, 4)), t((3, 4), _other_float(dtype))), note="mixed dtypes")
     yield Sample((x((3, 4)), t((4,))), note="target size")
     yield Sample((x((3, 4)), t((3, 4)), make_tensor((2, 3, 4), dtype)), note="weight too big")
@@ -424,22 +508,37 @@ def bce_logits_samples(dtype):
         yield Sample((make_tensor((3, 4), dtype, low=-20, high=20), make_tensor((3, 4), dtype, low=0, high=1)), dict(reduction=red))
     yield Sample((make_tensor((), dtype), make_tensor((), dtype, low=0, high=1)))
     yield Sample((make_tensor((0, 3), dtype), make_tensor((0, 3), dtype, low=0, high=1)))
-    yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
-                 dict(pos_weight=make_tensor((4,), dtype, low=0.5, high=3)), note="pos_weight")
-    yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1), make_tensor((3, 1), dtype, low=0.5, high=2)),
-                 dict(pos_weight=make_tensor((4,), dtype, low=0.5, high=3), reduction="sum"), note="weight, pos_weight")
-    yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
-                 dict(weight=make_tensor((4,), torch.float64, low=0.5, high=2), pos_weight=make_tensor((4,), F32, low=0.5, high=2)),
-                 note="float64 weight")
+    yield Sample(
+        (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
+        dict(pos_weight=make_tensor((4,), dtype, low=0.5, high=3)),
+        note="pos_weight",
+    )
+    yield Sample(
+        (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1), make_tensor((3, 1), dtype, low=0.5, high=2)),
+        dict(pos_weight=make_tensor((4,), dtype, low=0.5, high=3), reduction="sum"),
+        note="weight, pos_weight",
+    )
+    yield Sample(
+        (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
+        dict(weight=make_tensor((4,), torch.float64, low=0.5, high=2), pos_weight=make_tensor((4,), F32, low=0.5, high=2)),
+        note="float64 weight",
+    )
     yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), torch.float64, low=0, high=1)), note="float64 target")
-    yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), torch.float16, low=0, high=1)), dict(reduction="none"),
-                 note="float16 target")
-    yield Sample((make_tensor((3, 8), dtype, noncontiguous=True), make_tensor((3, 8), dtype, low=0, high=1)), dict(reduce=False),
-                 note="noncontiguous, legacy")
+    yield Sample(
+        (make_tensor((3, 4), dtype), make_tensor((3, 4), torch.float16, low=0, high=1)), dict(reduction="none"), note="float16 target"
+    )
+    yield Sample(
+        (make_tensor((3, 8), dtype, noncontiguous=True), make_tensor((3, 8), dtype, low=0, high=1)),
+        dict(reduce=False),
+        note="noncontiguous, legacy",
+    )
     yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), torch.int64, low=0, high=2)), note="integer target")
     yield Sample((make_tensor((3, 4), dtype), make_tensor((4,), dtype, low=0, high=1)), note="target size")
-    yield Sample((make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
-                 dict(weight=make_tensor((2, 3, 4), dtype)), note="weight too big")
+    yield Sample(
+        (make_tensor((3, 4), dtype), make_tensor((3, 4), dtype, low=0, high=1)),
+        dict(weight=make_tensor((2, 3, 4), dtype)),
+        note="weight too big",
+    )
 
 
 def kl_div_samples(dtype):
@@ -480,8 +579,11 @@ def nll_samples(dtype):
     for red in REDUCTIONS:
         yield Sample((lp((4, 3)), _class_target((4,), 3)), dict(reduction=red))
         yield Sample((lp((2, 3, 4, 5)), _class_target((2, 4, 5), 3, ignore=True)), dict(reduction=red), note="N-D, ignore")
-        yield Sample((lp((4, 3)), _class_target((4,), 3, ignore=True), make_tensor((3,), dtype, low=0.5, high=2)),
-                     dict(reduction=red), note="weight, ignore")
+        yield Sample(
+            (lp((4, 3)), _class_target((4,), 3, ignore=True), make_tensor((3,), dtype, low=0.5, high=2)),
+            dict(reduction=red),
+            note="weight, ignore",
+        )
     yield Sample((lp((3,)), _class_target((), 3)), note="1-D input")
     yield Sample((lp((3,)), _class_target((1,), 3)), dict(reduction="none"), note="1-D input, 1-element target")
     yield Sample((lp((2, 3, 4)), _class_target((2, 4), 3)), dict(ignore_index=1), note="ignore_index")
@@ -489,8 +591,10 @@ def nll_samples(dtype):
     yield Sample((lp((0, 3)), _class_target((0,), 3)), dict(reduction="none"))
     yield Sample((lp((0, 3, 2)), _class_target((0, 2), 3)))
     yield Sample((lp((4, 6), noncontiguous=True), _class_target((4,), 3)), dict(size_average=False), note="noncontiguous")
-    yield Sample((lp((4, 3), F32), make_tensor((4,), dtype, low=0, high=3) if not dtype.is_complex else make_tensor((4,), dtype)),
-                 note="targets of this dtype")
+    yield Sample(
+        (lp((4, 3), F32), make_tensor((4,), dtype, low=0, high=3) if not dtype.is_complex else make_tensor((4,), dtype)),
+        note="targets of this dtype",
+    )
     yield Sample((lp((4, 3)), _class_target((4,), 3), make_tensor((3,), _other_float(dtype))), note="weight dtype")
     yield Sample((lp((4, 3)), _class_target((5,), 3)), note="batch mismatch")
     yield Sample((lp((2, 3, 4)), _class_target((2, 5), 3)), note="target shape")
@@ -502,15 +606,29 @@ def nll_samples(dtype):
 def cross_entropy_samples(dtype):
     yield from nll_samples(dtype)
     for red in REDUCTIONS:
-        yield Sample((make_tensor((4, 3), dtype), _class_target((4,), 3, ignore=True)), dict(reduction=red, label_smoothing=0.1),
-                     note="label smoothing")
-        yield Sample((make_tensor((4, 3), dtype), _class_target((4,), 3, ignore=True), make_tensor((3,), dtype, low=0.5, high=2)),
-                     dict(reduction=red, label_smoothing=0.2), note="label smoothing, weight")
-        yield Sample((make_tensor((2, 3, 4), dtype), make_tensor((2, 3, 4), dtype, low=0, high=1).softmax(1) if dtype.is_floating_point
-                      else make_tensor((2, 3, 4), dtype)), dict(reduction=red), note="probabilities")
-        yield Sample((make_tensor((4, 3), dtype), make_tensor((4, 3), dtype, low=0, high=1)),
-                     dict(reduction=red, label_smoothing=0.3, weight=make_tensor((3,), dtype, low=0.5, high=2)),
-                     note="probabilities, smoothing, weight")
+        yield Sample(
+            (make_tensor((4, 3), dtype), _class_target((4,), 3, ignore=True)),
+            dict(reduction=red, label_smoothing=0.1),
+            note="label smoothing",
+        )
+        yield Sample(
+            (make_tensor((4, 3), dtype), _class_target((4,), 3, ignore=True), make_tensor((3,), dtype, low=0.5, high=2)),
+            dict(reduction=red, label_smoothing=0.2),
+            note="label smoothing, weight",
+        )
+        yield Sample(
+            (
+                make_tensor((2, 3, 4), dtype),
+                make_tensor((2, 3, 4), dtype, low=0, high=1).softmax(1) if dtype.is_floating_point else make_tensor((2, 3, 4), dtype),
+            ),
+            dict(reduction=red),
+            note="probabilities",
+        )
+        yield Sample(
+            (make_tensor((4, 3), dtype), make_tensor((4, 3), dtype, low=0, high=1)),
+            dict(reduction=red, label_smoothing=0.3, weight=make_tensor((3,), dtype, low=0.5, high=2)),
+            note="probabilities, smoothing, weight",
+        )
     yield Sample((make_tensor((2, 3, 4), dtype), _class_target((2, 4), 3)), dict(label_smoothing=0.5), note="label smoothing N-D")
     yield Sample((make_tensor((3,), dtype), _class_target((), 3)), dict(label_smoothing=0.1, reduction="none"), note="1-D smoothing")
     yield Sample((make_tensor((3,), dtype), make_tensor((3,), dtype, low=0, high=1)), note="1-D probabilities")
@@ -522,27 +640,59 @@ def cross_entropy_samples(dtype):
     if dtype in (torch.float16, torch.bfloat16):
         logits = make_tensor((4, 1), dtype).expand(4, 3).contiguous()
     yield Sample((logits, make_tensor((4, 3), torch.float64, low=0, high=1)), note="float64 probabilities")
-    yield Sample((logits.clone(), make_tensor((4, 3), F32, low=0, high=1)), dict(weight=make_tensor((3,), torch.float64)),
-                 note="probabilities, float64 weight")
-    yield Sample((make_tensor((4, 3), dtype), make_tensor((4, 3), dtype, low=0, high=1)), dict(ignore_index=1), note="ignore_index with probabilities")
+    yield Sample(
+        (logits.clone(), make_tensor((4, 3), F32, low=0, high=1)),
+        dict(weight=make_tensor((3,), torch.float64)),
+        note="probabilities, float64 weight",
+    )
+    yield Sample(
+        (make_tensor((4, 3), dtype), make_tensor((4, 3), dtype, low=0, high=1)),
+        dict(ignore_index=1),
+        note="ignore_index with probabilities",
+    )
     yield Sample((make_tensor((4, 3), dtype), _class_target((4,), 3)), dict(label_smoothing=1.5), note="label_smoothing > 1")
     for red in REDUCTIONS:
-        yield Sample((make_tensor((4, 3), dtype), _class_target((4,), 3).to(torch.uint8), make_tensor((3,), dtype, low=0.5, high=2)),
-                     dict(label_smoothing=0.1, reduction=red), note="uint8 targets, smoothing, weight")
+        yield Sample(
+            (make_tensor((4, 3), dtype), _class_target((4,), 3).to(torch.uint8), make_tensor((3,), dtype, low=0.5, high=2)),
+            dict(label_smoothing=0.1, reduction=red),
+            note="uint8 targets, smoothing, weight",
+        )
 
 
 LOSSES = [
     OpInfo("torch.nn.functional.mse_loss", F.mse_loss, _pairwise_loss_samples(LEGACY, with_weight=True), dtypes=None, rtol=_low_tol()),
     OpInfo("torch.nn.functional.l1_loss", F.l1_loss, _pairwise_loss_samples(LEGACY, with_weight=True), dtypes=None, rtol=_low_tol()),
-    OpInfo("torch.nn.functional.smooth_l1_loss", F.smooth_l1_loss,
-           _pairwise_loss_samples((dict(beta=0.5), dict(beta=0.0), dict(beta=0.0, reduction="sum"), dict(beta=2.0, reduction="none"),
-                                   dict(beta=-1.0), dict(reduce=False))), dtypes=None, rtol=_low_tol()),
-    OpInfo("torch.nn.functional.huber_loss", F.huber_loss,
-           _pairwise_loss_samples((dict(delta=0.5), dict(delta=2.0, reduction="none"), dict(delta=0.0)), with_weight=True), dtypes=None,
-           rtol=_low_tol()),
+    OpInfo(
+        "torch.nn.functional.smooth_l1_loss",
+        F.smooth_l1_loss,
+        _pairwise_loss_samples(
+            (
+                dict(beta=0.5),
+                dict(beta=0.0),
+                dict(beta=0.0, reduction="sum"),
+                dict(beta=2.0, reduction="none"),
+                dict(beta=-1.0),
+                dict(reduce=False),
+            )
+        ),
+        dtypes=None,
+        rtol=_low_tol(),
+    ),
+    OpInfo(
+        "torch.nn.functional.huber_loss",
+        F.huber_loss,
+        _pairwise_loss_samples((dict(delta=0.5), dict(delta=2.0, reduction="none"), dict(delta=0.0)), with_weight=True),
+        dtypes=None,
+        rtol=_low_tol(),
+    ),
     OpInfo("torch.nn.functional.binary_cross_entropy", F.binary_cross_entropy, bce_samples, dtypes=None, rtol=_low_tol()),
-    OpInfo("torch.nn.functional.binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits, bce_logits_samples, dtypes=None,
-           rtol=_low_tol()),
+    OpInfo(
+        "torch.nn.functional.binary_cross_entropy_with_logits",
+        F.binary_cross_entropy_with_logits,
+        bce_logits_samples,
+        dtypes=None,
+        rtol=_low_tol(),
+    ),
     OpInfo("torch.nn.functional.kl_div", F.kl_div, kl_div_samples, dtypes=None, rtol=_low_tol()),
     OpInfo("torch.nn.functional.nll_loss", F.nll_loss, nll_samples, dtypes=None, rtol=_low_tol()),
     OpInfo("torch.nn.functional.cross_entropy", F.cross_entropy, cross_entropy_samples, dtypes=None, rtol=_low_tol()),

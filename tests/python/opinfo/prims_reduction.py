@@ -8,8 +8,7 @@ PyTorch."""
 
 import torch
 
-from .core import (ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, REAL_DTYPES, OpInfo, Sample,
-                   make_tensor)
+from .core import ALL_DTYPES, COMPLEX_DTYPES, FLOAT_DTYPES, INT_DTYPES, REAL_DTYPES, OpInfo, Sample, make_tensor
 
 B = (torch.bool,)
 
@@ -18,12 +17,25 @@ B = (torch.bool,)
 # keep their input dtype (as their metas say). Those samples cannot agree until the interpreter
 # casts back; the metas are checked, the interpreter's values are not.
 _NARROW_EXACT = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32)
-_INTERP_PROMOTES = ((lambda dt, s: dt in _NARROW_EXACT,
-                     "interpret.py runs this prim with torch's promoting op (bool/narrow ints -> int64); the prim keeps the "
-                     "input dtype"),)
+_INTERP_PROMOTES = (
+    (
+        lambda dt, s: dt in _NARROW_EXACT,
+        "interpret.py runs this prim with torch's promoting op (bool/narrow ints -> int64); the prim keeps the input dtype",
+    ),
+)
 
-REDUCE_CASES = [((), ()), ((5,), (0,)), ((2, 3), (1,)), ((2, 3), (0, 1)), ((2, 3, 4), (0, 2)), ((2, 3, 4), (1,)),
-                ((0, 3), (0,)), ((0, 3), (1,)), ((2, 3), ()), ((1, 4), (0,))]
+REDUCE_CASES = [
+    ((), ()),
+    ((5,), (0,)),
+    ((2, 3), (1,)),
+    ((2, 3), (0, 1)),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), (1,)),
+    ((0, 3), (0,)),
+    ((0, 3), (1,)),
+    ((2, 3), ()),
+    ((1, 4), (0,)),
+]
 
 
 def _reduce_samples(dtype, cases=REDUCE_CASES, low=None, high=None):
@@ -108,6 +120,7 @@ def _sort_samples(dtype):
 
 # ---- creation prims ---------------------------------------------------------------------------
 
+
 def _full_samples(dtype):
     for shape in [(2, 3), (), (0, 4), (5,)]:
         yield Sample((shape, 1), {"dtype": dtype})
@@ -176,34 +189,89 @@ ORDERED = B + REAL_DTYPES  # amax/amin/sort: everything but complex
 
 OPS = [
     OpInfo("prims.sum", _reduce_ref(_sum), _reduce_samples, dtypes=ALL_DTYPES, strict_dtypes=True, skips=_INTERP_PROMOTES),
-    OpInfo("prims.prod", _reduce_ref(_prod), lambda dt: _reduce_samples(dt, low=-2, high=2), dtypes=ALL_DTYPES, strict_dtypes=True,
-           skips=_INTERP_PROMOTES),
-    OpInfo("prims.amax", _reduce_ref(lambda a, d: torch.amax(a, dim=tuple(d))), lambda dt: _reduce_samples(dt, NONEMPTY_CASES),
-           dtypes=ORDERED, strict_dtypes=True),
-    OpInfo("prims.amin", _reduce_ref(lambda a, d: torch.amin(a, dim=tuple(d))), lambda dt: _reduce_samples(dt, NONEMPTY_CASES),
-           dtypes=ORDERED, strict_dtypes=True),
+    OpInfo(
+        "prims.prod",
+        _reduce_ref(_prod),
+        lambda dt: _reduce_samples(dt, low=-2, high=2),
+        dtypes=ALL_DTYPES,
+        strict_dtypes=True,
+        skips=_INTERP_PROMOTES,
+    ),
+    OpInfo(
+        "prims.amax",
+        _reduce_ref(lambda a, d: torch.amax(a, dim=tuple(d))),
+        lambda dt: _reduce_samples(dt, NONEMPTY_CASES),
+        dtypes=ORDERED,
+        strict_dtypes=True,
+    ),
+    OpInfo(
+        "prims.amin",
+        _reduce_ref(lambda a, d: torch.amin(a, dim=tuple(d))),
+        lambda dt: _reduce_samples(dt, NONEMPTY_CASES),
+        dtypes=ORDERED,
+        strict_dtypes=True,
+    ),
     OpInfo("prims.var", _var_ref(False), _var_samples, dtypes=FLOAT_DTYPES + COMPLEX_DTYPES, strict_dtypes=True),
     OpInfo("prims.var_mean", _var_ref(True), _var_samples, dtypes=FLOAT_DTYPES + COMPLEX_DTYPES, strict_dtypes=True),
     OpInfo("prims.argmax", lambda a, dim=None: torch.argmax(a, dim), _arg_samples, dtypes=REAL_DTYPES, strict_dtypes=True),
     OpInfo("prims.argmin", lambda a, dim=None: torch.argmin(a, dim), _arg_samples, dtypes=REAL_DTYPES, strict_dtypes=True),
-    OpInfo("prims.cumsum", lambda a, dim: torch.cumsum(a, dim).to(a.dtype), _scan_samples, dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES,
-           strict_dtypes=True, skips=_INTERP_PROMOTES),
-    OpInfo("prims.cumprod", lambda a, dim: torch.cumprod(a, dim).to(a.dtype), lambda dt: _scan_samples(dt, low=-2, high=2),
-           dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES, strict_dtypes=True, skips=_INTERP_PROMOTES),
+    OpInfo(
+        "prims.cumsum",
+        lambda a, dim: torch.cumsum(a, dim).to(a.dtype),
+        _scan_samples,
+        dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES,
+        strict_dtypes=True,
+        skips=_INTERP_PROMOTES,
+    ),
+    OpInfo(
+        "prims.cumprod",
+        lambda a, dim: torch.cumprod(a, dim).to(a.dtype),
+        lambda dt: _scan_samples(dt, low=-2, high=2),
+        dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES,
+        strict_dtypes=True,
+        skips=_INTERP_PROMOTES,
+    ),
     # topk/sort: the metas accept every dtype, torch has no complex (nor, for topk, bool) kernels;
     # not strict until the metas reject them (see the family report).
-    OpInfo("prims.topk", lambda a, k, dim, largest, sorted: torch.topk(a, k, dim, largest, sorted), _topk_samples, dtypes=REAL_DTYPES,
-           strict_dtypes=False),
-    OpInfo("prims.sort", lambda a, dim, descending, stable: torch.sort(a, dim=dim, descending=descending, stable=stable), _sort_samples,
-           dtypes=ORDERED, strict_dtypes=False),
+    OpInfo(
+        "prims.topk",
+        lambda a, k, dim, largest, sorted: torch.topk(a, k, dim, largest, sorted),
+        _topk_samples,
+        dtypes=REAL_DTYPES,
+        strict_dtypes=False,
+    ),
+    OpInfo(
+        "prims.sort",
+        lambda a, dim, descending, stable: torch.sort(a, dim=dim, descending=descending, stable=stable),
+        _sort_samples,
+        dtypes=ORDERED,
+        strict_dtypes=False,
+    ),
     OpInfo("prims.full", _full_ref, _full_samples, dtypes=ALL_DTYPES, strict_dtypes=True),
-    OpInfo("prims.iota", _iota_ref, _iota_samples, dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES, strict_dtypes=True,
-           skips=((lambda dt, s: dt.is_complex, "interpret.py runs iota with torch.arange, which has no complex kernel"),)),
+    OpInfo(
+        "prims.iota",
+        _iota_ref,
+        _iota_samples,
+        dtypes=INT_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES,
+        strict_dtypes=True,
+        skips=((lambda dt, s: dt.is_complex, "interpret.py runs iota with torch.arange, which has no complex kernel"),),
+    ),
     OpInfo("prims.empty", _empty_ref, _empty_samples, dtypes=ALL_DTYPES, strict_dtypes=True, compare_values=False),
     OpInfo("prims.uniform_philox", _uniform_ref, _uniform_samples, dtypes=FLOAT_DTYPES, strict_dtypes=True, compare_values=False),
     OpInfo("prims.rng_seed_offset", lambda numel, device="cpu": (0, 0), _rng_samples, dtypes=(torch.int64,), compare_values=False),
-    OpInfo("prims.item", lambda a: a.item(), _item_samples, dtypes=ALL_DTYPES, strict_dtypes=True,
-           skips=((lambda dt, s: dt.is_complex, "the ATen executor's item kernel converts the result to double and fails on "
-                   "complex tensors (src/executors/torch/other_kernels.cpp, k_item)"),)),
+    OpInfo(
+        "prims.item",
+        lambda a: a.item(),
+        _item_samples,
+        dtypes=ALL_DTYPES,
+        strict_dtypes=True,
+        skips=(
+            (
+                lambda dt, s: dt.is_complex,
+                "the ATen executor's item kernel converts the result to double and fails on "
+                "complex tensors (src/executors/torch/other_kernels.cpp, k_item)",
+            ),
+        ),
+    ),
     OpInfo("prims.device_put", lambda a, device: a.to(device), _device_put_samples, dtypes=ALL_DTYPES, strict_dtypes=True),
 ]

@@ -32,6 +32,7 @@ def _check(cond, msg):
 
 # ---- references --------------------------------------------------------------------------------
 
+
 def broadcast_in_dim_ref(a, shape, bdims):
     _check(len(bdims) == a.dim(), "one broadcast dim per input dim")
     _check(list(bdims) == sorted(set(bdims)) and all(0 <= d < len(shape) for d in bdims), "increasing dims of the result")
@@ -131,6 +132,7 @@ def index_put_ref(a, indices, values, accumulate=False):
 
 
 # ---- samples -------------------------------------------------------------------------------------
+
 
 def broadcast_in_dim_samples(dtype):
     yield Sample((_t((3, 1), dtype), (2, 3, 4), (1, 2)))
@@ -255,8 +257,10 @@ def scatter_samples(dtype):
     yield Sample((_t((3, 5), dtype), 1, _rows_perm(2, 2, 5), _t((4, 3), dtype)), note="src larger than index")
     yield Sample((_t((5, 3), dtype), 0, _rows_perm(3, 2, 5).t().int(), _t((2, 3), dtype)), note="int32 index")
     yield Sample((_t((3, 5), dtype), 1, _rows_perm(3, 2, 5), True if dtype == torch.bool else 2), note="value")
-    yield Sample((_t((3, 5), dtype), 1, _rows_perm(3, 2, 5), _t((3, 2), torch.float64 if dtype != torch.float64 else torch.float32)),
-                 note="src dtype mismatch")
+    yield Sample(
+        (_t((3, 5), dtype), 1, _rows_perm(3, 2, 5), _t((3, 2), torch.float64 if dtype != torch.float64 else torch.float32)),
+        note="src dtype mismatch",
+    )
 
 
 def scatter_add_samples(dtype):
@@ -270,8 +274,9 @@ def index_add_samples(dtype):
     yield Sample((_t((4, 3), dtype), 1, _idx((2,), 3, torch.int32), _t((4, 2), dtype)))
     yield Sample((_t((4, 3), dtype), 0, torch.tensor(2), _t((1, 3), dtype)), note="0-d index")
     yield Sample((_t((4, 3), dtype), 0, _idx((2,), 4), _t((2, 2), dtype)), note="source shape")
-    yield Sample((_t((4, 3), dtype), 0, _idx((2,), 4), _t((2, 3), torch.float64 if dtype != torch.float64 else torch.float32)),
-                 note="source dtype")
+    yield Sample(
+        (_t((4, 3), dtype), 0, _idx((2,), 4), _t((2, 3), torch.float64 if dtype != torch.float64 else torch.float32)), note="source dtype"
+    )
 
 
 def index_copy_samples(dtype):
@@ -286,8 +291,10 @@ def index_put_samples(dtype):
     yield Sample((_t((4, 3), dtype), [_perm(2, 4)], _t((3,), dtype)), note="values broadcast")
     yield Sample((_t((4, 3, 2), dtype), [_perm(2, 4).reshape(2, 1), _perm(3, 3).int()], _t((2, 3, 2), dtype)), note="indices broadcast")
     yield Sample((_t((4, 3), dtype), [_idx((6,), 4)], _t((6, 3), dtype), True), note="accumulate")
-    yield Sample((_t((4, 3), dtype), [_perm(2, 4)], _t((2, 3), torch.float64 if dtype != torch.float64 else torch.float32)),
-                 note="values dtype mismatch")
+    yield Sample(
+        (_t((4, 3), dtype), [_perm(2, 4)], _t((2, 3), torch.float64 if dtype != torch.float64 else torch.float32)),
+        note="values dtype mismatch",
+    )
 
 
 def _prim(name, ref, samples):

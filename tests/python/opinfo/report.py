@@ -7,8 +7,8 @@ from . import ALL_OPS
 
 def main(argv):
     sys.path.insert(0, "")
-    from test_ops_decomp import check_op_numerics
     from test_ops_aten import check_op_aten
+    from test_ops_decomp import check_op_numerics
     from test_ops_meta import check_op
 
     wanted = argv[1:]

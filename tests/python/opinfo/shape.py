@@ -31,6 +31,7 @@ def _scalar_for(dtype):
 
 # ---- reshape family --------------------------------------------------------------------------
 
+
 def reshape_samples(dtype, view=False):
     yield Sample((_t((3, 4), dtype), (4, 3)))
     yield Sample((_t((3, 4), dtype), (-1,)))
@@ -56,8 +57,12 @@ def reshape_samples(dtype, view=False):
         yield Sample((_t((2, 6), dtype), torch.int8 if dtype != torch.int8 else torch.uint8), note="view(dtype): a bitcast")
 
 
-_VIEW_SKIPS = ((lambda dt, s: len(s.args) > 1 and isinstance(s.args[1], torch.dtype) and s.args[1] != dt,
-                "view(dtype) to another dtype reinterprets bytes (a bitcast), which has no prim: keraunos rejects it"),)
+_VIEW_SKIPS = (
+    (
+        lambda dt, s: len(s.args) > 1 and isinstance(s.args[1], torch.dtype) and s.args[1] != dt,
+        "view(dtype) to another dtype reinterprets bytes (a bitcast), which has no prim: keraunos rejects it",
+    ),
+)
 
 
 def flatten_samples(dtype):
@@ -196,11 +201,16 @@ def _with_memory_format(fn):
     return ref
 
 
-_CHANNELS_LAST = ((lambda dt, s: s.kwargs.get("memory_format") == "channels_last" and s.args[0].dim() == 4,
-                   "keraunos traces carry no strides: memory_format=torch.channels_last is rejected rather than ignored"),)
+_CHANNELS_LAST = (
+    (
+        lambda dt, s: s.kwargs.get("memory_format") == "channels_last" and s.args[0].dim() == 4,
+        "keraunos traces carry no strides: memory_format=torch.channels_last is rejected rather than ignored",
+    ),
+)
 
 
 # ---- splits ----------------------------------------------------------------------------------
+
 
 def chunk_samples(dtype):
     yield Sample((_t((5,), dtype), 3))
@@ -248,8 +258,12 @@ def tensor_split_samples(dtype):
     yield Sample((_t((7,), dtype), torch.tensor([2, 5])), note="tensor indices")
 
 
-_TENSOR_SPLIT_SKIPS = ((lambda dt, s: len(s.args) > 1 and isinstance(s.args[1], torch.Tensor),
-                        "a tensor of indices_or_sections has data-dependent output sizes: keraunos rejects it"),)
+_TENSOR_SPLIT_SKIPS = (
+    (
+        lambda dt, s: len(s.args) > 1 and isinstance(s.args[1], torch.Tensor),
+        "a tensor of indices_or_sections has data-dependent output sizes: keraunos rejects it",
+    ),
+)
 
 
 def unbind_samples(dtype):
@@ -263,6 +277,7 @@ def unbind_samples(dtype):
 
 
 # ---- joins -----------------------------------------------------------------------------------
+
 
 def _other(dtype):
     return torch.int32 if dtype != torch.int32 else torch.float64
@@ -330,6 +345,7 @@ def atleast_samples(dtype):
 
 # ---- narrow / select -------------------------------------------------------------------------
 
+
 def narrow_samples(dtype):
     yield Sample((_t((5,), dtype), 0, -2, 2))
     yield Sample((_t((5,), dtype), 0, -5, 5))
@@ -364,6 +380,7 @@ def select_samples(dtype):
 
 
 # ---- roll / repeat / flip --------------------------------------------------------------------
+
 
 def roll_samples(dtype):
     yield Sample((_t((), dtype), 1))
@@ -428,9 +445,18 @@ def repeat_interleave_samples(dtype):
     yield Sample((_t((2, 3), dtype), r, 1), note="tensor repeats without output_size")
 
 
-_REPEAT_INTERLEAVE_SKIPS = ((lambda dt, s: "output_size" not in s.kwargs and len(s.args) > 1 and isinstance(s.args[1], torch.Tensor)
-                             and s.args[1].dtype in (torch.int64, torch.int32) and s.args[1].dim() <= 1,
-                             "tensor repeats without output_size give a data-dependent size: keraunos rejects them (pass output_size)"),)
+_REPEAT_INTERLEAVE_SKIPS = (
+    (
+        lambda dt, s: (
+            "output_size" not in s.kwargs
+            and len(s.args) > 1
+            and isinstance(s.args[1], torch.Tensor)
+            and s.args[1].dtype in (torch.int64, torch.int32)
+            and s.args[1].dim() <= 1
+        ),
+        "tensor repeats without output_size give a data-dependent size: keraunos rejects them (pass output_size)",
+    ),
+)
 
 
 def flip_samples(dtype):
@@ -498,14 +524,24 @@ def pad_samples(dtype):
     yield Sample((_t((2, 3, 4), dtype), (1, 1)), {"mode": "reflect"}, note="reflect")
 
 
-_PAD_SKIPS = ((lambda dt, s: s.kwargs.get("mode", "constant") != "constant",
-               "keraunos implements mode='constant' only; reflect/replicate/circular are rejected"),)
+_PAD_SKIPS = (
+    (
+        lambda dt, s: s.kwargs.get("mode", "constant") != "constant",
+        "keraunos implements mode='constant' only; reflect/replicate/circular are rejected",
+    ),
+)
 
 
 OPS = [
     OpInfo("torch.reshape", torch.reshape, reshape_samples, dtypes=None),
-    OpInfo("torch.Tensor.view", lambda a, size: a.view(size), lambda dt: reshape_samples(dt, view=True), dtypes=None, skips=_VIEW_SKIPS,
-           note="functional: same semantics as reshape (keraunos has no strides, so no view-compatibility check)"),
+    OpInfo(
+        "torch.Tensor.view",
+        lambda a, size: a.view(size),
+        lambda dt: reshape_samples(dt, view=True),
+        dtypes=None,
+        skips=_VIEW_SKIPS,
+        note="functional: same semantics as reshape (keraunos has no strides, so no view-compatibility check)",
+    ),
     OpInfo("torch.flatten", torch.flatten, flatten_samples, dtypes=None),
     OpInfo("torch.unflatten", torch.unflatten, unflatten_samples, dtypes=None),
     OpInfo("torch.unsqueeze", torch.unsqueeze, unsqueeze_samples, dtypes=None),
@@ -518,10 +554,22 @@ OPS = [
     OpInfo("torch.Tensor.expand", lambda a, size: a.expand(size), expand_samples, dtypes=None),
     OpInfo("torch.Tensor.expand_as", lambda a, other: a.expand_as(other), expand_as_samples, dtypes=None),
     OpInfo("torch.broadcast_to", torch.broadcast_to, expand_samples, dtypes=None),
-    OpInfo("torch.Tensor.contiguous", _with_memory_format(lambda a, **kw: a.contiguous(**kw)), copy_samples, dtypes=None,
-           skips=_CHANNELS_LAST, note="memory_format is passed by name ('contiguous_format')"),
-    OpInfo("torch.clone", _with_memory_format(torch.clone), copy_samples, dtypes=None, skips=_CHANNELS_LAST,
-           note="memory_format is passed by name ('preserve_format')"),
+    OpInfo(
+        "torch.Tensor.contiguous",
+        _with_memory_format(lambda a, **kw: a.contiguous(**kw)),
+        copy_samples,
+        dtypes=None,
+        skips=_CHANNELS_LAST,
+        note="memory_format is passed by name ('contiguous_format')",
+    ),
+    OpInfo(
+        "torch.clone",
+        _with_memory_format(torch.clone),
+        copy_samples,
+        dtypes=None,
+        skips=_CHANNELS_LAST,
+        note="memory_format is passed by name ('preserve_format')",
+    ),
     OpInfo("torch.chunk", torch.chunk, chunk_samples, dtypes=None),
     OpInfo("torch.split", torch.split, split_samples, dtypes=None),
     OpInfo("torch.tensor_split", torch.tensor_split, tensor_split_samples, dtypes=None, skips=_TENSOR_SPLIT_SKIPS),
