@@ -1,5 +1,6 @@
 // keraunos-opt: reads trace text (a file or stdin), runs the named passes, prints the result.
 //   keraunos-opt --passes=dce,cse [--timings] [--verify] [FILE|-]
+// A file of several traces split by `# -----` lines runs each in turn.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -73,15 +74,31 @@ int main(int argc, char** argv) {
 #ifdef KERAUNOS_OPT_WITH_ATEN
     aten_executor();
 #endif
-    Trace t = parse_trace(buf.str(), symbols);
-    verify_or_throw(t, "as parsed");
-    PassManager pm = make_pipeline(passes);
-    PipelineOptions opts = PipelineOptions::from_env();
-    opts.verify_each = opts.verify_each || verify;
-    auto res = pm.run(t, opts);
-    std::cout << print_trace(t);
-    if (timings)
-      for (const auto& pt : res.timings) std::cerr << "  " << pt.name << ": " << pt.ms << " ms\n";
+    // Several traces split by `# -----` lines (as the .ktest files hold them) run one by one; each
+    // keeps the file's line numbers for its errors.
+    std::vector<std::string> chunks(1);
+    std::string line;
+    size_t n = 0;
+    while (std::getline(buf, line)) {
+      ++n;
+      if (line.rfind("# -----", 0) == 0) {
+        chunks.emplace_back(n, '\n');
+        continue;
+      }
+      chunks.back() += line + "\n";
+    }
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      Trace t = parse_trace(chunks[i], symbols);
+      verify_or_throw(t, "as parsed");
+      PassManager pm = make_pipeline(passes);
+      PipelineOptions opts = PipelineOptions::from_env();
+      opts.verify_each = opts.verify_each || verify;
+      auto res = pm.run(t, opts);
+      if (i) std::cout << "# -----\n";
+      std::cout << print_trace(t);
+      if (timings)
+        for (const auto& pt : res.timings) std::cerr << "  " << pt.name << ": " << pt.ms << " ms\n";
+    }
   } catch (const ParseError& e) {
     std::cerr << where << ":" << e.line() << ":" << e.column() << ": error: " << e.message() << "\n";
     return 1;

@@ -330,6 +330,38 @@ class Builder {
 
 BuildResult build_region(const Trace& t, const BoundSymbol& region) { return Builder(t, region).run(); }
 
+std::string describe(const Region& r) {
+  static const char* kinds[] = {"input",   "scalar", "literal", "elementwise", "convert", "broadcast", "reshape", "transpose",
+                                "squeeze", "slice",  "flip",    "reduce",      "gather",  "cat",       "pad"};
+  std::ostringstream os;
+  for (size_t i = 0; i < r.nodes.size(); ++i) {
+    const Node& n = r.nodes[i];
+    os << "n" << i << " = ";
+    if (n.kind == Node::Kind::Elementwise || n.kind == Node::Kind::Gather)
+      os << ops::prim_name(n.prim);
+    else if (n.kind == Node::Kind::Reduce)
+      os << reduction_name(n.red);
+    else
+      os << kinds[static_cast<size_t>(n.kind)];
+    os << "(";
+    for (size_t k = 0; k < n.in.size(); ++k) os << (k ? ", " : "") << "n" << n.in[k];
+    if (n.kind == Node::Kind::Literal) os << n.literal;
+    os << ")  " << torch_name(n.dtype) << " [";
+    for (size_t k = 0; k < n.dims.size(); ++k) os << (k ? ", " : "") << "S" << n.dims[k];
+    os << "]";
+    if (!n.ints.empty()) {
+      os << " ints=(";
+      for (size_t k = 0; k < n.ints.size(); ++k) os << (k ? ", " : "") << n.ints[k];
+      os << ")";
+    }
+    os << "\n";
+  }
+  os << "outputs:";
+  for (int o : r.outputs) os << " n" << o;
+  os << "\n";
+  return os.str();
+}
+
 std::string Schedule::str() const {
   std::ostringstream os;
   static const char* names[] = {"pointwise", "inner_persistent", "outer_reduction", "reduction"};

@@ -70,6 +70,8 @@ struct BuildResult {
 };
 // Builds the DAG from a region bound symbol (its subsymbols, decomposed down to prims).
 BuildResult build_region(const Trace& t, const BoundSymbol& region);
+// The DAG as text, one node a line (`n3 = exp(n2)  f32 [S0, S1]`), for tests and debugging.
+std::string describe(const Region& r);
 // Whether the fuser has code for one prim (with dtypes): the claim check of the executor.
 Decision supports_prim(const Trace& t, const BoundSymbol& b);
 
