@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # package : how to tell it is there without dpkg (a command, or a file)
 ESSENTIAL=(cmake:cmake ninja-build:ninja g++:g++ git:git)
 OPTIONAL=(ccache:ccache clang-format:clang-format libgtest-dev:/usr/include/gtest/gtest.h libgmock-dev:/usr/include/gmock/gmock.h
-          libbenchmark-dev:/usr/include/benchmark/benchmark.h)
+          libbenchmark-dev:/usr/include/benchmark/benchmark.h graphviz:dot)
 present() {  # present PACKAGE PROBE
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
   case "$2" in /*) [ -e "$2" ] ;; *) command -v "$2" >/dev/null 2>&1 ;; esac

@@ -11,9 +11,11 @@
 #include <torch/csrc/jit/python/pybind_utils.h>
 #include <torch/csrc/utils/pybind.h>
 
+#include <functional>
 #include <unordered_map>
 
 #include "bindings.h"
+#include "executors/api/executor.h"
 #include "ir/printer.h"
 #include "keraunos/keraunos.h"
 #include "runtime/compiled_function.h"
@@ -195,6 +197,35 @@ class PyFunction {
     return out;
   }
 
+  // The last call's execution trace as a graph: (inputs, nodes, outputs), values as (name, type);
+  // a node is (op, executor, [input names], [output names], [member ops of a fusion region]).
+  py::object graph() const {
+    const CacheEntry* e = fn_.last_entry();
+    if (!e || e->traces.empty()) return py::none();
+    const Trace& t = e->traces.back().second;
+    auto value = [&](ProxyId p) { return py::make_tuple(t.name_of(p), print_type(t, t.type(p))); };
+    py::list inputs, nodes, outputs;
+    for (ProxyId p : t.inputs) inputs.append(value(p));
+    for (const auto& b : t.bsyms) {
+      if (b.sym->has_tag(kTagInternal) && !b.sym->has_tag(kTagFusion)) continue;  // bookkeeping (del)
+      py::list ins, outs, members;
+      b.for_each_input([&](ProxyId p) { ins.append(value(p)); });
+      for (ProxyId o : b.outputs) outs.append(value(o));
+      std::function<void(const BoundSymbol&)> collect = [&](const BoundSymbol& m) {
+        if (m.sym->is_prim || m.subsymbols.empty())
+          members.append(m.sym->id);
+        else
+          for (const auto& s : m.subsymbols) collect(s);
+      };
+      if (b.sym->has_tag(kTagFusion))
+        for (const auto& m : b.subsymbols) collect(m);
+      nodes.append(py::make_tuple(b.sym->id, b.sym->executor ? b.sym->executor->name() : std::string(), ins, outs, members));
+    }
+    for (const auto& v : t.outputs)
+      if (v.is_proxy()) outputs.append(value(v.as_proxy()));
+    return py::make_tuple(inputs, nodes, outputs);
+  }
+
   py::object placement() const {
     const CacheEntry* e = fn_.last_entry();
     if (!e) return py::none();
@@ -285,7 +316,8 @@ void bind_function(py::module_& m) {
       .def("_layout_current", &PyFunction::layout_current)
       .def("_cache_info", &PyFunction::cache_info)
       .def("_last_traces", &PyFunction::last_traces)
-      .def("_placement", &PyFunction::placement);
+      .def("_placement", &PyFunction::placement)
+      .def("_graph", &PyFunction::graph);
 }
 
 }  // namespace keraunos::python

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import subprocess
 
 import torch
 import torch.utils._pytree as pytree
@@ -81,6 +84,7 @@ class Placement:
     rows: list  # (op, executor, fused, [(executor, reason)], text)
     table: str
     summary: str
+    graph: tuple | None = None  # (inputs, nodes, outputs) of the execution trace (see _graph in C++)
 
     def counts(self):
         c: dict[str, int] = {}
@@ -92,11 +96,100 @@ class Placement:
     def __str__(self):
         return self.table
 
+    # -- a picture of the compiled program -------------------------------------------------------
+    def to_dot(self) -> str:
+        """The execution trace as a Graphviz graph: inputs, fused regions (with their ops) and
+        operator calls coloured by executor, each edge labelled with its tensor's type, and at each
+        operator call outside a region the reason the fusion executor gave (a fusion boundary)."""
+        if self.graph is None:
+            raise RuntimeError("keraunos: no execution trace to draw (the function ran with keep_traces=False)")
+        inputs, nodes, outputs = self.graph
+        declined: dict[str, list[str]] = {}  # op id -> the fusion executors' reasons, in call order
+        for op, executor, fused, reasons, _text in self.rows:
+            if not fused and executor not in ("decomposed",):
+                why = "; ".join(f"{ex}: {r}" for ex, r in reasons if "fuse" in ex)
+                declined.setdefault(op, []).append(why)
+        lines = [
+            "digraph keraunos {",
+            "  rankdir=TB;",
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+            '  edge [fontname="Helvetica", fontsize=8, color="#555555", fontcolor="#333333"];',
+        ]
+        producer: dict[str, str] = {}
+        for i, (name, ty) in enumerate(inputs):
+            producer[name] = f"in{i}"
+            lines.append(f'  in{i} [shape=ellipse, fillcolor="#eeeeee", label="{_esc(name)}\\n{_esc(ty)}"];')
+        colors: dict[str, str] = {}
+        for i, (op, executor, ins, outs, members) in enumerate(nodes):
+            color = colors.setdefault(executor, _PALETTE[len(colors) % len(_PALETTE)])
+            if members:
+                shown = ", ".join(m.rsplit(".", 1)[-1] for m in members[:8]) + (", ..." if len(members) > 8 else "")
+                label = f"{op}\\n{len(members)} op{'s' if len(members) != 1 else ''}: {_esc(shown)}"
+                extra = ', penwidth=2, color="#1b7837"'
+            else:
+                label = f"{op}\\n[{executor or '?'}]"
+                source = op.split(".", 1)[1] if "." in op else op  # aten.torch.mul -> torch.mul
+                reasons = declined.get(source) or declined.get(op)
+                why = reasons.pop(0) if reasons else ""
+                extra = f', tooltip="{_esc(why)}"' if why else ""
+                if why:
+                    label += f"\\n{_esc(_short(why))}"
+            lines.append(f'  n{i} [fillcolor="{color}", label="{label}"{extra}];')
+            for name, ty in ins:
+                if name in producer:
+                    lines.append(f'  {producer[name]} -> n{i} [label="{_esc(ty)}"];')
+            for name, _ty in outs:
+                producer[name] = f"n{i}"
+        lines.append('  out [shape=ellipse, fillcolor="#eeeeee", label="return"];')
+        for name, ty in outputs:
+            if name in producer:
+                lines.append(f'  {producer[name]} -> out [label="{_esc(ty)}"];')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def render(self, path: str) -> str:
+        """Draws the execution trace to `path` (.svg, .png or .pdf) with Graphviz's `dot`; returns the path."""
+        fmt = os.path.splitext(path)[1].lstrip(".").lower() or "svg"
+        if fmt not in ("svg", "png", "pdf"):
+            raise ValueError(f"keraunos: render writes .svg, .png or .pdf files, got {path!r}")
+        with open(path, "wb") as fh:
+            fh.write(_run_dot(self.to_dot(), fmt))
+        return path
+
+    def _repr_svg_(self) -> str | None:
+        """Inline in a notebook (Jupyter asks for SVG)."""
+        if shutil.which("dot") is None:
+            return None
+        return _run_dot(self.to_dot(), "svg").decode()
+
+
+_PALETTE = ["#b3e2cd", "#fdcdac", "#cbd5e8", "#f4cae4", "#e6f5c9", "#fff2ae", "#f1e2cc"]
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _short(s: str, n: int = 60) -> str:
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+def _run_dot(dot: str, fmt: str) -> bytes:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError(
+            "keraunos: drawing a trace needs Graphviz's `dot` (Debian: apt-get install graphviz); "
+            "Placement.to_dot() gives the graph text without it"
+        )
+    return subprocess.run([exe, f"-T{fmt}"], input=dot.encode(), capture_output=True, check=True).stdout
+
 
 def placement(f) -> Placement | None:
-    """The placement report of the last call's signature: op -> executor, and the others' reasons."""
-    p = _jf(f)._placement()
-    return None if p is None else Placement(list(p[0]), p[1], p[2])
+    """The placement report of the last call's signature: op -> executor, and the others' reasons.
+    `.render("trace.svg")` draws the execution trace (see Placement.to_dot)."""
+    jf = _jf(f)
+    p = jf._placement()
+    return None if p is None else Placement(list(p[0]), p[1], p[2], jf._graph())
 
 
 def cache_info(f) -> dict:

@@ -554,6 +554,60 @@ def test_placement_and_traces_on_the_device(device):
     assert keraunos.cache_info(jf)["hits"] == 1
 
 
+def _block_graph():
+    jf = keraunos.jit(_block)
+    with torch.no_grad():
+        jf(*_block_inputs("cpu"))
+    return keraunos.placement(jf)
+
+
+def test_placement_draws_the_execution_trace():
+    p = _block_graph()
+    dot = p.to_dot()
+    inputs, nodes, outputs = p.graph
+    assert [ty for _, ty in inputs] == ["cpu f32[4, 8]", "cpu f32[8, 8]", "cpu f32[8]", "cpu f32[8]"], inputs
+    assert dot.count("shape=ellipse") == len(inputs) + 1, dot  # the inputs and the return
+    assert dot.count("-> out ") == len(outputs) == 3, dot
+    regions = [n for n in nodes if n[0].startswith("fuser.")]
+    assert regions and all(n[4] for n in regions), nodes  # a region lists the ops inside it
+    assert any("prims.tanh" in n[4] for n in regions), regions
+    assert re.search(r"fuser\.region\w*\\n\d+ ops: ", dot), dot
+    # linear stays with ATen, and the picture says why the fuser stopped there
+    linear = [n for n in nodes if n[0].endswith("linear")]
+    assert linear and linear[0][1] == "aten", nodes
+    assert re.search(r'linear\\n\[aten\]\\nfuser: [^"]+", tooltip="fuser: ', dot), dot
+    # every value a node reads is an edge from its producer, labelled with its type
+    produced = {name for name, _ in inputs} | {name for n in nodes for name, _ in n[3]}
+    reads = [(i, ty) for i, n in enumerate(nodes) for name, ty in n[2] if name in produced]
+    assert sum(dot.count(f' -> n{i} [label="{ty}"]') for i, ty in set(reads)) >= len(set(reads)) > 0, dot
+    assert len(re.findall(r" -> n\d+ \[", dot)) == len(reads), dot
+
+
+def test_placement_render_writes_a_picture(tmp_path):
+    import shutil
+
+    p = _block_graph()
+    with pytest.raises(ValueError, match=r"render writes \.svg, \.png or \.pdf"):
+        p.render(str(tmp_path / "trace.jpg"))
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed (scripts/setup.sh installs it where it can)")
+    svg = tmp_path / "trace.svg"
+    assert p.render(str(svg)) == str(svg)
+    text = svg.read_text()
+    assert text.lstrip().startswith("<?xml") and "<svg" in text and "fuser.region" in text, text[:400]
+    assert "<svg" in p._repr_svg_()
+
+
+def test_placement_without_traces_says_why():
+    jf = keraunos.jit(_block, keep_traces=False)
+    with torch.no_grad():
+        jf(*_block_inputs("cpu"))
+    p = keraunos.placement(jf)
+    assert p is not None and p.rows and p.graph is None, p
+    with pytest.raises(RuntimeError, match="keep_traces=False"):
+        p.to_dot()
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_each_torch_op_runs_as_one_aten_call(device):
     """With only ATen (nothing fuses), the plan makes one ATen call per torch-level op, as eager
