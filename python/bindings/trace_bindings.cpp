@@ -98,6 +98,13 @@ void bind_trace(py::module_& m) {
       },
       "(id, is_prim, tags) for every registered symbol, in registration order");
   m.def(
+      "signature",
+      [](const std::string& id) {
+        ops::register_builtins();
+        return signature(global_symbols().get(id));
+      },
+      "a symbol's parameters: \"torch.sum(a: Tensor, dim: OptInts = None, ...)\"");
+  m.def(
       "dtype_names",
       [] {
         std::vector<std::string> out;

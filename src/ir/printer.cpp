@@ -257,4 +257,25 @@ std::string print_trace(const Trace& t, const PrintOptions& opts, std::vector<in
   return os.str();
 }
 
+std::string signature(const Symbol& sym) {
+  if (sym.variadic) return sym.id + "(*args)";
+  const Trace none;  // defaults are literals: no proxies to name
+  std::string s = sym.id + "(";
+  bool star = false;
+  for (size_t i = 0; i < sym.params.size(); ++i) {
+    const Param& p = sym.params[i];
+    if (i) s += ", ";
+    if (p.kw_only && !star) {
+      s += "*, ";
+      star = true;
+    }
+    std::string_view kind = param_kind_name(p.kind);  // "a tensor or a number" -> "tensor or a number"
+    if (kind.rfind("a ", 0) == 0) kind.remove_prefix(2);
+    if (kind.rfind("an ", 0) == 0) kind.remove_prefix(3);
+    s += p.name + ": " + std::string(kind);
+    if (p.default_value) s += " = " + print_value(none, *p.default_value);
+  }
+  return s + ")";
+}
+
 }  // namespace keraunos

@@ -24,5 +24,7 @@ std::string print_float(double f);
 std::string quote_string(const std::string& s);
 // For error messages: "tensor cpu f32[2, 3]", "int 3", "str \"x\"".
 std::string describe_value(const Trace& t, const Value& v);
+// A symbol's signature: "torch.sum(a: tensor, dim: tuple of ints or None = None, keepdim: bool = False, *, dtype: dtype or None = None)".
+std::string signature(const Symbol& sym);
 
 }  // namespace keraunos

@@ -64,6 +64,15 @@ const TensorType& MetaArgs::tensor(size_t i) const {
 
 const ProxyType& MetaArgs::type_of(const Value& v) const { return trace_.type(v.as_proxy()); }
 
+size_t param_index(const Symbol& sym, std::string_view name) {
+  for (size_t i = 0; i < sym.params.size(); ++i)
+    if (sym.params[i].name == name) return i;
+  std::string names;
+  for (const auto& p : sym.params) names += (names.empty() ? "" : ", ") + p.name;
+  KERAUNOS_TYPE_CHECK(false, sym.id, " has no parameter '", name, "' (its parameters: ", names, ")");
+  return 0;
+}
+
 const Symbol* SymbolTable::add(Symbol s) {
   KERAUNOS_CHECK(!s.id.empty(), "a symbol needs an id");
   KERAUNOS_CHECK(by_id_.find(s.id) == by_id_.end(), "symbol '", s.id, "' is already registered");

@@ -122,6 +122,9 @@ struct Symbol {
   bool has_tag(OpTag t) const { return (tags & t) != 0; }
 };
 
+// The position of the parameter called `name`; throws naming the op and its parameters if it has none.
+size_t param_index(const Symbol& sym, std::string_view name);
+
 // Names symbols. Registration is an explicit call; lookups are by id.
 class SymbolTable {
  public:

@@ -33,6 +33,8 @@ std::vector<std::pair<std::string, Value>> BoundSymbol::kwargs() const {
   return out;
 }
 
+const Value& BoundSymbol::arg(std::string_view name) const { return args.at(param_index(*sym, name)); }
+
 std::vector<ProxyId> BoundSymbol::input_proxies() const {
   std::vector<ProxyId> out;
   for_each_input([&](ProxyId p) { out.push_back(p); });

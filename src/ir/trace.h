@@ -40,6 +40,8 @@ struct BoundSymbol {
   bool has_tag(BsymTag t) const { return (tags & t) != 0; }
   // Positional arguments and keyword arguments as the user would write them.
   std::vector<std::pair<std::string, Value>> kwargs() const;
+  // The argument of the parameter called `name` (a lookup by name: for plan building, not per call).
+  const Value& arg(std::string_view name) const;
   // Every proxy read by this bound symbol (arguments only, in order, with repeats).
   std::vector<ProxyId> input_proxies() const;
   template <typename F>

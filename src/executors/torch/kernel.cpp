@@ -15,8 +15,10 @@ c10::Scalar literal_scalar(const Value& v) {
 
 }  // namespace
 
-AtenKernel::AtenKernel(Fn fn, const BoundSymbol& b, const Trace& t, const SlotMap& slots) : fn_(fn), op_(b.sym->id) {
-  for (const Value& v : b.args) {
+AtenKernel::AtenKernel(Fn fn, const std::vector<uint8_t>& order, const BoundSymbol& b, const Trace& t, const SlotMap& slots)
+    : fn_(fn), op_(b.sym->id) {
+  for (uint8_t position : order) {
+    const Value& v = b.args.at(position);
     Arg a;
     a.lit = v;
     if (v.is_proxy()) {
@@ -109,18 +111,27 @@ void AtenKernel::out(ExecFrame& f, size_t i, at::Tensor v) const {
 
 void AtenKernel::out_number(ExecFrame& f, size_t i, c10::Scalar v) const { f.numbers[static_cast<size_t>(outs_[i].slot)] = v; }
 
-void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker) {
+void claim(OperatorExecutor& ex, const std::string& symbol_id, KernelFn kernel, Checker checker) {
   const Symbol& like = global_symbols().get(symbol_id);
+  std::vector<uint8_t> order;  // the kernel's names -> the op's parameter positions, once
+  for (std::string_view rest = kernel.params; !rest.empty();) {
+    size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty()) order.push_back(static_cast<uint8_t>(param_index(like, name)));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
   std::string name = symbol_id.rfind("prims.", 0) == 0 ? symbol_id.substr(6) : symbol_id;
-  const Symbol* op =
-      ex.register_operator(name, like, [fn](const BoundSymbol& b, const Trace& t, const SlotMap& s) -> std::unique_ptr<Kernel> {
-        return std::make_unique<AtenKernel>(fn, b, t, s);
+  const Symbol* op = ex.register_operator(
+      name, like, [fn = kernel.fn, order](const BoundSymbol& b, const Trace& t, const SlotMap& s) -> std::unique_ptr<Kernel> {
+        return std::make_unique<AtenKernel>(fn, order, b, t, s);
       });
   ex.register_implementation(symbol_id, op, std::move(checker));
 }
 
 void claim_all(OperatorExecutor& ex, std::initializer_list<KernelEntry> entries) {
-  for (const auto& e : entries) claim(ex, e.id, e.fn);
+  for (const auto& e : entries) claim(ex, e.id, e.kernel);
 }
 
 }  // namespace keraunos::aten

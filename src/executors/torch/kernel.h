@@ -19,7 +19,8 @@ using keraunos::to_aten;
 class AtenKernel final : public Kernel {
  public:
   using Fn = void (*)(const AtenKernel&, ExecFrame&);
-  AtenKernel(Fn fn, const BoundSymbol& b, const Trace& t, const SlotMap& slots);
+  // Binds the op's arguments in the kernel's order: argument i is the op's argument order[i].
+  AtenKernel(Fn fn, const std::vector<uint8_t>& order, const BoundSymbol& b, const Trace& t, const SlotMap& slots);
   void run(ExecFrame& f) const override { fn_(*this, f); }
 
   size_t num_args() const { return args_.size(); }
@@ -95,14 +96,37 @@ class AtenKernel final : public Kernel {
   std::string op_;
 };
 
-// Registers `fn` as the kernel of this executor's own symbol for `symbol_id` ("prims.add" ->
-// "aten.add", "torch.softmax" -> "aten.torch.softmax") and claims `symbol_id`.
-void claim(OperatorExecutor& ex, const std::string& symbol_id, AtenKernel::Fn fn, Checker checker = {});
+// A kernel and the names of the op's parameters it reads, in the order its accessors number them.
+struct KernelFn {
+  AtenKernel::Fn fn;
+  std::string_view params;  // "a, dim, keepdim, dtype"
+};
+
+// KERAUNOS_ATEN_KERNEL(t_sum, a, dim, keepdim, dtype) { k.out(f, 0, at::sum(k.T(f, a), ...)); }
+// defines the kernel t_sum, which reads the parameters a, dim, keepdim and dtype of the op it is
+// claimed for. Inside the body each name is an enumerator: the argument's position for the
+// accessors (k.T(f, a), k.B(keepdim)). claim() matches the names against the op's signature once, at
+// registration (a name the op lacks is an error there), and a plan binds the op's arguments in the
+// kernel's order, so a call pays nothing for the names.
+#define KERAUNOS_ATEN_KERNEL(name, ...)                                                        \
+  struct name##_params {                                                                       \
+    enum Param : size_t { __VA_ARGS__ };                                                       \
+  };                                                                                           \
+  struct name##_body : name##_params {                                                         \
+    static void run(const ::keraunos::aten::AtenKernel& k, ::keraunos::ExecFrame& f);          \
+  };                                                                                           \
+  [[maybe_unused]] constexpr ::keraunos::aten::KernelFn name{&name##_body::run, #__VA_ARGS__}; \
+  void name##_body::run([[maybe_unused]] const ::keraunos::aten::AtenKernel& k, [[maybe_unused]] ::keraunos::ExecFrame& f)
+
+// Registers `kernel` as the kernel of this executor's own symbol for `symbol_id` ("prims.add" ->
+// "aten.add", "torch.softmax" -> "aten.torch.softmax") and claims `symbol_id`. Throws if the kernel
+// names a parameter the op does not have.
+void claim(OperatorExecutor& ex, const std::string& symbol_id, KernelFn kernel, Checker checker = {});
 
 // Claims each (symbol id, kernel) pair without a checker.
 struct KernelEntry {
   const char* id;
-  AtenKernel::Fn fn;
+  KernelFn kernel;
 };
 void claim_all(OperatorExecutor& ex, std::initializer_list<KernelEntry> entries);
 

@@ -17,164 +17,197 @@ void out2(const K& k, ExecFrame& f, std::tuple<at::Tensor, at::Tensor> r) {
   k.out(f, 0, std::move(std::get<0>(r)));
   k.out(f, 1, std::move(std::get<1>(r)));
 }
-int64_t reduction(const std::string& r) {
+int64_t reduction_enum(const std::string& r) {
   return r == "none" ? at::Reduction::None : r == "sum" ? at::Reduction::Sum : at::Reduction::Mean;
 }
 
 // -- reductions ----------------------------------------------------------------------------------
-void t_sum(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::sum(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3)));
+KERAUNOS_ATEN_KERNEL(t_sum, a, dim, keepdim, dtype) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::sum(k.T(f, a), opt_ref(d), k.B(keepdim), k.OptDt(dtype)));
 }
-void t_mean(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::mean(k.T(f, 0), opt_ref(d), k.B(2), k.OptDt(3)));
+KERAUNOS_ATEN_KERNEL(t_mean, a, dim, keepdim, dtype) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::mean(k.T(f, a), opt_ref(d), k.B(keepdim), k.OptDt(dtype)));
 }
-void t_prod(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::prod(k.T(f, 0), k.OptDt(3)));
-  k.out(f, 0, at::prod(k.T(f, 0), k.Int(f, 1), k.B(2), k.OptDt(3)));
+KERAUNOS_ATEN_KERNEL(t_prod, a, dim, keepdim, dtype) {
+  if (k.is_none(dim)) return k.out(f, 0, at::prod(k.T(f, a), k.OptDt(dtype)));
+  k.out(f, 0, at::prod(k.T(f, a), k.Int(f, dim), k.B(keepdim), k.OptDt(dtype)));
 }
 // var/std(a, dim, unbiased, keepdim, *, correction): correction wins, then unbiased, then torch's default.
-std::optional<c10::Scalar> correction(const K& k, ExecFrame& f) {
-  if (!k.is_none(4)) return k.S(f, 4);
-  if (!k.is_none(2)) return c10::Scalar(k.B(2) ? 1 : 0);
+std::optional<c10::Scalar> correction_of(const K& k, ExecFrame& f, size_t unbiased, size_t correction) {
+  if (!k.is_none(correction)) return k.S(f, correction);
+  if (!k.is_none(unbiased)) return c10::Scalar(k.B(unbiased) ? 1 : 0);
   return std::nullopt;
 }
-void t_var(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::var(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+KERAUNOS_ATEN_KERNEL(t_var, a, dim, unbiased, keepdim, correction) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::var(k.T(f, a), opt_ref(d), correction_of(k, f, unbiased, correction), k.B(keepdim)));
 }
-void t_std(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::std(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+KERAUNOS_ATEN_KERNEL(t_std, a, dim, unbiased, keepdim, correction) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::std(k.T(f, a), opt_ref(d), correction_of(k, f, unbiased, correction), k.B(keepdim)));
 }
-void t_var_mean(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  out2(k, f, at::var_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+KERAUNOS_ATEN_KERNEL(t_var_mean, a, dim, unbiased, keepdim, correction) {
+  auto d = k.OptInts(f, dim);
+  out2(k, f, at::var_mean(k.T(f, a), opt_ref(d), correction_of(k, f, unbiased, correction), k.B(keepdim)));
 }
-void t_std_mean(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  out2(k, f, at::std_mean(k.T(f, 0), opt_ref(d), correction(k, f), k.B(3)));
+KERAUNOS_ATEN_KERNEL(t_std_mean, a, dim, unbiased, keepdim, correction) {
+  auto d = k.OptInts(f, dim);
+  out2(k, f, at::std_mean(k.T(f, a), opt_ref(d), correction_of(k, f, unbiased, correction), k.B(keepdim)));
 }
-void t_amax(const K& k, ExecFrame& f) { k.out(f, 0, at::amax(k.T(f, 0), k.is_none(1) ? std::vector<int64_t>{} : k.Ints(f, 1), k.B(2))); }
-void t_amin(const K& k, ExecFrame& f) { k.out(f, 0, at::amin(k.T(f, 0), k.is_none(1) ? std::vector<int64_t>{} : k.Ints(f, 1), k.B(2))); }
+KERAUNOS_ATEN_KERNEL(t_amax, a, dim, keepdim) {
+  k.out(f, 0, at::amax(k.T(f, a), k.is_none(dim) ? std::vector<int64_t>{} : k.Ints(f, dim), k.B(keepdim)));
+}
+KERAUNOS_ATEN_KERNEL(t_amin, a, dim, keepdim) {
+  k.out(f, 0, at::amin(k.T(f, a), k.is_none(dim) ? std::vector<int64_t>{} : k.Ints(f, dim), k.B(keepdim)));
+}
 // max/min(a), max/min(a, dim) -> (values, indices), max/min(a, other) elementwise.
-void t_max(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::max(k.T(f, 0)));
-  if (k.is_tensor(1)) return k.out(f, 0, at::max(k.T(f, 0), k.T(f, 1)));
-  out2(k, f, at::max(k.T(f, 0), k.Int(f, 1), k.B(2)));
+KERAUNOS_ATEN_KERNEL(t_max, a, dim, keepdim) {
+  if (k.is_none(dim)) return k.out(f, 0, at::max(k.T(f, a)));
+  if (k.is_tensor(dim)) return k.out(f, 0, at::max(k.T(f, a), k.T(f, dim)));
+  out2(k, f, at::max(k.T(f, a), k.Int(f, dim), k.B(keepdim)));
 }
-void t_min(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::min(k.T(f, 0)));
-  if (k.is_tensor(1)) return k.out(f, 0, at::min(k.T(f, 0), k.T(f, 1)));
-  out2(k, f, at::min(k.T(f, 0), k.Int(f, 1), k.B(2)));
+KERAUNOS_ATEN_KERNEL(t_min, a, dim, keepdim) {
+  if (k.is_none(dim)) return k.out(f, 0, at::min(k.T(f, a)));
+  if (k.is_tensor(dim)) return k.out(f, 0, at::min(k.T(f, a), k.T(f, dim)));
+  out2(k, f, at::min(k.T(f, a), k.Int(f, dim), k.B(keepdim)));
 }
-void t_argmax(const K& k, ExecFrame& f) { k.out(f, 0, at::argmax(k.T(f, 0), k.OptInt(f, 1), k.B(2))); }
-void t_argmin(const K& k, ExecFrame& f) { k.out(f, 0, at::argmin(k.T(f, 0), k.OptInt(f, 1), k.B(2))); }
-void t_logsumexp(const K& k, ExecFrame& f) { k.out(f, 0, at::logsumexp(k.T(f, 0), k.Ints(f, 1), k.B(2))); }
-void t_cumsum(const K& k, ExecFrame& f) { k.out(f, 0, at::cumsum(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
-void t_cumprod(const K& k, ExecFrame& f) { k.out(f, 0, at::cumprod(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
-void t_all(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::all(k.T(f, 0), opt_ref(d), k.B(2)));
+KERAUNOS_ATEN_KERNEL(t_argmax, a, dim, keepdim) { k.out(f, 0, at::argmax(k.T(f, a), k.OptInt(f, dim), k.B(keepdim))); }
+KERAUNOS_ATEN_KERNEL(t_argmin, a, dim, keepdim) { k.out(f, 0, at::argmin(k.T(f, a), k.OptInt(f, dim), k.B(keepdim))); }
+KERAUNOS_ATEN_KERNEL(t_logsumexp, a, dim, keepdim) { k.out(f, 0, at::logsumexp(k.T(f, a), k.Ints(f, dim), k.B(keepdim))); }
+KERAUNOS_ATEN_KERNEL(t_cumsum, a, dim, dtype) { k.out(f, 0, at::cumsum(k.T(f, a), k.Int(f, dim), k.OptDt(dtype))); }
+KERAUNOS_ATEN_KERNEL(t_cumprod, a, dim, dtype) { k.out(f, 0, at::cumprod(k.T(f, a), k.Int(f, dim), k.OptDt(dtype))); }
+KERAUNOS_ATEN_KERNEL(t_all, a, dim, keepdim) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::all(k.T(f, a), opt_ref(d), k.B(keepdim)));
 }
-void t_any(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 1);
-  k.out(f, 0, at::any(k.T(f, 0), opt_ref(d), k.B(2)));
+KERAUNOS_ATEN_KERNEL(t_any, a, dim, keepdim) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::any(k.T(f, a), opt_ref(d), k.B(keepdim)));
 }
-void t_count_nonzero(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::count_nonzero(k.T(f, 0), std::optional<int64_t>()));
-  k.out(f, 0, at::count_nonzero(k.T(f, 0), at::IntArrayRef(k.Ints(f, 1))));
+KERAUNOS_ATEN_KERNEL(t_count_nonzero, a, dim) {
+  if (k.is_none(dim)) return k.out(f, 0, at::count_nonzero(k.T(f, a), std::optional<int64_t>()));
+  k.out(f, 0, at::count_nonzero(k.T(f, a), at::IntArrayRef(k.Ints(f, dim))));
 }
-void t_vector_norm(const K& k, ExecFrame& f) {
-  auto d = k.OptInts(f, 2);
-  k.out(f, 0, at::linalg_vector_norm(k.T(f, 0), k.S(f, 1), opt_ref(d), k.B(3), k.OptDt(4)));
+KERAUNOS_ATEN_KERNEL(t_vector_norm, a, ord, dim, keepdim, dtype) {
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::linalg_vector_norm(k.T(f, a), k.S(f, ord), opt_ref(d), k.B(keepdim), k.OptDt(dtype)));
 }
 // torch.norm with p a number or "fro" (the 2-norm over the given dims), as torch.norm computes it.
-void t_norm(const K& k, ExecFrame& f) {
-  const c10::Scalar p = k.lit(1).is_str() ? c10::Scalar(2.0) : k.S(f, 1);
-  auto d = k.OptInts(f, 2);
-  k.out(f, 0, at::linalg_vector_norm(k.T(f, 0), p, opt_ref(d), k.B(3), k.OptDt(4)));
+KERAUNOS_ATEN_KERNEL(t_norm, a, p, dim, keepdim, dtype) {
+  const c10::Scalar order = k.lit(p).is_str() ? c10::Scalar(2.0) : k.S(f, p);
+  auto d = k.OptInts(f, dim);
+  k.out(f, 0, at::linalg_vector_norm(k.T(f, a), order, opt_ref(d), k.B(keepdim), k.OptDt(dtype)));
 }
-void t_topk(const K& k, ExecFrame& f) { out2(k, f, at::topk(k.T(f, 0), k.Int(f, 1), k.Int(f, 2), k.B(3), k.B(4))); }
-void t_sort(const K& k, ExecFrame& f) {
-  out2(k, f, at::sort(k.T(f, 0), k.is_none(3) ? std::nullopt : std::optional<bool>(k.B(3)), k.Int(f, 1), k.B(2)));
+// `k` is the kernel here; the op's parameter k is Param::k.
+KERAUNOS_ATEN_KERNEL(t_topk, a, k, dim, largest, sorted) {
+  out2(k, f, at::topk(k.T(f, a), k.Int(f, Param::k), k.Int(f, dim), k.B(largest), k.B(sorted)));
 }
-void t_argsort(const K& k, ExecFrame& f) { k.out(f, 0, at::argsort(k.T(f, 0), k.B(3), k.Int(f, 1), k.B(2))); }
+KERAUNOS_ATEN_KERNEL(t_sort, a, dim, descending, stable) {
+  out2(k, f, at::sort(k.T(f, a), k.is_none(stable) ? std::nullopt : std::optional<bool>(k.B(stable)), k.Int(f, dim), k.B(descending)));
+}
+KERAUNOS_ATEN_KERNEL(t_argsort, a, dim, descending, stable) {
+  k.out(f, 0, at::argsort(k.T(f, a), k.B(stable), k.Int(f, dim), k.B(descending)));
+}
 
 // -- softmax, normalizations -------------------------------------------------------------------
-void t_softmax(const K& k, ExecFrame& f) { k.out(f, 0, at::softmax(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
-void t_log_softmax(const K& k, ExecFrame& f) { k.out(f, 0, at::log_softmax(k.T(f, 0), k.Int(f, 1), k.OptDt(2))); }
-void t_softmin(const K& k, ExecFrame& f) { k.out(f, 0, at::softmax(at::neg(k.T(f, 0)), k.Int(f, 1), k.OptDt(3))); }
-void t_layer_norm(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::layer_norm(k.T(f, 0), k.Ints(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 3), k.F(f, 4)));
+KERAUNOS_ATEN_KERNEL(t_softmax, input, dim, dtype) { k.out(f, 0, at::softmax(k.T(f, input), k.Int(f, dim), k.OptDt(dtype))); }
+KERAUNOS_ATEN_KERNEL(t_log_softmax, input, dim, dtype) { k.out(f, 0, at::log_softmax(k.T(f, input), k.Int(f, dim), k.OptDt(dtype))); }
+KERAUNOS_ATEN_KERNEL(t_softmin, input, dim, dtype) { k.out(f, 0, at::softmax(at::neg(k.T(f, input)), k.Int(f, dim), k.OptDt(dtype))); }
+KERAUNOS_ATEN_KERNEL(t_layer_norm, input, normalized_shape, weight, bias, eps) {
+  k.out(f, 0, at::layer_norm(k.T(f, input), k.Ints(f, normalized_shape), k.OptTensor(f, weight), k.OptTensor(f, bias), k.F(f, eps)));
 }
-void t_rms_norm(const K& k, ExecFrame& f) { k.out(f, 0, at::rms_norm(k.T(f, 0), k.Ints(f, 1), k.OptTensor(f, 2), k.OptF(f, 3))); }
-void t_group_norm(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::group_norm(k.T(f, 0), k.Int(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 3), k.F(f, 4)));
+KERAUNOS_ATEN_KERNEL(t_rms_norm, input, normalized_shape, weight, eps) {
+  k.out(f, 0, at::rms_norm(k.T(f, input), k.Ints(f, normalized_shape), k.OptTensor(f, weight), k.OptF(f, eps)));
 }
-void t_batch_norm(const K& k, ExecFrame& f) {
+KERAUNOS_ATEN_KERNEL(t_group_norm, input, num_groups, weight, bias, eps) {
+  k.out(f, 0, at::group_norm(k.T(f, input), k.Int(f, num_groups), k.OptTensor(f, weight), k.OptTensor(f, bias), k.F(f, eps)));
+}
+KERAUNOS_ATEN_KERNEL(t_batch_norm, input, running_mean, running_var, weight, bias, training, momentum, eps) {
   k.out(f, 0,
-        at::batch_norm(k.T(f, 0), k.OptTensor(f, 3), k.OptTensor(f, 4), k.OptTensor(f, 1), k.OptTensor(f, 2), k.B(5), k.F(f, 6), k.F(f, 7),
-                       /*cudnn_enabled=*/true));
+        at::batch_norm(k.T(f, input), k.OptTensor(f, weight), k.OptTensor(f, bias), k.OptTensor(f, running_mean),
+                       k.OptTensor(f, running_var), k.B(training), k.F(f, momentum), k.F(f, eps), /*cudnn_enabled=*/true));
 }
 // F.normalize: x / max(||x||_p over dim, eps), as torch computes it.
-void t_normalize(const K& k, ExecFrame& f) {
-  const at::Tensor& x = k.T(f, 0);
-  at::Tensor denom = at::linalg_vector_norm(x, k.S(f, 1), at::IntArrayRef{k.Int(f, 2)}, /*keepdim=*/true).clamp_min(k.S(f, 3));
+KERAUNOS_ATEN_KERNEL(t_normalize, input, p, dim, eps) {
+  const at::Tensor& x = k.T(f, input);
+  at::Tensor denom = at::linalg_vector_norm(x, k.S(f, p), at::IntArrayRef{k.Int(f, dim)}, /*keepdim=*/true).clamp_min(k.S(f, eps));
   k.out(f, 0, at::div(x, denom.expand_as(x)));
 }
 
 // -- linear algebra, attention, embedding --------------------------------------------------------
-void t_matmul(const K& k, ExecFrame& f) { k.out(f, 0, at::matmul(k.T(f, 0), k.T(f, 1))); }
-void t_mm(const K& k, ExecFrame& f) { k.out(f, 0, at::mm(k.T(f, 0), k.T(f, 1))); }
-void t_bmm(const K& k, ExecFrame& f) { k.out(f, 0, at::bmm(k.T(f, 0), k.T(f, 1))); }
-void t_dot(const K& k, ExecFrame& f) { k.out(f, 0, at::dot(k.T(f, 0), k.T(f, 1))); }
-void t_outer(const K& k, ExecFrame& f) { k.out(f, 0, at::outer(k.T(f, 0), k.T(f, 1))); }
-void t_addmm(const K& k, ExecFrame& f) { k.out(f, 0, at::addmm(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.S(f, 3), k.S(f, 4))); }
-void t_baddbmm(const K& k, ExecFrame& f) { k.out(f, 0, at::baddbmm(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.S(f, 3), k.S(f, 4))); }
-void t_linear(const K& k, ExecFrame& f) { k.out(f, 0, at::linear(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2))); }
-void t_einsum(const K& k, ExecFrame& f) { k.out(f, 0, at::einsum(k.Str(0), k.Ts(f, 1))); }
-void t_sdpa(const K& k, ExecFrame& f) {
-  k.out(f, 0,
-        at::scaled_dot_product_attention(k.T(f, 0), k.T(f, 1), k.T(f, 2), k.OptTensor(f, 3), k.F(f, 4), k.B(5), k.OptF(f, 6), k.B(7)));
+KERAUNOS_ATEN_KERNEL(t_matmul, input, other) { k.out(f, 0, at::matmul(k.T(f, input), k.T(f, other))); }
+KERAUNOS_ATEN_KERNEL(t_mm, input, mat2) { k.out(f, 0, at::mm(k.T(f, input), k.T(f, mat2))); }
+KERAUNOS_ATEN_KERNEL(t_bmm, input, mat2) { k.out(f, 0, at::bmm(k.T(f, input), k.T(f, mat2))); }
+KERAUNOS_ATEN_KERNEL(t_dot, input, tensor) { k.out(f, 0, at::dot(k.T(f, input), k.T(f, tensor))); }
+KERAUNOS_ATEN_KERNEL(t_outer, input, vec2) { k.out(f, 0, at::outer(k.T(f, input), k.T(f, vec2))); }
+KERAUNOS_ATEN_KERNEL(t_addmm, input, mat1, mat2, beta, alpha) {
+  k.out(f, 0, at::addmm(k.T(f, input), k.T(f, mat1), k.T(f, mat2), k.S(f, beta), k.S(f, alpha)));
 }
-void t_embedding(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::embedding(k.T(f, 1), k.T(f, 0), k.is_none(2) ? -1 : k.Int(f, 2), k.B(5), k.B(6)));
+KERAUNOS_ATEN_KERNEL(t_baddbmm, input, batch1, batch2, beta, alpha) {
+  k.out(f, 0, at::baddbmm(k.T(f, input), k.T(f, batch1), k.T(f, batch2), k.S(f, beta), k.S(f, alpha)));
+}
+KERAUNOS_ATEN_KERNEL(t_linear, input, weight, bias) { k.out(f, 0, at::linear(k.T(f, input), k.T(f, weight), k.OptTensor(f, bias))); }
+KERAUNOS_ATEN_KERNEL(t_einsum, equation, operands) { k.out(f, 0, at::einsum(k.Str(equation), k.Ts(f, operands))); }
+KERAUNOS_ATEN_KERNEL(t_sdpa, query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa) {
+  k.out(f, 0,
+        at::scaled_dot_product_attention(k.T(f, query), k.T(f, key), k.T(f, value), k.OptTensor(f, attn_mask), k.F(f, dropout_p),
+                                         k.B(is_causal), k.OptF(f, scale), k.B(enable_gqa)));
+}
+KERAUNOS_ATEN_KERNEL(t_embedding, input, weight, padding_idx, scale_grad_by_freq, sparse) {
+  k.out(f, 0,
+        at::embedding(k.T(f, weight), k.T(f, input), k.is_none(padding_idx) ? -1 : k.Int(f, padding_idx), k.B(scale_grad_by_freq),
+                      k.B(sparse)));
 }
 
 // -- losses (reduction names as torch's enum) ----------------------------------------------------
-void t_nll_loss(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::nll_loss_nd(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), reduction(k.Str(6)), k.Int(f, 4)));
+KERAUNOS_ATEN_KERNEL(t_nll_loss, input, target, weight, ignore_index, reduction) {
+  k.out(f, 0,
+        at::nll_loss_nd(k.T(f, input), k.T(f, target), k.OptTensor(f, weight), reduction_enum(k.Str(reduction)), k.Int(f, ignore_index)));
 }
-void t_cross_entropy(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::cross_entropy_loss(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), reduction(k.Str(6)), k.Int(f, 4), k.F(f, 7)));
+KERAUNOS_ATEN_KERNEL(t_cross_entropy, input, target, weight, ignore_index, reduction, label_smoothing) {
+  k.out(f, 0,
+        at::cross_entropy_loss(k.T(f, input), k.T(f, target), k.OptTensor(f, weight), reduction_enum(k.Str(reduction)),
+                               k.Int(f, ignore_index), k.F(f, label_smoothing)));
 }
-void t_mse_loss(const K& k, ExecFrame& f) { k.out(f, 0, at::mse_loss(k.T(f, 0), k.T(f, 1), reduction(k.Str(4)))); }
-void t_l1_loss(const K& k, ExecFrame& f) { k.out(f, 0, at::l1_loss(k.T(f, 0), k.T(f, 1), reduction(k.Str(4)))); }
-void t_smooth_l1_loss(const K& k, ExecFrame& f) {
-  const double beta = k.F(f, 5);  // torch takes beta = 0 as the L1 loss
-  if (beta == 0.0) return k.out(f, 0, at::l1_loss(k.T(f, 0), k.T(f, 1), reduction(k.Str(4))));
-  k.out(f, 0, at::smooth_l1_loss(k.T(f, 0), k.T(f, 1), reduction(k.Str(4)), beta));
+KERAUNOS_ATEN_KERNEL(t_mse_loss, input, target, reduction) {
+  k.out(f, 0, at::mse_loss(k.T(f, input), k.T(f, target), reduction_enum(k.Str(reduction))));
 }
-void t_huber_loss(const K& k, ExecFrame& f) { k.out(f, 0, at::huber_loss(k.T(f, 0), k.T(f, 1), reduction(k.Str(2)), k.F(f, 3))); }
-void t_bce(const K& k, ExecFrame& f) {
-  const at::Tensor& x = k.T(f, 0);
-  std::optional<at::Tensor> w = k.is_none(2) ? std::nullopt : std::optional(k.T(f, 2).expand(x.sizes()));
-  k.out(f, 0, at::binary_cross_entropy(x, k.T(f, 1), w, reduction(k.Str(5))));
+KERAUNOS_ATEN_KERNEL(t_l1_loss, input, target, reduction) {
+  k.out(f, 0, at::l1_loss(k.T(f, input), k.T(f, target), reduction_enum(k.Str(reduction))));
 }
-void t_bce_with_logits(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::binary_cross_entropy_with_logits(k.T(f, 0), k.T(f, 1), k.OptTensor(f, 2), k.OptTensor(f, 6), reduction(k.Str(5))));
+KERAUNOS_ATEN_KERNEL(t_smooth_l1_loss, input, target, reduction, beta) {
+  const double b = k.F(f, beta);  // torch takes beta = 0 as the L1 loss
+  if (b == 0.0) return k.out(f, 0, at::l1_loss(k.T(f, input), k.T(f, target), reduction_enum(k.Str(reduction))));
+  k.out(f, 0, at::smooth_l1_loss(k.T(f, input), k.T(f, target), reduction_enum(k.Str(reduction)), b));
 }
-void t_kl_div(const K& k, ExecFrame& f) {
-  const at::Tensor& x = k.T(f, 0);
-  if (k.Str(4) == "batchmean") return k.out(f, 0, at::div(at::kl_div(x, k.T(f, 1), at::Reduction::Sum, k.B(5)), x.dim() ? x.size(0) : 1));
-  k.out(f, 0, at::kl_div(x, k.T(f, 1), reduction(k.Str(4)), k.B(5)));
+KERAUNOS_ATEN_KERNEL(t_huber_loss, input, target, reduction, delta) {
+  k.out(f, 0, at::huber_loss(k.T(f, input), k.T(f, target), reduction_enum(k.Str(reduction)), k.F(f, delta)));
+}
+KERAUNOS_ATEN_KERNEL(t_bce, input, target, weight, reduction) {
+  const at::Tensor& x = k.T(f, input);
+  std::optional<at::Tensor> w = k.is_none(weight) ? std::nullopt : std::optional(k.T(f, weight).expand(x.sizes()));
+  k.out(f, 0, at::binary_cross_entropy(x, k.T(f, target), w, reduction_enum(k.Str(reduction))));
+}
+KERAUNOS_ATEN_KERNEL(t_bce_with_logits, input, target, weight, reduction, pos_weight) {
+  k.out(f, 0,
+        at::binary_cross_entropy_with_logits(k.T(f, input), k.T(f, target), k.OptTensor(f, weight), k.OptTensor(f, pos_weight),
+                                             reduction_enum(k.Str(reduction))));
+}
+KERAUNOS_ATEN_KERNEL(t_kl_div, input, target, reduction, log_target) {
+  const at::Tensor& x = k.T(f, input);
+  if (k.Str(reduction) == "batchmean")
+    return k.out(f, 0, at::div(at::kl_div(x, k.T(f, target), at::Reduction::Sum, k.B(log_target)), x.dim() ? x.size(0) : 1));
+  k.out(f, 0, at::kl_div(x, k.T(f, target), reduction_enum(k.Str(reduction)), k.B(log_target)));
 }
 
 // -- checkers ------------------------------------------------------------------------------------
+// (They run when a plan is built, so they look arguments up by name.)
+const TensorType& first_tensor(const BoundSymbol& b, const Trace& t) { return t.type(b.args[0].as_proxy()).tensor; }
+
 Decision floating_input(const BoundSymbol& b, const Trace& t) {
-  const auto& ty = t.type(b.args[0].as_proxy()).tensor;
+  const auto& ty = first_tensor(b, t);
   return is_floating(ty.dtype) && !is_float8(ty.dtype) ? Decision::yes()
                                                        : Decision::no("ATen's kernel needs a float16/bfloat16/float32/float64 input");
 }
@@ -183,17 +216,17 @@ Decision same_input_output_dtype(const BoundSymbol& b, const Trace& t) {
   Decision d = floating_input(b, t);
   if (!d) return d;
   for (const auto& a : b.args)
-    if (a.is_proxy() && t.type(a.as_proxy()).is_tensor && t.type(a.as_proxy()).tensor.dtype != t.type(b.args[0].as_proxy()).tensor.dtype)
+    if (a.is_proxy() && t.type(a.as_proxy()).is_tensor && t.type(a.as_proxy()).tensor.dtype != first_tensor(b, t).dtype)
       return Decision::no("operands of different dtypes (ATen would promote differently than the decomposition)");
   return Decision::yes();
 }
 
-// Arguments at these positions are torch's deprecated size_average/reduce, or a per-element weight
-// some losses grew: ATen's loss kernels take neither.
-Checker none_at(std::vector<size_t> positions, const char* what) {
-  return [positions = std::move(positions), what](const BoundSymbol& b, const Trace&) {
-    for (size_t i : positions)
-      if (!b.args[i].is_none()) return Decision::no(what);
+// These arguments are torch's deprecated size_average/reduce, or a per-element weight some losses
+// grew: ATen's loss kernels take neither.
+Checker none_at(std::vector<std::string> params, const char* what) {
+  return [params = std::move(params), what](const BoundSymbol& b, const Trace&) {
+    for (const auto& p : params)
+      if (!b.arg(p).is_none()) return Decision::no(what);
     return Decision::yes();
   };
 }
@@ -230,22 +263,22 @@ void register_torch_kernels(OperatorExecutor& ex) {
                 });
 
   claim(ex, "torch.norm", t_norm, [](const BoundSymbol& b, const Trace&) {
-    const Value& p = b.args[1];
+    const Value& p = b.arg("p");
     return p.is_number_literal() || (p.is_str() && p.as_str() == "fro") ? Decision::yes() : Decision::no("p is not a number or 'fro'");
   });
   claim(ex, "torch.softmax", t_softmax, floating_input);
   claim(ex, "torch.log_softmax", t_log_softmax, floating_input);
   claim(ex, "torch.nn.functional.softmin", t_softmin, [](const BoundSymbol& b, const Trace&) {
-    return b.args[1].is_none() ? Decision::no("dim=None (torch's implicit-dim rule)") : Decision::yes();
+    return b.arg("dim").is_none() ? Decision::no("dim=None (torch's implicit-dim rule)") : Decision::yes();
   });
   claim(ex, "torch.nn.functional.layer_norm", t_layer_norm, same_input_output_dtype);
   claim(ex, "torch.nn.functional.rms_norm", t_rms_norm, same_input_output_dtype);
   claim(ex, "torch.nn.functional.batch_norm", t_batch_norm, [](const BoundSymbol& b, const Trace&) {
-    if (b.args[5].as_bool() && !(b.args[1].is_none() && b.args[2].is_none()))
+    if (b.arg("training").as_bool() && !(b.arg("running_mean").is_none() && b.arg("running_var").is_none()))
       return Decision::no("training mode updates the running statistics in place");
     return Decision::yes();
   });
-  claim(ex, "torch.nn.functional.normalize", t_normalize, none_at({4}, "out= is given"));
+  claim(ex, "torch.nn.functional.normalize", t_normalize, none_at({"out"}, "out= is given"));
   const KernelEntry matmuls[] = {{"torch.nn.functional.linear", t_linear},
                                  {"torch.matmul", t_matmul},
                                  {"torch.mm", t_mm},
@@ -254,33 +287,36 @@ void register_torch_kernels(OperatorExecutor& ex) {
                                  {"torch.outer", t_outer},
                                  {"torch.addmm", t_addmm},
                                  {"torch.baddbmm", t_baddbmm}};
-  for (const auto& e : matmuls) claim(ex, e.id, e.fn, same_input_output_dtype);
+  for (const auto& e : matmuls) claim(ex, e.id, e.kernel, same_input_output_dtype);
   claim(ex, "torch.nn.functional.scaled_dot_product_attention", t_sdpa, [](const BoundSymbol& b, const Trace& t) {
-    if (!(b.args[4].is_number_literal() && b.args[4].as_float() == 0.0))
+    const Value& dropout = b.arg("dropout_p");
+    if (!(dropout.is_number_literal() && dropout.as_float() == 0.0))
       return Decision::no("attention dropout draws from keraunos' Philox stream, not torch's generator");
     Decision d = floating_input(b, t);
     if (!d) return d;
-    for (size_t i = 1; i < 3; ++i)  // the mask may be bool or another float dtype, as torch allows
-      if (t.type(b.args[i].as_proxy()).tensor.dtype != t.type(b.args[0].as_proxy()).tensor.dtype)
+    for (const char* p : {"key", "value"})  // the mask may be bool or another float dtype, as torch allows
+      if (t.type(b.arg(p).as_proxy()).tensor.dtype != first_tensor(b, t).dtype)
         return Decision::no("query, key and value of different dtypes");
     return Decision::yes();
   });
   claim(ex, "torch.nn.functional.embedding", t_embedding, [](const BoundSymbol& b, const Trace&) {
-    return b.args[3].is_none() ? Decision::yes() : Decision::no("max_norm renormalizes the weight in place");
+    return b.arg("max_norm").is_none() ? Decision::yes() : Decision::no("max_norm renormalizes the weight in place");
   });
   const char* legacy = "the deprecated size_average/reduce arguments";
   claim(ex, "torch.nn.functional.cross_entropy", t_cross_entropy, [legacy](const BoundSymbol& b, const Trace& t) {
-    if (!b.args[3].is_none() || !b.args[5].is_none()) return Decision::no(legacy);
+    if (!b.arg("size_average").is_none() || !b.arg("reduce").is_none()) return Decision::no(legacy);
     return floating_input(b, t);
   });
-  claim(ex, "torch.nn.functional.nll_loss", t_nll_loss, none_at({3, 5}, legacy));
-  claim(ex, "torch.nn.functional.mse_loss", t_mse_loss, none_at({2, 3, 5}, "legacy size_average/reduce, or a weight"));
-  claim(ex, "torch.nn.functional.l1_loss", t_l1_loss, none_at({2, 3, 5}, "legacy size_average/reduce, or a weight"));
-  claim(ex, "torch.nn.functional.smooth_l1_loss", t_smooth_l1_loss, none_at({2, 3}, legacy));
-  claim(ex, "torch.nn.functional.huber_loss", t_huber_loss, none_at({4}, "a weight"));
-  claim(ex, "torch.nn.functional.binary_cross_entropy", t_bce, none_at({3, 4}, legacy));
-  claim(ex, "torch.nn.functional.binary_cross_entropy_with_logits", t_bce_with_logits, none_at({3, 4}, legacy));
-  claim(ex, "torch.nn.functional.kl_div", t_kl_div, none_at({2, 3}, legacy));
+  claim(ex, "torch.nn.functional.nll_loss", t_nll_loss, none_at({"size_average", "reduce"}, legacy));
+  claim(ex, "torch.nn.functional.mse_loss", t_mse_loss,
+        none_at({"size_average", "reduce", "weight"}, "legacy size_average/reduce, or a weight"));
+  claim(ex, "torch.nn.functional.l1_loss", t_l1_loss,
+        none_at({"size_average", "reduce", "weight"}, "legacy size_average/reduce, or a weight"));
+  claim(ex, "torch.nn.functional.smooth_l1_loss", t_smooth_l1_loss, none_at({"size_average", "reduce"}, legacy));
+  claim(ex, "torch.nn.functional.huber_loss", t_huber_loss, none_at({"weight"}, "a weight"));
+  claim(ex, "torch.nn.functional.binary_cross_entropy", t_bce, none_at({"size_average", "reduce"}, legacy));
+  claim(ex, "torch.nn.functional.binary_cross_entropy_with_logits", t_bce_with_logits, none_at({"size_average", "reduce"}, legacy));
+  claim(ex, "torch.nn.functional.kl_div", t_kl_div, none_at({"size_average", "reduce"}, legacy));
 }
 
 }  // namespace keraunos::aten

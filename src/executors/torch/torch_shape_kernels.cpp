@@ -14,112 +14,141 @@ void outs(const K& k, ExecFrame& f, const std::vector<at::Tensor>& v) {
   for (size_t i = 0; i < v.size(); ++i) k.out(f, i, v[i]);
 }
 
-void t_reshape(const K& k, ExecFrame& f) { k.out(f, 0, at::reshape(k.T(f, 0), k.Ints(f, 1))); }
-void t_view(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).view(k.Ints(f, 1))); }
-void t_flatten(const K& k, ExecFrame& f) { k.out(f, 0, at::flatten(k.T(f, 0), k.Int(f, 1), k.Int(f, 2))); }
-void t_unflatten(const K& k, ExecFrame& f) { k.out(f, 0, at::unflatten(k.T(f, 0), k.Int(f, 1), k.Ints(f, 2))); }
-void t_unsqueeze(const K& k, ExecFrame& f) { k.out(f, 0, at::unsqueeze(k.T(f, 0), k.Int(f, 1))); }
-void t_squeeze(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::squeeze(k.T(f, 0)));
-  k.out(f, 0, at::squeeze(k.T(f, 0), k.Ints(f, 1)));
+KERAUNOS_ATEN_KERNEL(t_reshape, input, shape) { k.out(f, 0, at::reshape(k.T(f, input), k.Ints(f, shape))); }
+KERAUNOS_ATEN_KERNEL(t_view, input, size) { k.out(f, 0, k.T(f, input).view(k.Ints(f, size))); }
+KERAUNOS_ATEN_KERNEL(t_flatten, input, start_dim, end_dim) {
+  k.out(f, 0, at::flatten(k.T(f, input), k.Int(f, start_dim), k.Int(f, end_dim)));
 }
-void t_permute(const K& k, ExecFrame& f) { k.out(f, 0, at::permute(k.T(f, 0), k.Ints(f, 1))); }
-void t_transpose(const K& k, ExecFrame& f) { k.out(f, 0, at::transpose(k.T(f, 0), k.Int(f, 1), k.Int(f, 2))); }
-void t_t(const K& k, ExecFrame& f) { k.out(f, 0, at::t(k.T(f, 0))); }
-void t_movedim(const K& k, ExecFrame& f) { k.out(f, 0, at::movedim(k.T(f, 0), k.Ints(f, 1), k.Ints(f, 2))); }
-void t_expand(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).expand(k.Ints(f, 1), k.B(2))); }
-void t_broadcast_to(const K& k, ExecFrame& f) { k.out(f, 0, at::broadcast_to(k.T(f, 0), k.Ints(f, 1))); }
-void t_expand_as(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).expand_as(k.T(f, 1))); }
-void t_contiguous(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).contiguous()); }
-void t_clone(const K& k, ExecFrame& f) { k.out(f, 0, at::clone(k.T(f, 0))); }
-void t_chunk(const K& k, ExecFrame& f) { outs(k, f, at::chunk(k.T(f, 0), k.Int(f, 1), k.Int(f, 2))); }
-void t_split(const K& k, ExecFrame& f) {
-  if (k.is_tuple(1)) return outs(k, f, at::split_with_sizes(k.T(f, 0), k.Ints(f, 1), k.Int(f, 2)));
-  outs(k, f, at::split(k.T(f, 0), k.Int(f, 1), k.Int(f, 2)));
+KERAUNOS_ATEN_KERNEL(t_unflatten, input, dim, sizes) { k.out(f, 0, at::unflatten(k.T(f, input), k.Int(f, dim), k.Ints(f, sizes))); }
+KERAUNOS_ATEN_KERNEL(t_unsqueeze, input, dim) { k.out(f, 0, at::unsqueeze(k.T(f, input), k.Int(f, dim))); }
+KERAUNOS_ATEN_KERNEL(t_squeeze, input, dim) {
+  if (k.is_none(dim)) return k.out(f, 0, at::squeeze(k.T(f, input)));
+  k.out(f, 0, at::squeeze(k.T(f, input), k.Ints(f, dim)));
 }
-void t_tensor_split(const K& k, ExecFrame& f) {
-  if (k.is_tuple(1)) return outs(k, f, at::tensor_split(k.T(f, 0), at::IntArrayRef(k.Ints(f, 1)), k.Int(f, 2)));
-  outs(k, f, at::tensor_split(k.T(f, 0), k.Int(f, 1), k.Int(f, 2)));
+KERAUNOS_ATEN_KERNEL(t_permute, input, dims) { k.out(f, 0, at::permute(k.T(f, input), k.Ints(f, dims))); }
+KERAUNOS_ATEN_KERNEL(t_transpose, input, dim0, dim1) { k.out(f, 0, at::transpose(k.T(f, input), k.Int(f, dim0), k.Int(f, dim1))); }
+KERAUNOS_ATEN_KERNEL(t_swapaxes, input, axis0, axis1) { k.out(f, 0, at::transpose(k.T(f, input), k.Int(f, axis0), k.Int(f, axis1))); }
+KERAUNOS_ATEN_KERNEL(t_t, input) { k.out(f, 0, at::t(k.T(f, input))); }
+KERAUNOS_ATEN_KERNEL(t_movedim, input, source, destination) {
+  k.out(f, 0, at::movedim(k.T(f, input), k.Ints(f, source), k.Ints(f, destination)));
 }
-void t_unbind(const K& k, ExecFrame& f) { outs(k, f, at::unbind(k.T(f, 0), k.Int(f, 1))); }
-void t_cat(const K& k, ExecFrame& f) { k.out(f, 0, at::cat(k.Ts(f, 0), k.Int(f, 1))); }
-void t_stack(const K& k, ExecFrame& f) { k.out(f, 0, at::stack(k.Ts(f, 0), k.Int(f, 1))); }
-void t_hstack(const K& k, ExecFrame& f) { k.out(f, 0, at::hstack(k.Ts(f, 0))); }
-void t_vstack(const K& k, ExecFrame& f) { k.out(f, 0, at::vstack(k.Ts(f, 0))); }
-template <at::Tensor (*Fn)(const at::Tensor&), std::vector<at::Tensor> (*FnList)(at::TensorList)>
-void t_atleast(const K& k, ExecFrame& f) {
-  if (k.is_tuple(0)) return outs(k, f, FnList(k.Ts(f, 0)));
-  k.out(f, 0, Fn(k.T(f, 0)));
+KERAUNOS_ATEN_KERNEL(t_expand, input, size, implicit) { k.out(f, 0, k.T(f, input).expand(k.Ints(f, size), k.B(implicit))); }
+KERAUNOS_ATEN_KERNEL(t_broadcast_to, input, size) { k.out(f, 0, at::broadcast_to(k.T(f, input), k.Ints(f, size))); }
+KERAUNOS_ATEN_KERNEL(t_expand_as, input, other) { k.out(f, 0, k.T(f, input).expand_as(k.T(f, other))); }
+KERAUNOS_ATEN_KERNEL(t_contiguous, input) { k.out(f, 0, k.T(f, input).contiguous()); }
+KERAUNOS_ATEN_KERNEL(t_clone, input) { k.out(f, 0, at::clone(k.T(f, input))); }
+KERAUNOS_ATEN_KERNEL(t_chunk, input, chunks, dim) { outs(k, f, at::chunk(k.T(f, input), k.Int(f, chunks), k.Int(f, dim))); }
+KERAUNOS_ATEN_KERNEL(t_split, tensor, split_size_or_sections, dim) {
+  const at::Tensor& x = k.T(f, tensor);
+  if (k.is_tuple(split_size_or_sections)) return outs(k, f, at::split_with_sizes(x, k.Ints(f, split_size_or_sections), k.Int(f, dim)));
+  outs(k, f, at::split(x, k.Int(f, split_size_or_sections), k.Int(f, dim)));
 }
-void t_narrow(const K& k, ExecFrame& f) { k.out(f, 0, at::narrow(k.T(f, 0), k.Int(f, 1), k.Int(f, 2), k.Int(f, 3))); }
-void t_select(const K& k, ExecFrame& f) { k.out(f, 0, at::select(k.T(f, 0), k.Int(f, 1), k.Int(f, 2))); }
-void t_roll(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::roll(k.T(f, 0), k.Ints(f, 1), k.is_none(2) ? std::vector<int64_t>{} : k.Ints(f, 2)));
+KERAUNOS_ATEN_KERNEL(t_tensor_split, input, indices_or_sections, dim) {
+  const at::Tensor& x = k.T(f, input);
+  if (k.is_tuple(indices_or_sections))
+    return outs(k, f, at::tensor_split(x, at::IntArrayRef(k.Ints(f, indices_or_sections)), k.Int(f, dim)));
+  outs(k, f, at::tensor_split(x, k.Int(f, indices_or_sections), k.Int(f, dim)));
 }
-void t_repeat(const K& k, ExecFrame& f) { k.out(f, 0, k.T(f, 0).repeat(k.Ints(f, 1))); }
-void t_repeat_interleave(const K& k, ExecFrame& f) {
-  k.out(f, 0, at::repeat_interleave(k.T(f, 0), k.Int(f, 1), k.OptInt(f, 2), k.OptInt(f, 3)));
-}
-void t_flip(const K& k, ExecFrame& f) { k.out(f, 0, at::flip(k.T(f, 0), k.Ints(f, 1))); }
-void t_tril(const K& k, ExecFrame& f) { k.out(f, 0, at::tril(k.T(f, 0), k.Int(f, 1))); }
-void t_triu(const K& k, ExecFrame& f) { k.out(f, 0, at::triu(k.T(f, 0), k.Int(f, 1))); }
-void t_masked_fill(const K& k, ExecFrame& f) {
-  if (k.is_tensor(2)) return k.out(f, 0, at::masked_fill(k.T(f, 0), k.T(f, 1), k.T(f, 2)));
-  k.out(f, 0, at::masked_fill(k.T(f, 0), k.T(f, 1), k.S(f, 2)));
-}
-void t_pad(const K& k, ExecFrame& f) { k.out(f, 0, at::pad(k.T(f, 0), k.Ints(f, 1), k.Str(2), k.OptF(f, 3))); }
-void t_index_select(const K& k, ExecFrame& f) { k.out(f, 0, at::index_select(k.T(f, 0), k.Int(f, 1), k.T(f, 2))); }
-void t_gather(const K& k, ExecFrame& f) { k.out(f, 0, at::gather(k.T(f, 0), k.Int(f, 1), k.T(f, 2), k.B(3))); }
-void t_scatter(const K& k, ExecFrame& f) {
-  const at::Tensor& a = k.T(f, 0);
-  const int64_t dim = k.Int(f, 1);
-  const at::Tensor& index = k.T(f, 2);
-  if (k.is_tensor(3)) {
-    if (k.is_none(5)) return k.out(f, 0, at::scatter(a, dim, index, k.T(f, 3)));
-    return k.out(f, 0, at::scatter(a, dim, index, k.T(f, 3), k.Str(5)));
+KERAUNOS_ATEN_KERNEL(t_unbind, input, dim) { outs(k, f, at::unbind(k.T(f, input), k.Int(f, dim))); }
+KERAUNOS_ATEN_KERNEL(t_cat, tensors, dim) { k.out(f, 0, at::cat(k.Ts(f, tensors), k.Int(f, dim))); }
+KERAUNOS_ATEN_KERNEL(t_stack, tensors, dim) { k.out(f, 0, at::stack(k.Ts(f, tensors), k.Int(f, dim))); }
+KERAUNOS_ATEN_KERNEL(t_hstack, tensors) { k.out(f, 0, at::hstack(k.Ts(f, tensors))); }
+KERAUNOS_ATEN_KERNEL(t_vstack, tensors) { k.out(f, 0, at::vstack(k.Ts(f, tensors))); }
+// atleast_Nd(tensor) or atleast_Nd((tensors...)).
+#define KERAUNOS_ATLEAST(n)                                                           \
+  KERAUNOS_ATEN_KERNEL(t_atleast_##n##d, tensors) {                                   \
+    if (k.is_tuple(tensors)) return outs(k, f, at::atleast_##n##d(k.Ts(f, tensors))); \
+    k.out(f, 0, at::atleast_##n##d(k.T(f, tensors)));                                 \
   }
-  const c10::Scalar value = k.is_none(3) ? k.S(f, 4) : k.S(f, 3);
-  if (k.is_none(5)) return k.out(f, 0, at::scatter(a, dim, index, value));
-  k.out(f, 0, at::scatter(a, dim, index, value, k.Str(5)));
+KERAUNOS_ATLEAST(1)
+KERAUNOS_ATLEAST(2)
+KERAUNOS_ATLEAST(3)
+#undef KERAUNOS_ATLEAST
+KERAUNOS_ATEN_KERNEL(t_narrow, input, dim, start, length) {
+  k.out(f, 0, at::narrow(k.T(f, input), k.Int(f, dim), k.Int(f, start), k.Int(f, length)));
 }
-void t_scatter_add(const K& k, ExecFrame& f) { k.out(f, 0, at::scatter_add(k.T(f, 0), k.Int(f, 1), k.T(f, 2), k.T(f, 3))); }
-void t_index_add(const K& k, ExecFrame& f) { k.out(f, 0, at::index_add(k.T(f, 0), k.Int(f, 1), k.T(f, 2), k.T(f, 3), k.S(f, 4))); }
-void t_index_copy(const K& k, ExecFrame& f) { k.out(f, 0, at::index_copy(k.T(f, 0), k.Int(f, 1), k.T(f, 2), k.T(f, 3))); }
-void t_take_along_dim(const K& k, ExecFrame& f) { k.out(f, 0, at::take_along_dim(k.T(f, 0), k.T(f, 1), k.OptInt(f, 2))); }
-void t_index_put(const K& k, ExecFrame& f) {
-  c10::List<std::optional<at::Tensor>> indices;
-  for (const at::Tensor& i : k.Ts(f, 1)) indices.push_back(i);
-  k.out(f, 0, at::index_put(k.T(f, 0), indices, k.T(f, 2), k.B(3)));
+KERAUNOS_ATEN_KERNEL(t_select, input, dim, index) { k.out(f, 0, at::select(k.T(f, input), k.Int(f, dim), k.Int(f, index))); }
+KERAUNOS_ATEN_KERNEL(t_roll, input, shifts, dims) {
+  k.out(f, 0, at::roll(k.T(f, input), k.Ints(f, shifts), k.is_none(dims) ? std::vector<int64_t>{} : k.Ints(f, dims)));
 }
-void t_one_hot(const K& k, ExecFrame& f) { k.out(f, 0, at::one_hot(k.T(f, 0), k.Int(f, 1))); }
+KERAUNOS_ATEN_KERNEL(t_repeat, input, repeats) { k.out(f, 0, k.T(f, input).repeat(k.Ints(f, repeats))); }
+KERAUNOS_ATEN_KERNEL(t_repeat_interleave, input, repeats, dim, output_size) {
+  k.out(f, 0, at::repeat_interleave(k.T(f, input), k.Int(f, repeats), k.OptInt(f, dim), k.OptInt(f, output_size)));
+}
+KERAUNOS_ATEN_KERNEL(t_flip, input, dims) { k.out(f, 0, at::flip(k.T(f, input), k.Ints(f, dims))); }
+KERAUNOS_ATEN_KERNEL(t_tril, input, diagonal) { k.out(f, 0, at::tril(k.T(f, input), k.Int(f, diagonal))); }
+KERAUNOS_ATEN_KERNEL(t_triu, input, diagonal) { k.out(f, 0, at::triu(k.T(f, input), k.Int(f, diagonal))); }
+KERAUNOS_ATEN_KERNEL(t_masked_fill, input, mask, value) {
+  if (k.is_tensor(value)) return k.out(f, 0, at::masked_fill(k.T(f, input), k.T(f, mask), k.T(f, value)));
+  k.out(f, 0, at::masked_fill(k.T(f, input), k.T(f, mask), k.S(f, value)));
+}
+KERAUNOS_ATEN_KERNEL(t_pad, input, pad, mode, value) { k.out(f, 0, at::pad(k.T(f, input), k.Ints(f, pad), k.Str(mode), k.OptF(f, value))); }
+KERAUNOS_ATEN_KERNEL(t_index_select, input, dim, index) { k.out(f, 0, at::index_select(k.T(f, input), k.Int(f, dim), k.T(f, index))); }
+KERAUNOS_ATEN_KERNEL(t_gather, input, dim, index, sparse_grad) {
+  k.out(f, 0, at::gather(k.T(f, input), k.Int(f, dim), k.T(f, index), k.B(sparse_grad)));
+}
+KERAUNOS_ATEN_KERNEL(t_scatter, input, dim, index, src, value, reduce) {
+  const at::Tensor& a = k.T(f, input);
+  const int64_t d = k.Int(f, dim);
+  const at::Tensor& idx = k.T(f, index);
+  if (k.is_tensor(src)) {
+    if (k.is_none(reduce)) return k.out(f, 0, at::scatter(a, d, idx, k.T(f, src)));
+    return k.out(f, 0, at::scatter(a, d, idx, k.T(f, src), k.Str(reduce)));
+  }
+  const c10::Scalar v = k.is_none(src) ? k.S(f, value) : k.S(f, src);
+  if (k.is_none(reduce)) return k.out(f, 0, at::scatter(a, d, idx, v));
+  k.out(f, 0, at::scatter(a, d, idx, v, k.Str(reduce)));
+}
+KERAUNOS_ATEN_KERNEL(t_scatter_add, input, dim, index, src) {
+  k.out(f, 0, at::scatter_add(k.T(f, input), k.Int(f, dim), k.T(f, index), k.T(f, src)));
+}
+KERAUNOS_ATEN_KERNEL(t_index_add, input, dim, index, source, alpha) {
+  k.out(f, 0, at::index_add(k.T(f, input), k.Int(f, dim), k.T(f, index), k.T(f, source), k.S(f, alpha)));
+}
+KERAUNOS_ATEN_KERNEL(t_index_copy, input, dim, index, source) {
+  k.out(f, 0, at::index_copy(k.T(f, input), k.Int(f, dim), k.T(f, index), k.T(f, source)));
+}
+KERAUNOS_ATEN_KERNEL(t_take_along_dim, input, indices, dim) {
+  k.out(f, 0, at::take_along_dim(k.T(f, input), k.T(f, indices), k.OptInt(f, dim)));
+}
+KERAUNOS_ATEN_KERNEL(t_index_put, input, indices, values, accumulate) {
+  c10::List<std::optional<at::Tensor>> list;
+  for (const at::Tensor& i : k.Ts(f, indices)) list.push_back(i);
+  k.out(f, 0, at::index_put(k.T(f, input), list, k.T(f, values), k.B(accumulate)));
+}
+KERAUNOS_ATEN_KERNEL(t_one_hot, tensor, num_classes) { k.out(f, 0, at::one_hot(k.T(f, tensor), k.Int(f, num_classes))); }
 
 // Creation: the dtype and device are the trace's output type (defaults already resolved).
-void t_zeros(const K& k, ExecFrame& f) { k.out(f, 0, at::zeros(k.Ints(f, 0), k.out_options(0))); }
-void t_ones(const K& k, ExecFrame& f) { k.out(f, 0, at::ones(k.Ints(f, 0), k.out_options(0))); }
-void t_empty(const K& k, ExecFrame& f) { k.out(f, 0, at::empty(k.Ints(f, 0), k.out_options(0))); }
-void t_full(const K& k, ExecFrame& f) { k.out(f, 0, at::full(k.Ints(f, 0), k.S(f, 1), k.out_options(0))); }
-void t_zeros_like(const K& k, ExecFrame& f) { k.out(f, 0, at::zeros_like(k.T(f, 0), k.out_options(0))); }
-void t_ones_like(const K& k, ExecFrame& f) { k.out(f, 0, at::ones_like(k.T(f, 0), k.out_options(0))); }
-void t_empty_like(const K& k, ExecFrame& f) { k.out(f, 0, at::empty_like(k.T(f, 0), k.out_options(0))); }
-void t_full_like(const K& k, ExecFrame& f) { k.out(f, 0, at::full_like(k.T(f, 0), k.S(f, 1), k.out_options(0))); }
-void t_eye(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::eye(k.Int(f, 0), k.out_options(0)));
-  k.out(f, 0, at::eye(k.Int(f, 0), k.Int(f, 1), k.out_options(0)));
+KERAUNOS_ATEN_KERNEL(t_zeros, size) { k.out(f, 0, at::zeros(k.Ints(f, size), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_ones, size) { k.out(f, 0, at::ones(k.Ints(f, size), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_empty, size) { k.out(f, 0, at::empty(k.Ints(f, size), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_full, size, fill_value) { k.out(f, 0, at::full(k.Ints(f, size), k.S(f, fill_value), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_zeros_like, a) { k.out(f, 0, at::zeros_like(k.T(f, a), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_ones_like, a) { k.out(f, 0, at::ones_like(k.T(f, a), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_empty_like, a) { k.out(f, 0, at::empty_like(k.T(f, a), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_full_like, a, fill_value) { k.out(f, 0, at::full_like(k.T(f, a), k.S(f, fill_value), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_eye, n, m) {
+  if (k.is_none(m)) return k.out(f, 0, at::eye(k.Int(f, n), k.out_options(0)));
+  k.out(f, 0, at::eye(k.Int(f, n), k.Int(f, m), k.out_options(0)));
 }
-void t_arange(const K& k, ExecFrame& f) {
-  if (k.is_none(1)) return k.out(f, 0, at::arange(k.S(f, 0), k.out_options(0)));
-  k.out(f, 0, at::arange(k.S(f, 0), k.S(f, 1), k.S(f, 2), k.out_options(0)));
+KERAUNOS_ATEN_KERNEL(t_arange, start, end, step) {
+  if (k.is_none(end)) return k.out(f, 0, at::arange(k.S(f, start), k.out_options(0)));
+  k.out(f, 0, at::arange(k.S(f, start), k.S(f, end), k.S(f, step), k.out_options(0)));
 }
-void t_linspace(const K& k, ExecFrame& f) { k.out(f, 0, at::linspace(k.S(f, 0), k.S(f, 1), k.Int(f, 2), k.out_options(0))); }
+KERAUNOS_ATEN_KERNEL(t_linspace, start, end, steps) {
+  k.out(f, 0, at::linspace(k.S(f, start), k.S(f, end), k.Int(f, steps), k.out_options(0)));
+}
 
-bool arg_is_int_tuple(const BoundSymbol& b, const Trace& t, size_t i) {
-  if (!b.args[i].is_tuple()) return false;
-  for (const Value& e : b.args[i].as_tuple())
+bool arg_is_int_tuple(const BoundSymbol& b, const Trace& t, std::string_view param) {
+  const Value& v = b.arg(param);
+  if (!v.is_tuple()) return false;
+  for (const Value& e : v.as_tuple())
     if (!(e.is_int() || (e.is_proxy() && !t.type(e.as_proxy()).is_tensor))) return false;
   return true;
 }
-bool arg_is_int(const BoundSymbol& b, const Trace& t, size_t i) {
-  return b.args[i].is_int() || (b.args[i].is_proxy() && !t.type(b.args[i].as_proxy()).is_tensor);
+bool arg_is_int(const BoundSymbol& b, const Trace& t, std::string_view param) {
+  const Value& v = b.arg(param);
+  return v.is_int() || (v.is_proxy() && !t.type(v.as_proxy()).is_tensor);
 }
 
 }  // namespace
@@ -133,7 +162,7 @@ void register_torch_shape_kernels(OperatorExecutor& ex) {
                     {"torch.squeeze", t_squeeze},
                     {"torch.permute", t_permute},
                     {"torch.transpose", t_transpose},
-                    {"torch.swapaxes", t_transpose},
+                    {"torch.swapaxes", t_swapaxes},
                     {"torch.t", t_t},
                     {"torch.movedim", t_movedim},
                     {"torch.Tensor.expand", t_expand},
@@ -145,9 +174,9 @@ void register_torch_shape_kernels(OperatorExecutor& ex) {
                     {"torch.stack", t_stack},
                     {"torch.hstack", t_hstack},
                     {"torch.vstack", t_vstack},
-                    {"torch.atleast_1d", t_atleast<at::atleast_1d, at::atleast_1d>},
-                    {"torch.atleast_2d", t_atleast<at::atleast_2d, at::atleast_2d>},
-                    {"torch.atleast_3d", t_atleast<at::atleast_3d, at::atleast_3d>},
+                    {"torch.atleast_1d", t_atleast_1d},
+                    {"torch.atleast_2d", t_atleast_2d},
+                    {"torch.atleast_3d", t_atleast_3d},
                     {"torch.roll", t_roll},
                     {"torch.Tensor.repeat", t_repeat},
                     {"torch.flip", t_flip},
@@ -178,28 +207,33 @@ void register_torch_shape_kernels(OperatorExecutor& ex) {
                 });
 
   claim(ex, "torch.Tensor.view", t_view, [](const BoundSymbol& b, const Trace& t) {
-    return arg_is_int_tuple(b, t, 1) ? Decision::yes() : Decision::no("view(dtype) reinterprets bytes; only view(shape) runs whole");
+    return arg_is_int_tuple(b, t, "size") ? Decision::yes() : Decision::no("view(dtype) reinterprets bytes; only view(shape) runs whole");
   });
-  auto memory_format = [](size_t i, const char* keep) {
-    return [i, keep](const BoundSymbol& b, const Trace&) {
-      return b.args[i].is_str() && b.args[i].as_str() == keep ? Decision::yes() : Decision::no(str("memory_format other than ", keep));
+  auto memory_format = [](const char* keep) {
+    return [keep](const BoundSymbol& b, const Trace&) {
+      const Value& v = b.arg("memory_format");
+      return v.is_str() && v.as_str() == keep ? Decision::yes() : Decision::no(str("memory_format other than ", keep));
     };
   };
-  claim(ex, "torch.Tensor.contiguous", t_contiguous, memory_format(1, "contiguous_format"));
-  claim(ex, "torch.clone", t_clone, memory_format(1, "preserve_format"));
-  Checker int_or_ints = [](const BoundSymbol& b, const Trace& t) {
-    return arg_is_int(b, t, 1) || arg_is_int_tuple(b, t, 1) ? Decision::yes() : Decision::no("sections given as a tensor");
+  claim(ex, "torch.Tensor.contiguous", t_contiguous, memory_format("contiguous_format"));
+  claim(ex, "torch.clone", t_clone, memory_format("preserve_format"));
+  auto int_or_ints = [](const char* param) -> Checker {
+    return [param](const BoundSymbol& b, const Trace& t) {
+      return arg_is_int(b, t, param) || arg_is_int_tuple(b, t, param) ? Decision::yes() : Decision::no("sections given as a tensor");
+    };
   };
-  claim(ex, "torch.split", t_split, int_or_ints);
-  claim(ex, "torch.tensor_split", t_tensor_split, int_or_ints);
+  claim(ex, "torch.split", t_split, int_or_ints("split_size_or_sections"));
+  claim(ex, "torch.tensor_split", t_tensor_split, int_or_ints("indices_or_sections"));
   claim(ex, "torch.repeat_interleave", t_repeat_interleave, [](const BoundSymbol& b, const Trace& t) {
-    return arg_is_int(b, t, 1) ? Decision::yes() : Decision::no("repeats given as a tensor (its decomposition uses output_size)");
+    return arg_is_int(b, t, "repeats") ? Decision::yes() : Decision::no("repeats given as a tensor (its decomposition uses output_size)");
   });
-  Checker int_index = [](const BoundSymbol& b, const Trace& t) {
-    return arg_is_int(b, t, 2) ? Decision::yes() : Decision::no("the index is a tensor");
+  auto int_index = [](const char* param) -> Checker {
+    return [param](const BoundSymbol& b, const Trace& t) {
+      return arg_is_int(b, t, param) ? Decision::yes() : Decision::no(str("the ", param, " is a tensor"));
+    };
   };
-  claim(ex, "torch.narrow", t_narrow, int_index);
-  claim(ex, "torch.select", t_select, int_index);
+  claim(ex, "torch.narrow", t_narrow, int_index("start"));
+  claim(ex, "torch.select", t_select, int_index("index"));
 
   const char* philox = "keraunos draws random numbers from its own counter-based (Philox) stream, through the decomposition";
   for (const char* id : {"torch.rand", "torch.rand_like", "torch.randn", "torch.randn_like", "torch.randint", "torch.randint_like",
