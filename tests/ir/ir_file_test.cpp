@@ -27,7 +27,7 @@
 
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
-#include "executors/fuser/region.h"
+#include "executors/fuser/fusion.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -247,12 +247,12 @@ std::string fuser_output(const Trace& t, const std::string& what) {
   for (ProxyId in : t.inputs) region.args.push_back(Value::proxy(in));
   for (const auto& v : t.outputs) region.outputs.push_back(v.as_proxy());
   region.subsymbols = t.bsyms;
-  auto built = fuser::build_region(t, region);
+  auto built = fuser::build_fusion(t, region);
   if (!built.ok) throw Error("fuser: " + built.ok.reason);
-  auto sched = fuser::schedule_region(built.region);
+  auto sched = fuser::schedule_fusion(built.fusion);
   if (!sched.ok) throw Error("fuser: " + sched.ok.reason);
-  if (what == "fuser-schedule") return "schedule: " + sched.schedule.str() + "\n" + fuser::describe(built.region);
-  return fuser::generate_cpp(built.region, sched.schedule, ~0ULL);
+  if (what == "fuser-schedule") return "schedule: " + sched.schedule.str() + "\n" + fuser::describe(built.fusion);
+  return fuser::generate_cpp(built.fusion, sched.schedule, ~0ULL);
 }
 
 // Runs one case; returns the failure, or empty.

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "executors/fuser/region.h"
+#include "executors/fuser/fusion.h"
 #include "jit/host_compiler.h"
 #include "test_util.h"
 
@@ -39,25 +39,25 @@ BoundSymbol as_region(const Trace& t) {
 }
 
 struct Compiled {
-  fuser::Region region;
+  fuser::Fusion region;
   fuser::Schedule schedule;
   KernelFn fn;
 };
 
 struct Generated {
-  fuser::Region region;
+  fuser::Fusion region;
   fuser::Schedule schedule;
   std::string source;
 };
 
 Generated generate(const std::string& text, fuser::ContiguityMask contig = ~0ULL) {
   Trace t = testing::parse(text);
-  auto built = fuser::build_region(t, as_region(t));
+  auto built = fuser::build_fusion(t, as_region(t));
   EXPECT_TRUE(built.ok) << built.ok.reason;
-  auto sched = fuser::schedule_region(built.region);
+  auto sched = fuser::schedule_fusion(built.fusion);
   EXPECT_TRUE(sched.ok) << sched.ok.reason;
-  std::string src = fuser::generate_cpp(built.region, sched.schedule, contig);
-  return {built.region, sched.schedule, src};
+  std::string src = fuser::generate_cpp(built.fusion, sched.schedule, contig);
+  return {built.fusion, sched.schedule, src};
 }
 
 std::string source_of(const std::string& text) { return generate(text).source; }
@@ -557,9 +557,9 @@ TEST(FuserCodegen, SchedulerSaysWhyNot) {
   t1 = prims.sum(x, (0,))  # t1: "cpu f32[8]"
   return (t0, t1)
 )");
-  auto built = fuser::build_region(t, as_region(t));
+  auto built = fuser::build_fusion(t, as_region(t));
   ASSERT_TRUE(built.ok);
-  auto sched = fuser::schedule_region(built.region);
+  auto sched = fuser::schedule_fusion(built.fusion);
   EXPECT_FALSE(sched.ok);
   EXPECT_EQ(sched.ok.reason, "reductions over different dims or shapes");
   Trace u = testing::parse(R"(def f(x: "cpu f32[4]"):

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "executors/fuser/region.h"
+#include "executors/fuser/fusion.h"
 #include "ir/printer.h"
 
 namespace keraunos::fuser {
@@ -353,7 +353,7 @@ std::string literal(double v, bool is_int, DType t) {
 
 class Gen {
  public:
-  Gen(const Region& r, const Schedule& s, ContiguityMask contig) : r_(r), s_(s), contig_(contig) {}
+  Gen(const Fusion& r, const Schedule& s, ContiguityMask contig) : r_(r), s_(s), contig_(contig) {}
 
   std::string run() {
     std::ostringstream os;
@@ -401,7 +401,7 @@ class Gen {
  private:
   const Node* input_node(int k) const {
     for (const auto& n : r_.nodes)
-      if (n.kind == Node::Kind::Input && n.input == k) return &n;
+      if (n.kind == Node::Kind::Input && n.get<InputRef>().position == k) return &n;
     return nullptr;
   }
 
@@ -522,14 +522,15 @@ class Gen {
     const std::string T = ctype(n.dtype);
     switch (n.kind) {
       case Node::Kind::Input: {
+        const int input = n.get<InputRef>().position;
         std::string offset;
-        if (contig_ >> n.input & 1) {
+        if (contig_ >> input & 1) {
           offset = linear(idx, n.dims);
         } else {
           offset = "0";
-          for (size_t d = 0; d < idx.size(); ++d) offset += " + (" + idx[d] + ") * st" + std::to_string(n.input) + "_" + std::to_string(d);
+          for (size_t d = 0; d < idx.size(); ++d) offset += " + (" + idx[d] + ") * st" + std::to_string(input) + "_" + std::to_string(d);
         }
-        std::string ld = "in" + std::to_string(n.input) + "[" + offset + "]";
+        std::string ld = "in" + std::to_string(input) + "[" + offset + "]";
         if (n.dtype == DType::BFloat16) ld = "kr_bf16_to_f(" + ld + ")";
         if (n.dtype == DType::Float16) ld = "kr_f16_to_f(" + ld + ")";
         if (generic_ && level_of(offset) == lane_scope_) {  // unit stride in q (checked): a lane-wide load
@@ -537,16 +538,16 @@ class Gen {
                            : n.dtype == DType::Float16 ? "kr_ld_f16<F>("
                            : n.dtype == DType::Bool    ? "kr_ld_mask<F>("
                                                        : "kr_ld<F>(";
-          ld = std::string(fn) + "in" + std::to_string(n.input) + " + (" + offset + "))";
+          ld = std::string(fn) + "in" + std::to_string(input) + " + (" + offset + "))";
           if (loop_ == prefetch_loop_ && idx == full_idx_ && n.dims == s_.iter_dims)  // the next row, a row length on
-            out() << indent() << "kr_pf<F>(in" << n.input << " + (" << offset << "), I);\n";
+            out() << indent() << "kr_pf<F>(in" << input << " + (" << offset << "), I);\n";
         }
         return let(T, ld);
       }
       case Node::Kind::Scalar:
-        return let(T, "(" + T + ")SC[" + std::to_string(n.input) + "]");
+        return let(T, "(" + T + ")SC[" + std::to_string(n.get<InputRef>().position) + "]");
       case Node::Kind::Literal:
-        return literal(n.literal, n.literal_is_int, n.dtype);
+        return literal(n.get<LiteralValue>().value, n.get<LiteralValue>().is_int, n.dtype);
       case Node::Kind::Elementwise: {
         std::vector<std::string> a;
         for (int i : n.in) a.push_back(eval(i, idx));
@@ -572,20 +573,23 @@ class Gen {
       case Node::Kind::Broadcast: {
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         std::vector<std::string> in_idx;
-        for (size_t i = 0; i < src.dims.size(); ++i) in_idx.push_back(is_one(src.dims[i]) ? "0" : idx[static_cast<size_t>(n.ints[i])]);
+        const auto& out_dim = n.get<BroadcastMap>().out_dim;
+        for (size_t i = 0; i < src.dims.size(); ++i) in_idx.push_back(is_one(src.dims[i]) ? "0" : idx[static_cast<size_t>(out_dim[i])]);
         return eval(n.in[0], in_idx);
       }
       case Node::Kind::Transpose: {
         std::vector<std::string> in_idx(idx.size());
-        for (size_t j = 0; j < idx.size(); ++j) in_idx[static_cast<size_t>(n.ints[j])] = idx[j];
+        const auto& perm = n.get<Permutation>().perm;
+        for (size_t j = 0; j < idx.size(); ++j) in_idx[static_cast<size_t>(perm[j])] = idx[j];
         return eval(n.in[0], in_idx);
       }
       case Node::Kind::Squeeze: {
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         std::vector<std::string> in_idx;
+        const auto& squeezed = n.get<DimList>().dims;
         size_t j = 0;
         for (size_t d = 0; d < src.dims.size(); ++d) {
-          if (std::find(n.ints.begin(), n.ints.end(), static_cast<int64_t>(d)) != n.ints.end())
+          if (std::find(squeezed.begin(), squeezed.end(), static_cast<int64_t>(d)) != squeezed.end())
             in_idx.push_back("0");
           else
             in_idx.push_back(idx[j++]);
@@ -593,15 +597,15 @@ class Gen {
         return eval(n.in[0], in_idx);
       }
       case Node::Kind::Slice: {
-        size_t rank = idx.size();
+        const SliceWindow& w = n.get<SliceWindow>();
         std::vector<std::string> in_idx;
-        for (size_t d = 0; d < rank; ++d)
-          in_idx.push_back("(" + std::to_string(n.ints[d]) + " + (" + idx[d] + ") * " + std::to_string(n.ints[rank + d]) + ")");
+        for (size_t d = 0; d < idx.size(); ++d)
+          in_idx.push_back("(" + std::to_string(w.start[d]) + " + (" + idx[d] + ") * " + std::to_string(w.stride[d]) + ")");
         return eval(n.in[0], in_idx);
       }
       case Node::Kind::Flip: {
         std::vector<std::string> in_idx = idx;
-        for (int64_t d : n.ints)
+        for (int64_t d : n.get<DimList>().dims)
           in_idx[static_cast<size_t>(d)] = "(" + sz(n.dims[static_cast<size_t>(d)]) + " - 1 - (" + idx[static_cast<size_t>(d)] + "))";
         return eval(n.in[0], in_idx);
       }
@@ -623,7 +627,7 @@ class Gen {
       case Node::Kind::Cat: {
         // Every input is read at its clamped index and the one the index falls in is selected:
         // branch-free, so the loop still vectorizes.
-        const size_t dim = static_cast<size_t>(n.ints[0]);
+        const size_t dim = static_cast<size_t>(n.get<Axis>().dim);
         std::vector<std::string> offsets{"(int64_t)0"}, values;
         for (int in : n.in) offsets.push_back(let("int64_t", offsets.back() + " + " + sz(r_.nodes[static_cast<size_t>(in)].dims[dim])));
         for (size_t k = 0; k < n.in.size(); ++k) {
@@ -644,9 +648,10 @@ class Gen {
         // element is padding otherwise (the source is read at a clamped index either way).
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         std::string valid = "true";
+        const PadWidths& pad = n.get<PadWidths>();
         std::vector<std::string> in_idx;
         for (size_t d = 0; d < idx.size(); ++d) {
-          int64_t lo = n.ints[3 * d], interior = n.ints[3 * d + 2];
+          int64_t lo = pad.low[d], interior = pad.interior[d];
           std::string j = let("int64_t", idx[d] + " - " + std::to_string(lo));
           if (interior > 0) {
             valid = let("bool", valid + " && " + j + " % " + std::to_string(interior + 1) + " == 0");
@@ -662,7 +667,7 @@ class Gen {
       case Node::Kind::Gather: {
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         const Node& index = r_.nodes[static_cast<size_t>(n.in[1])];
-        const size_t dim = static_cast<size_t>(n.ints[0]);
+        const size_t dim = static_cast<size_t>(n.get<Axis>().dim);
         std::vector<std::string> index_idx, src_idx;
         for (size_t d = 0; d < idx.size(); ++d) index_idx.push_back(is_one(index.dims[d]) ? "0" : idx[d]);
         std::string g = let("int64_t", "(int64_t)" + eval(n.in[1], index_idx));
@@ -776,7 +781,7 @@ class Gen {
       // bound) `c > x ? c : x` does it in one vmaxps, which returns x when either is NaN.
       for (int k = 0; k < 2; ++k) {
         const Node& c = r_.nodes[static_cast<size_t>(n.in[static_cast<size_t>(k)])];
-        if (c.kind == Node::Kind::Literal && !std::isnan(c.literal))
+        if (c.kind == Node::Kind::Literal && !std::isnan(c.get<LiteralValue>().value))
           return "(" + a[static_cast<size_t>(k)] + cmp + a[static_cast<size_t>(1 - k)] + " ? " + a[static_cast<size_t>(k)] + " : " +
                  a[static_cast<size_t>(1 - k)] + ")";
       }
@@ -984,7 +989,9 @@ class Gen {
     };
     for (size_t si = 0; si < r_.nodes.size(); ++si) {
       const Node& sum = r_.nodes[si];
-      if (sum.kind != Node::Kind::Reduce || sum.red != Reduction::Sum || sum.dims != r.dims || sum.ints != r.ints) continue;
+      if (sum.kind != Node::Kind::Reduce || sum.red != Reduction::Sum || sum.dims != r.dims ||
+          sum.get<ReduceDims>().dims != r.get<ReduceDims>().dims)
+        continue;
       failed.clear();
       if (!reaches(sum.in[0], r.in[0], false)) continue;
       failed.clear();
@@ -1264,7 +1271,7 @@ class Gen {
       case Node::Kind::Scalar:
         return n.dtype != DType::Bool;  // masks come from comparisons and bool tensors
       case Node::Kind::Input:
-        return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.input & 1);
+        return (float_like(n.dtype) || n.dtype == DType::Bool) && (contig_ >> n.get<InputRef>().position & 1);
       case Node::Kind::Elementwise: {
         const auto& info = ops::elementwise_info(n.prim);
         if ((info.has(ops::kLanes) || info.has(ops::kLibm)) && float_like(n.dtype)) return all_on_lanes();
@@ -1285,8 +1292,9 @@ class Gen {
       case Node::Kind::Broadcast: {
         const Node& src = r_.nodes[static_cast<size_t>(n.in[0])];
         const int64_t last = static_cast<int64_t>(n.dims.size()) - 1;
+        const auto& out_dim = n.get<BroadcastMap>().out_dim;
         for (size_t i = 0; i < src.dims.size(); ++i)
-          if (n.ints[i] == last && !is_one(src.dims[i])) return i + 1 == src.dims.size() && on_lanes(n.in[0], seen);
+          if (out_dim[i] == last && !is_one(src.dims[i])) return i + 1 == src.dims.size() && on_lanes(n.in[0], seen);
         return true;  // constant along the lanes
       }
       default:
@@ -1614,7 +1622,7 @@ class Gen {
   }
   // The divisor of a variance: torch's max(0, N - correction).
   static std::string dof(const Node& n) {
-    std::string c = std::to_string(n.correction);
+    std::string c = std::to_string(n.get<ReduceDims>().correction);
     return "I - " + c + " > 0 ? I - " + c + " : (int64_t)0";
   }
   static bool sum_like(const Node& n) {
@@ -1636,7 +1644,7 @@ class Gen {
     return "std::numeric_limits<" + T + ">::max()";
   }
 
-  const Region& r_;
+  const Fusion& r_;
   const Schedule& s_;
   ContiguityMask contig_;
   std::vector<Scope> scopes_;
@@ -1665,6 +1673,6 @@ class Gen {
 
 }  // namespace
 
-std::string generate_cpp(const Region& r, const Schedule& s, ContiguityMask contiguous) { return Gen(r, s, contiguous).run(); }
+std::string generate_cpp(const Fusion& r, const Schedule& s, ContiguityMask contiguous) { return Gen(r, s, contiguous).run(); }
 
 }  // namespace keraunos::fuser

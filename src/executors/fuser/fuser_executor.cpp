@@ -12,7 +12,7 @@
 
 #include "executors/api/dispatch.h"
 #include "executors/api/registry.h"
-#include "executors/fuser/region.h"
+#include "executors/fuser/fusion.h"
 #include "ir/printer.h"
 #include "jit/host_compiler.h"
 #include "passes/pass_manager.h"
@@ -96,7 +96,7 @@ class AtenFallback {
   std::vector<std::unique_ptr<Kernel>> kernels_;
 };
 
-std::string write_reproducer(const fuser::Region& r, const std::string& trace_text, const std::string& source, const std::string& log) {
+std::string write_reproducer(const fuser::Fusion& r, const std::string& trace_text, const std::string& source, const std::string& log) {
   std::string dir = jit_compiler::cache_dir() + "/reproducers/" + std::to_string(hash_string(source) & 0xffffffffffULL);
   std::string cmd = "mkdir -p '" + dir + "'";
   if (std::system(cmd.c_str()) != 0) return "(could not create " + dir + ")";
@@ -109,8 +109,8 @@ std::string write_reproducer(const fuser::Region& r, const std::string& trace_te
 
 class FusedKernel final : public Kernel {
  public:
-  FusedKernel(const BoundSymbol& b, const Trace& t, const SlotMap& slots, fuser::Region region, fuser::Schedule sched)
-      : region_(std::move(region)), sched_(sched) {
+  FusedKernel(const BoundSymbol& b, const Trace& t, const SlotMap& slots, fuser::Fusion fusion, fuser::Schedule sched)
+      : region_(std::move(fusion)), sched_(sched) {
     for (ProxyId p : region_.inputs) in_slots_.push_back(slots[p]);
     for (ProxyId p : region_.scalars) scalar_slots_.push_back(slots[p]);
     for (const auto& a : b.args)
@@ -191,7 +191,7 @@ class FusedKernel final : public Kernel {
       const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
       int64_t numel = 1;
       for (int d : n.dims) numel *= S[d];
-      if (numel > 0 && S[src.dims[static_cast<size_t>(n.ints[0])]] == 0) throw_index_error(S);
+      if (numel > 0 && S[src.dims[static_cast<size_t>(n.get<fuser::Axis>().dim)]] == 0) throw_index_error(S);
     }
   }
 
@@ -200,8 +200,9 @@ class FusedKernel final : public Kernel {
     for (const auto& n : region_.nodes) {
       if (n.kind != fuser::Node::Kind::Gather) continue;
       const auto& src = region_.nodes[static_cast<size_t>(n.in[0])];
-      what += str(what.empty() ? "" : ", ", "prims.", ops::prim_name(n.prim), " along dim ", n.ints[0], " of size ",
-                  S[src.dims[static_cast<size_t>(n.ints[0])]]);
+      const int64_t dim = n.get<fuser::Axis>().dim;
+      what += str(what.empty() ? "" : ", ", "prims.", ops::prim_name(n.prim), " along dim ", dim, " of size ",
+                  S[src.dims[static_cast<size_t>(dim)]]);
     }
     throw Error(str("keraunos: an index is out of range in a fused gather (", what,
                     "): every index must be in [0, size) of the gathered dim (a cross_entropy/nll_loss target must be a class "
@@ -232,7 +233,7 @@ class FusedKernel final : public Kernel {
     }
   }
 
-  fuser::Region region_;
+  fuser::Fusion region_;
   fuser::Schedule sched_;
   std::vector<int32_t> in_slots_, scalar_slots_, out_slots_;
   std::vector<std::pair<int32_t, bool>> all_in_;
@@ -288,11 +289,11 @@ class CpuFuser final : public FusionExecutor {
   }
 
   std::unique_ptr<Kernel> compile(const BoundSymbol& region, const Trace& t, const SlotMap& slots) const override {
-    auto built = fuser::build_region(t, region);
+    auto built = fuser::build_fusion(t, region);
     KERAUNOS_CHECK(built.ok, "fuser: ", built.ok.reason);
-    auto sched = fuser::schedule_region(built.region);
+    auto sched = fuser::schedule_fusion(built.fusion);
     KERAUNOS_CHECK(sched.ok, "fuser: ", sched.ok.reason);
-    return std::make_unique<FusedKernel>(region, t, slots, std::move(built.region), sched.schedule);
+    return std::make_unique<FusedKernel>(region, t, slots, std::move(built.fusion), sched.schedule);
   }
 
  private:
@@ -326,8 +327,8 @@ class CpuFuser final : public FusionExecutor {
       return g;
     };
     auto schedules = [&](const BoundSymbol& g) {
-      auto built = fuser::build_region(t, g);
-      return built.ok && fuser::schedule_region(built.region).ok;
+      auto built = fuser::build_fusion(t, g);
+      return built.ok && fuser::schedule_fusion(built.fusion).ok;
     };
     std::vector<BoundSymbol> segments;
     for (size_t begin = 0; begin < leaves.size();) {
@@ -343,17 +344,17 @@ class CpuFuser final : public FusionExecutor {
   }
 
   Decision acceptable(const Trace& t, const BoundSymbol& region) const {
-    auto built = fuser::build_region(t, region);
+    auto built = fuser::build_fusion(t, region);
     if (!built.ok) return built.ok;
     bool computes = false;
-    const auto& nodes = built.region.nodes;
+    const auto& nodes = built.fusion.nodes;
     for (const auto& n : nodes)
       computes |= n.kind == fuser::Node::Kind::Elementwise || n.kind == fuser::Node::Kind::Reduce ||
                   (n.kind == fuser::Node::Kind::Convert && nodes[static_cast<size_t>(n.in[0])].dtype != n.dtype);
     if (!computes) return Decision::no("only data movement");
-    if (built.region.sizes.size() > 64 || built.region.inputs.size() > 60 || built.region.scalars.size() > 64)
+    if (built.fusion.sizes.size() > 64 || built.fusion.inputs.size() > 60 || built.fusion.scalars.size() > 64)
       return Decision::no("too many inputs or sizes");
-    auto sched = fuser::schedule_region(built.region);
+    auto sched = fuser::schedule_fusion(built.fusion);
     return sched.ok;
   }
 };

@@ -4,7 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "executors/fuser/region.h"
+#include "executors/fuser/fusion.h"
 #include "ir/printer.h"
 #include "ops/prims/prims.h"
 #include "support/hash.h"
@@ -119,14 +119,14 @@ class Builder {
         n.kind = Node::Kind::Input;
         n.dtype = t_.type(p).tensor.dtype;
         n.dims = dims_of(p);
-        n.input = static_cast<int>(r_.inputs.size());
+        n.data = InputRef{static_cast<int>(r_.inputs.size())};
         r_.inputs.push_back(p);
         def_[p] = add(std::move(n));
       } else {
         Node n;
         n.kind = Node::Kind::Scalar;
         n.dtype = t_.type(p).number.kind == NumberKind::Int ? DType::Int64 : DType::Float64;
-        n.input = static_cast<int>(r_.scalars.size());
+        n.data = InputRef{static_cast<int>(r_.scalars.size())};
         r_.scalars.push_back(p);
         def_[p] = add(std::move(n));
       }
@@ -156,7 +156,7 @@ class Builder {
     }
     r_.text = print_bsym(t_, region_, 0, -1);
     res.ok = Decision::yes();
-    res.region = std::move(r_);
+    res.fusion = std::move(r_);
     return res;
   }
 
@@ -185,8 +185,7 @@ class Builder {
     Node n;
     n.kind = Node::Kind::Literal;
     n.dtype = like;
-    n.literal = v.as_float();
-    n.literal_is_int = v.is_int() || v.is_bool();
+    n.data = LiteralValue{v.as_float(), v.is_int() || v.is_bool()};
     return add(std::move(n));
   }
 
@@ -215,40 +214,43 @@ class Builder {
     } else if (name == PrimId::broadcast_in_dim) {
       n.kind = Node::Kind::Broadcast;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
-      n.ints = b.args[2].as_ints();
+      n.data = BroadcastMap{b.args[2].as_ints()};
     } else if (name == PrimId::reshape) {
       n.kind = Node::Kind::Reshape;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
     } else if (name == PrimId::transpose) {
       n.kind = Node::Kind::Transpose;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
-      n.ints = b.args[1].as_ints();
+      n.data = Permutation{b.args[1].as_ints()};
     } else if (name == PrimId::squeeze) {
       n.kind = Node::Kind::Squeeze;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
-      n.ints = b.args[1].as_ints();
+      DimList squeezed{b.args[1].as_ints()};
       int64_t rank = t_.type(b.args[0].as_proxy()).tensor.rank();
-      for (auto& dd : n.ints) dd = dd < 0 ? dd + rank : dd;
+      for (auto& dd : squeezed.dims) dd = dd < 0 ? dd + rank : dd;
+      n.data = std::move(squeezed);
     } else if (name == PrimId::slice) {
       n.kind = Node::Kind::Slice;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
+      SliceWindow w;
       for (const auto& v : b.args[1].as_tuple()) {
         if (!v.is_int()) {
           why = "a slice with symbolic bounds";
           return false;
         }
-        n.ints.push_back(v.as_int());
+        w.start.push_back(v.as_int());
       }
-      std::vector<int64_t> st = b.args[3].is_none() ? std::vector<int64_t>(n.ints.size(), 1) : b.args[3].as_ints();
-      n.ints.insert(n.ints.end(), st.begin(), st.end());
+      w.stride = b.args[3].is_none() ? std::vector<int64_t>(w.start.size(), 1) : b.args[3].as_ints();
+      n.data = std::move(w);
     } else if (name == PrimId::cat) {
       // Each output element selects among the inputs by its index along dim (empty inputs dropped).
       n.kind = Node::Kind::Cat;
       int64_t rank = out.rank();
       int64_t dd = b.args[1].as_int();
-      n.ints.push_back(dd < 0 ? dd + rank : dd);
+      const Axis axis{dd < 0 ? dd + rank : dd};
+      n.data = axis;
       for (const auto& v : b.args[0].as_tuple()) {
-        const Dim& d = t_.type(v.as_proxy()).tensor.shape[static_cast<size_t>(n.ints[0])];
+        const Dim& d = t_.type(v.as_proxy()).tensor.shape[static_cast<size_t>(axis.dim)];
         if (d.is_constant() && d.size == 0) continue;
         n.in.push_back(def_.at(v.as_proxy()));
       }
@@ -260,8 +262,14 @@ class Builder {
       n.kind = Node::Kind::Pad;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       n.in.push_back(operand(b.args[1], out.dtype));
-      for (const auto& cfg : b.args[2].as_tuple())
-        for (int64_t v : cfg.as_ints()) n.ints.push_back(v);
+      PadWidths pad;
+      for (const auto& cfg : b.args[2].as_tuple()) {  // (low, high, interior) per dim
+        const auto v = cfg.as_ints();
+        pad.low.push_back(v[0]);
+        pad.high.push_back(v[1]);
+        pad.interior.push_back(v[2]);
+      }
+      n.data = std::move(pad);
     } else if (name == PrimId::take_along_axis || name == PrimId::gather) {
       // out[i] = a[i with dim replaced by index[i]]; a's and index's size-1 dims broadcast.
       n.kind = Node::Kind::Gather;
@@ -271,13 +279,15 @@ class Builder {
       n.in.push_back(def_.at(b.args[gather ? 2 : 1].as_proxy()));
       int64_t rank = out.rank();
       int64_t dd = b.args[gather ? 1 : 2].as_int();
-      n.ints.push_back(dd < 0 ? dd + rank : dd);
+      n.data = Axis{dd < 0 ? dd + rank : dd};
       r_.checks_indices = true;
     } else if (name == PrimId::flip) {
       n.kind = Node::Kind::Flip;
       n.in.push_back(def_.at(b.args[0].as_proxy()));
       int64_t rank = out.rank();
-      for (int64_t dd : b.args[1].as_ints()) n.ints.push_back(dd < 0 ? dd + rank : dd);
+      DimList flipped;
+      for (int64_t dd : b.args[1].as_ints()) flipped.dims.push_back(dd < 0 ? dd + rank : dd);
+      n.data = std::move(flipped);
     } else {  // reductions
       int src = def_.at(b.args[0].as_proxy());
       int64_t rank = t_.type(b.args[0].as_proxy()).tensor.rank();
@@ -289,7 +299,7 @@ class Builder {
         return false;
       }
       n.kind = Node::Kind::Reduce;
-      n.ints = dims;
+      n.data = ReduceDims{dims, 0};
       n.in.push_back(src);
       if (name == PrimId::var || name == PrimId::var_mean) {
         if (!b.args[2].is_int()) {
@@ -305,7 +315,7 @@ class Builder {
         Node var = n;
         var.red = Reduction::Var;
         var.in.push_back(m);
-        var.correction = b.args[2].as_int();
+        var.data = ReduceDims{dims, b.args[2].as_int()};
         var.dtype = t_.type(b.outputs[0]).tensor.dtype;
         def_[b.outputs[0]] = add(std::move(var));
         if (name == PrimId::var_mean) def_[b.outputs[1]] = m;
@@ -322,17 +332,49 @@ class Builder {
 
   const Trace& t_;
   const BoundSymbol& region_;
-  Region r_;
+  Fusion r_;
   std::unordered_map<ProxyId, int> def_;
 };
 
 }  // namespace
 
-BuildResult build_region(const Trace& t, const BoundSymbol& region) { return Builder(t, region).run(); }
+BuildResult build_fusion(const Trace& t, const BoundSymbol& region) { return Builder(t, region).run(); }
 
-std::string describe(const Region& r) {
-  static const char* kinds[] = {"input",   "scalar", "literal", "elementwise", "convert", "broadcast", "reshape", "transpose",
+std::string_view Node::kind_name(Kind k) {
+  static const char* names[] = {"input",   "scalar", "literal", "elementwise", "convert", "broadcast", "reshape", "transpose",
                                 "squeeze", "slice",  "flip",    "reduce",      "gather",  "cat",       "pad"};
+  return names[static_cast<size_t>(k)];
+}
+
+namespace {
+
+std::string ints_text(const std::vector<int64_t>& v) {
+  std::string s = "(";
+  for (size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + std::to_string(v[k]);
+  return s + ")";
+}
+
+// A node's payload as text: " out_dim=(0, 2)", " start=(0, 1) stride=(1, 2)", ...
+struct PayloadText {
+  std::string operator()(const std::monostate&) const { return ""; }
+  std::string operator()(const InputRef&) const { return ""; }  // the position is the order of the inputs
+  std::string operator()(const LiteralValue&) const { return ""; }
+  std::string operator()(const BroadcastMap& p) const { return " out_dim=" + ints_text(p.out_dim); }
+  std::string operator()(const Permutation& p) const { return " perm=" + ints_text(p.perm); }
+  std::string operator()(const DimList& p) const { return " dims=" + ints_text(p.dims); }
+  std::string operator()(const SliceWindow& p) const { return " start=" + ints_text(p.start) + " stride=" + ints_text(p.stride); }
+  std::string operator()(const Axis& p) const { return " dim=" + std::to_string(p.dim); }
+  std::string operator()(const PadWidths& p) const {
+    return " low=" + ints_text(p.low) + " high=" + ints_text(p.high) + " interior=" + ints_text(p.interior);
+  }
+  std::string operator()(const ReduceDims& p) const {
+    return " dims=" + ints_text(p.dims) + (p.correction ? " correction=" + std::to_string(p.correction) : "");
+  }
+};
+
+}  // namespace
+
+std::string describe(const Fusion& r) {
   std::ostringstream os;
   for (size_t i = 0; i < r.nodes.size(); ++i) {
     const Node& n = r.nodes[i];
@@ -342,19 +384,13 @@ std::string describe(const Region& r) {
     else if (n.kind == Node::Kind::Reduce)
       os << reduction_name(n.red);
     else
-      os << kinds[static_cast<size_t>(n.kind)];
+      os << Node::kind_name(n.kind);
     os << "(";
     for (size_t k = 0; k < n.in.size(); ++k) os << (k ? ", " : "") << "n" << n.in[k];
-    if (n.kind == Node::Kind::Literal) os << n.literal;
+    if (n.kind == Node::Kind::Literal) os << n.get<LiteralValue>().value;
     os << ")  " << torch_name(n.dtype) << " [";
     for (size_t k = 0; k < n.dims.size(); ++k) os << (k ? ", " : "") << "S" << n.dims[k];
-    os << "]";
-    if (!n.ints.empty()) {
-      os << " ints=(";
-      for (size_t k = 0; k < n.ints.size(); ++k) os << (k ? ", " : "") << n.ints[k];
-      os << ")";
-    }
-    os << "\n";
+    os << "]" << std::visit(PayloadText{}, n.data) << "\n";
   }
   os << "outputs:";
   for (int o : r.outputs) os << " n" << o;
@@ -379,7 +415,7 @@ std::string Schedule::str() const {
 
 uint64_t Schedule::hash() const { return hash_string(str()); }
 
-ScheduleResult schedule_region(const Region& r) {
+ScheduleResult schedule_fusion(const Fusion& r) {
   ScheduleResult res;
   std::vector<int> reduces;
   for (size_t i = 0; i < r.nodes.size(); ++i)
@@ -398,17 +434,18 @@ ScheduleResult schedule_region(const Region& r) {
   }
   // Every reduction reduces the same dims of a value of the same shape.
   const Node& first = r.nodes[reduces[0]];
+  const std::vector<int64_t>& reduced_dims = first.get<ReduceDims>().dims;
   const std::vector<int>& full = r.nodes[first.in[0]].dims;
   for (int ri : reduces) {
     const Node& n = r.nodes[ri];
-    if (n.ints != first.ints || r.nodes[n.in[0]].dims != full) {
+    if (n.get<ReduceDims>().dims != reduced_dims || r.nodes[n.in[0]].dims != full) {
       res.ok = Decision::no("reductions over different dims or shapes");
       return res;
     }
   }
   s.iter_dims = full;
   for (int d = 0; d < static_cast<int>(full.size()); ++d) {
-    if (std::find(first.ints.begin(), first.ints.end(), d) != first.ints.end())
+    if (std::find(reduced_dims.begin(), reduced_dims.end(), d) != reduced_dims.end())
       s.reduced.push_back(d);
     else
       s.kept.push_back(d);

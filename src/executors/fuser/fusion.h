@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ir/trace.h"
@@ -13,11 +14,44 @@
 
 namespace keraunos::fuser {
 
-// One node of the region DAG.
 // What a Reduce node computes (mean is the first pass of a variance; it is not a prim of its own).
 enum class Reduction : uint8_t { Sum, Prod, Amax, Amin, Mean, Var };
 std::string_view reduction_name(Reduction r);
 
+// The facts a node of each kind carries beyond its operands, shape and dtype (Node::data).
+struct InputRef {  // Input: position among the tensor inputs; Scalar: among the number inputs
+  int position = 0;
+};
+struct LiteralValue {
+  double value = 0;
+  bool is_int = false;  // an int or bool literal
+};
+struct BroadcastMap {  // Broadcast: input dim i becomes output dim out_dim[i]
+  std::vector<int64_t> out_dim;
+};
+struct Permutation {  // Transpose: output dim i reads input dim perm[i]
+  std::vector<int64_t> perm;
+};
+struct DimList {  // Squeeze: the input dims removed; Flip: the dims reversed (non-negative)
+  std::vector<int64_t> dims;
+};
+struct SliceWindow {  // Slice: output index i of dim d reads start[d] + i * stride[d]
+  std::vector<int64_t> start, stride;
+};
+struct Axis {  // Gather: the dim the index selects along; Cat: the dim the inputs are joined along
+  int64_t dim = 0;
+};
+struct PadWidths {  // Pad, per dim: elements before, after, and between neighbours
+  std::vector<int64_t> low, high, interior;
+};
+struct ReduceDims {  // Reduce: the reduced dims of the input (sorted); Var's correction
+  std::vector<int64_t> dims;
+  int64_t correction = 0;
+};
+using NodeData =
+    std::variant<std::monostate, InputRef, LiteralValue, BroadcastMap, Permutation, DimList, SliceWindow, Axis, PadWidths, ReduceDims>;
+
+// One node of the fusion DAG.
 struct Node {
   enum class Kind : uint8_t {
     Input,
@@ -40,17 +74,23 @@ struct Node {
   ops::PrimId prim = ops::PrimId::add;  // Elementwise and Gather: which prim
   Reduction red = Reduction::Sum;       // Reduce: which reduction
   std::vector<int> in;                  // operand nodes
-  std::vector<int64_t> ints;  // bdims / perm / squeezed dims / slice start+stride / flip dims / reduce dims / gather dim / cat dim / pad
-                              // (low, high, interior) per dim
-  std::vector<int> dims;      // this node's shape: indices into Region::sizes
+  std::vector<int> dims;                // this node's shape: indices into Fusion::sizes
   DType dtype = DType::Float32;
-  double literal = 0;  // Literal nodes
-  bool literal_is_int = false;
-  int64_t correction = 0;  // var
-  int input = -1;          // Input: position among tensor inputs; Scalar: among scalar inputs
+  NodeData data;  // the kind's own facts (see above)
+
+  static std::string_view kind_name(Kind k);
+  // The kind's payload; asking for another kind's is an internal error.
+  template <typename T>
+  const T& get() const {
+    const T* p = std::get_if<T>(&data);
+    KERAUNOS_CHECK(p != nullptr, "fuser: a ", kind_name(kind), " node has no payload of the type asked for");
+    return *p;
+  }
 };
 
-struct Region {
+// A fusion region's computation as a DAG (the partitioner's Region is the set of bound symbols it
+// came from; this is what the fuser schedules and generates code for).
+struct Fusion {
   std::vector<Node> nodes;
   std::vector<Dim> sizes;        // distinct sizes the kernel takes as arguments (S[k])
   std::vector<ProxyId> inputs;   // tensor inputs, in the region's argument order
@@ -58,20 +98,20 @@ struct Region {
   std::vector<int> outputs;      // output nodes, in the region bound symbol's output order
   std::vector<ProxyId> output_proxies;
   std::string text;  // the region, printed (for reproducers)
-  // The region gathers: its kernel checks the indices (an index out of range sets the status word
+  // The fusion gathers: its kernel checks the indices (an index out of range sets the status word
   // and reads element 0 instead), and the caller checks that no gathered dim is empty.
   bool checks_indices = false;
 };
 
-// Why a region cannot be handled, or a region.
+// Why a region cannot be fused, or its fusion.
 struct BuildResult {
   Decision ok;
-  Region region;
+  Fusion fusion;
 };
 // Builds the DAG from a region bound symbol (its subsymbols, decomposed down to prims).
-BuildResult build_region(const Trace& t, const BoundSymbol& region);
+BuildResult build_fusion(const Trace& t, const BoundSymbol& region);
 // The DAG as text, one node a line (`n3 = exp(n2)  f32 [S0, S1]`), for tests and debugging.
-std::string describe(const Region& r);
+std::string describe(const Fusion& r);
 // Whether the fuser has code for one prim (with dtypes): the claim check of the executor.
 Decision supports_prim(const Trace& t, const BoundSymbol& b);
 
@@ -97,7 +137,7 @@ struct ScheduleResult {
   Decision ok;
   Schedule schedule;
 };
-ScheduleResult schedule_region(const Region& r);
+ScheduleResult schedule_fusion(const Fusion& r);
 
 // Which inputs are contiguous in this kernel variant (one bit per tensor input).
 using ContiguityMask = uint64_t;
@@ -106,6 +146,6 @@ using ContiguityMask = uint64_t;
 // const double* SC)`: P = tensor inputs, then outputs, then an int64 status word the kernel sets
 // (1: an index out of range, 2: out of memory for scratch), S = sizes, ST = input strides
 // (elements, input-major), SC = number inputs. Outputs are contiguous.
-std::string generate_cpp(const Region& r, const Schedule& s, ContiguityMask contiguous);
+std::string generate_cpp(const Fusion& r, const Schedule& s, ContiguityMask contiguous);
 
 }  // namespace keraunos::fuser
