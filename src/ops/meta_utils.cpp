@@ -104,13 +104,17 @@ Symbol make_prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tag
   return s;
 }
 
-Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t tags) {
+Symbol Composites::operator()(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t own_tags) const {
   Symbol s;
   s.id = std::move(id);
-  s.tags = tags;
+  s.tags = own_tags;
   s.params = std::move(params);
   s.decomp = std::move(decomp);
   return s;
+}
+
+Symbol Composites::operator()(std::string id, std::vector<Param> params, DecompFn decomp) const {
+  return (*this)(std::move(id), std::move(params), std::move(decomp), tags);
 }
 
 Symbol python_facts(Symbol s, std::string_view facts) {

@@ -41,10 +41,18 @@ Param KW(std::string name, ParamKind kind, Value default_value);
 
 inline std::vector<ProxyType> one(TensorType t) { return {ProxyType::of(std::move(t))}; }
 
-// Symbols, briefly: a prim with its meta, or a composite with its decomposition. Each op family
-// wraps these with its own default tags.
+// Symbols, briefly: a prim with its meta, or a composite with its decomposition.
 Symbol make_prim(PrimId id, std::vector<Param> params, MetaFn meta, uint32_t tags);
-Symbol make_composite(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t tags);
+
+// Composites of one op family, tagged with the family's default tags unless a call gives its own:
+//   constexpr Composites composite{kTagShape};  // once, at the top of the family's file
+//   table.add(composite("torch.flip", params, decomposition));
+//   table.add(composite("torch.Tensor.view", params, decomposition, kTagShape | kTagView));
+struct Composites {
+  uint32_t tags = kTagNone;
+  Symbol operator()(std::string id, std::vector<Param> params, DecompFn decomp) const;
+  Symbol operator()(std::string id, std::vector<Param> params, DecompFn decomp, uint32_t own_tags) const;
+};
 
 // Sets a torch-level op's Python facts from their short form, words separated by spaces:
 //   torch.nn.functional.softmax torch.Tensor.softmax   other Python callables that mean the op

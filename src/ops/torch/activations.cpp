@@ -17,9 +17,7 @@ using namespace op_helpers;
 
 using Args = std::vector<Value>;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagElementwise) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagElementwise};
 
 TensorType float_input(Recorder& r, const Value& v, std::string_view op) {
   const TensorType tt = tensor_type(r.trace(), v);

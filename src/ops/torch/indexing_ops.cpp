@@ -41,9 +41,7 @@ using namespace op_helpers;
 using Args = std::vector<Value>;
 using Outs = std::vector<Value>;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagNone) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagNone};
 
 bool is_int_number(const Trace& t, const Value& v) {
   return v.is_int() || (v.is_proxy() && !t.type(v.as_proxy()).is_tensor && t.type(v.as_proxy()).number.kind == NumberKind::Int);

@@ -20,9 +20,7 @@ namespace {
 
 using namespace op_helpers;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagMatmul) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagMatmul};
 
 using Args = std::vector<Value>;
 

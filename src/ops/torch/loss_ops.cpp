@@ -21,9 +21,7 @@ using namespace op_helpers;
 
 using Args = std::vector<Value>;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagReduction) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagReduction};
 
 Value expand_back(Recorder& r, const Value& v, const Shape& shape, const std::vector<int64_t>& kept) {
   return call(r, PrimId::broadcast_in_dim, {v, shape_value(shape), Value::ints(kept)});

@@ -21,9 +21,7 @@ using namespace op_helpers;
 
 using Args = std::vector<Value>;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagNone) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagNone};
 
 // Broadcasts a reduced tensor back to `shape`, its dims landing on `kept` (keepdim + expand).
 Value expand_back(Recorder& r, const Value& v, const Shape& shape, const std::vector<int64_t>& kept) {

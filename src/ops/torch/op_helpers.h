@@ -39,6 +39,11 @@ inline std::vector<Value> shape_values(const Shape& s) {
 }
 inline Value shape_value(const Shape& s) { return Value::tuple(shape_values(s)); }
 
+// A tensor of `shape` filled with `fill` (prims.full).
+inline Value full(Recorder& r, const Shape& shape, const Value& fill, DType dt, Device dev) {
+  return call(r, PrimId::full, {Value::tuple(shape_values(shape)), fill}, {{"device", Value::device(dev)}, {"dtype", Value::dtype(dt)}});
+}
+
 // convert_element_type, except that complex -> bool tests for a nonzero value (real or imaginary
 // part), as torch does, instead of converting the real part.
 inline Value cvt(Recorder& r, const Value& v, DType dt) {
@@ -47,6 +52,22 @@ inline Value cvt(Recorder& r, const Value& v, DType dt) {
   if (from == dt) return v;
   if (is_complex(from) && is_bool(dt)) return call(r, PrimId::ne, {v, Value::integer(0)});
   return call(r, PrimId::convert_element_type, {v, Value::dtype(dt)});
+}
+
+// A number argument's kind: a literal's, or a number proxy's.
+inline NumberKind number_kind(const Trace& t, const Value& v) {
+  if (v.is_bool()) return NumberKind::Bool;
+  if (v.is_int()) return NumberKind::Int;
+  if (v.is_float()) return NumberKind::Float;
+  return t.type(v.as_proxy()).number.kind;
+}
+
+// re + im * i as a complex tensor. There is no complex-construction prim: i is sqrt(-1 + 0i),
+// which is exact, and (im + 0i) * (0 + 1i) is exact for finite im.
+inline Value make_complex(Recorder& r, const Value& re, const Value& im, DType cdt) {
+  const TensorType t = tt_of(r, re);
+  Value i = call(r, PrimId::sqrt, {full(r, t.shape, Value::integer(-1), cdt, t.device)});
+  return call(r, PrimId::add, {cvt(r, re, cdt), call(r, PrimId::mul, {cvt(r, im, cdt), i})});
 }
 
 inline std::string dim_str(const Trace& t, const Dim& d) { return d.is_symbolic() ? t.name_of(d.sym) : std::to_string(d.size); }

@@ -2,6 +2,8 @@
 #include "ops/torch/promotion.h"
 
 #include <atomic>
+#include <cmath>
+#include <limits>
 
 #include "ops/meta_utils.h"
 #include "ops/prims/prims.h"
@@ -183,6 +185,67 @@ Value elementwise(Recorder& r, PrimId prim, std::vector<Value> operands, Promoti
   auto types = prepare_operands(r, sym.id, operands, kind);
   Value out = r.call1(sym, std::move(operands));
   return to_dtype(r, out, types.result);
+}
+
+double max_finite(DType dt) {
+  switch (dt) {
+    case DType::Float16:
+      return 65504.0;
+    case DType::BFloat16:
+      return 3.3895313892515355e38;
+    case DType::Float32:
+      return static_cast<double>(std::numeric_limits<float>::max());
+    case DType::Float8E4M3FN:
+      return 448.0;
+    case DType::Float8E5M2:
+      return 57344.0;
+    default:
+      return std::numeric_limits<double>::max();
+  }
+}
+
+IntRange int_range(DType dt) {
+  switch (dt) {
+    case DType::Bool:
+      return {0, 1};
+    case DType::UInt8:
+      return {0, 255};
+    case DType::Int8:
+      return {-128, 127};
+    case DType::Int16:
+      return {-32768, 32767};
+    case DType::Int32:
+      return {std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()};
+    default:
+      return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  }
+}
+
+void check_fill(std::string_view op, const Value& v, DType dt) {
+  if (!v.is_number_literal() || v.is_bool() || is_bool(dt)) return;
+  DType real = to_real(dt);
+  if (v.is_int()) {
+    int64_t i = v.as_int();
+    if (is_integer(real)) {
+      IntRange rg = int_range(real);
+      bool ok = real == DType::UInt8 ? (i <= rg.hi && i >= -rg.hi) : (i >= rg.lo && i <= rg.hi);
+      KERAUNOS_TYPE_CHECK(ok, op, ": value ", i, " cannot be converted to ", torch_name(dt), " without overflow");
+    } else {
+      double m = max_finite(real);
+      KERAUNOS_TYPE_CHECK(static_cast<double>(i) >= -m && static_cast<double>(i) <= m, op, ": value ", i, " cannot be converted to ",
+                          torch_name(dt), " without overflow");
+    }
+    return;
+  }
+  double f = v.as_float();
+  if (is_integer(real)) {
+    IntRange rg = int_range(real);
+    KERAUNOS_TYPE_CHECK(std::isfinite(f) && f >= static_cast<double>(rg.lo) && f <= static_cast<double>(rg.hi), op, ": value ", f,
+                        " cannot be converted to ", torch_name(dt), " without overflow");
+  } else if (std::isfinite(f)) {
+    double m = max_finite(real);
+    KERAUNOS_TYPE_CHECK(f >= -m && f <= m, op, ": value ", f, " cannot be converted to ", torch_name(dt), " without overflow");
+  }
 }
 
 }  // namespace keraunos::ops

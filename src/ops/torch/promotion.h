@@ -36,4 +36,14 @@ PromotedTypes prepare_operands(Recorder& r, std::string_view op, std::vector<Val
 // prepare_operands, then the prim, then the conversion to the result dtype.
 Value elementwise(Recorder& r, PrimId prim, std::vector<Value> operands, Promotion kind);
 
+// Converting a Python number to a dtype, as torch's fills do (c10::overflows).
+double max_finite(DType dt);  // the largest finite value of a floating dtype
+struct IntRange {
+  int64_t lo, hi;
+};
+IntRange int_range(DType dt);  // the values of an integer (or bool) dtype
+// A constant that does not fit the dtype is an error naming the op. Integers may wrap into unsigned
+// types (-1 -> 255); infinities fit floating types; bool takes anything.
+void check_fill(std::string_view op, const Value& v, DType dt);
+
 }  // namespace keraunos::ops

@@ -17,9 +17,7 @@ namespace {
 
 using namespace op_helpers;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagReduction) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagReduction};
 
 // Sums and products accumulate integers in int64: the result modulo 2^bits is the same as torch's
 // wrapping narrow accumulation, and bool results (any/all) follow from the count.

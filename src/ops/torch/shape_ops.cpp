@@ -29,9 +29,7 @@ using namespace op_helpers;
 using Args = std::vector<Value>;
 using Outs = std::vector<Value>;
 
-Symbol composite(std::string id, std::vector<Param> params, DecompFn fn, uint32_t tags = kTagShape) {
-  return make_composite(std::move(id), std::move(params), std::move(fn), tags);
-}
+constexpr Composites composite{kTagShape};
 
 int64_t rank_of(Recorder& r, const Value& v) { return tt_of(r, v).rank(); }
 
