@@ -12,11 +12,20 @@ keraunos.host_pool_info()           # the pool that large kernel outputs come fr
 torch.compile(model, backend="keraunos")
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import torch  # noqa: F401  (the extension links libtorch; torch must load first)
 
 from keraunos import _C as _C  # the extension (explicitly re-exported)
 from keraunos._api import cache_info, empty_cache, executors, explain, host_pool_info, jit, last_traces, placement, set_host_pool_limit
 from keraunos._proxies import UnsupportedOpError
+
+if TYPE_CHECKING:
+    import importlib.machinery
+    from collections.abc import Sequence
+    from types import ModuleType
 
 KeraunosError = _C.KeraunosError
 
@@ -36,7 +45,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def _register_backend_now():
+def _register_backend_now() -> None:
     from torch._dynamo import register_backend
     from torch._dynamo.backends.registry import _COMPILER_FNS
 
@@ -46,7 +55,7 @@ def _register_backend_now():
         register_backend(name="keraunos")(keraunos_backend)
 
 
-def _register_backend():
+def _register_backend() -> None:
     """Registers backend="keraunos" with Dynamo without importing Dynamo (which costs most of a
     second): now if it is already loaded, else right after torch.compile first imports it."""
     import importlib.abc
@@ -58,7 +67,9 @@ def _register_backend():
         return
 
     class _AfterDynamoImport(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
+        def find_spec(
+            self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+        ) -> importlib.machinery.ModuleSpec | None:
             if name != "torch._dynamo":
                 return None
             sys.meta_path.remove(self)
@@ -67,7 +78,7 @@ def _register_backend():
                 return spec
             exec_module = spec.loader.exec_module
 
-            def exec_then_register(module):
+            def exec_then_register(module: ModuleType) -> None:
                 exec_module(module)
                 _register_backend_now()
 

@@ -6,6 +6,8 @@ import dataclasses
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import torch
 import torch.utils._pytree as pytree
@@ -17,7 +19,14 @@ from keraunos._proxies import _DTYPE_NAMES
 from keraunos._tracer import Tracer
 
 
-def jit(fn_or_module, executors=None, cache="constant values", fusion=None, dynamic=False, **options):
+def jit(
+    fn_or_module: Callable[..., Any],
+    executors: Sequence[str] | None = None,
+    cache: str = "constant values",
+    fusion: str | None = None,
+    dynamic: bool = False,
+    **options: Any,
+) -> JitFunction:
     """Compiles a function or an nn.Module; returns a callable with the same signature.
 
     executors: names in priority order (keraunos.executors() lists them); None: the defaults.
@@ -46,7 +55,7 @@ def executors() -> list:
     return list(_C.executors())
 
 
-def _jf(f) -> JitFunction:
+def _jf(f: object) -> JitFunction:
     if not isinstance(f, JitFunction):
         raise TypeError("expected a function returned by keraunos.jit")
     return f
@@ -58,23 +67,23 @@ class Traces:
 
     items: list
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.items)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Any:
         return self.items[i]
 
-    def names(self):
+    def names(self) -> list[str]:
         return [n for n, _ in self.items]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.items[-1][1] if self.items else ""
 
 
-def last_traces(f) -> Traces:
+def last_traces(f: object) -> Traces:
     """[(pass name, trace text), ...]: "initial", then the trace after each pass."""
     return Traces(list(_jf(f)._last_traces()))
 
@@ -86,14 +95,14 @@ class Placement:
     summary: str
     graph: tuple | None = None  # (inputs, nodes, outputs) of the execution trace (see _graph in C++)
 
-    def counts(self):
+    def counts(self) -> dict[str, int]:
         c: dict[str, int] = {}
         for _op, ex, *_ in self.rows:
             if ex != "decomposed":
                 c[ex] = c.get(ex, 0) + 1
         return c
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.table
 
     # -- a picture of the compiled program -------------------------------------------------------
@@ -184,7 +193,7 @@ def _run_dot(dot: str, fmt: str) -> bytes:
     return subprocess.run([exe, f"-T{fmt}"], input=dot.encode(), capture_output=True, check=True).stdout
 
 
-def placement(f) -> Placement | None:
+def placement(f: object) -> Placement | None:
     """The placement report of the last call's signature: op -> executor, and the others' reasons.
     `.render("trace.svg")` draws the execution trace (see Placement.to_dot)."""
     jf = _jf(f)
@@ -192,7 +201,7 @@ def placement(f) -> Placement | None:
     return None if p is None else Placement(list(p[0]), p[1], p[2], jf._graph())
 
 
-def cache_info(f) -> dict:
+def cache_info(f: object) -> dict:
     """{hits, misses, plans, trace_ms, passes_ms, plan_ms, pass_ms: {pass: ms}}"""
     return dict(_jf(f)._cache_info())
 
@@ -223,7 +232,7 @@ class Explanation:
     unsupported: list  # [(torch function, "file:line: source")]
     ops: int  # torch-level ops recorded
 
-    def __str__(self):
+    def __str__(self) -> str:
         if not self.unsupported:
             return f"keraunos supports every op of this program ({self.ops} ops)"
         lines = [f"{len(self.unsupported)} unsupported op call(s):"]
@@ -231,13 +240,13 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain(fn, *args, **kwargs) -> Explanation:
+def explain(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Explanation:
     """Traces fn(*args, **kwargs) without raising on unsupported ops; lists each with its location."""
     tb = _C.TraceBuilder()
     tracer = Tracer(tb, table(), explain=True)
     _C.set_default_dtype(_DTYPE_NAMES[torch.get_default_dtype()])
 
-    def to_proxy(x):
+    def to_proxy(x: Any) -> Any:
         if isinstance(x, torch.Tensor):
             p = tracer.proxy(tb.add_input_tensor(list(x.shape), _DTYPE_NAMES[x.dtype], str(x.device), x.requires_grad))
             p.is_input = True

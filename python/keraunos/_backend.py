@@ -4,12 +4,15 @@ records) and compiles it. Graph breaks are Dynamo's business, as with any backen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 from keraunos._jit import JitFunction
 
 
-def keraunos_backend(gm: torch.fx.GraphModule, example_inputs, **options):
+def keraunos_backend(gm: torch.fx.GraphModule, example_inputs: list[Any], **options: Any) -> Callable[..., Any]:
     jf = JitFunction(
         gm.forward,
         executors=options.get("executors"),
@@ -18,7 +21,7 @@ def keraunos_backend(gm: torch.fx.GraphModule, example_inputs, **options):
         dynamic=options.get("dynamic", False),
     )
 
-    def run(*args):
+    def run(*args: Any) -> Any:
         return jf(*args)
 
     run._keraunos = jf  # type: ignore[attr-defined]  # keraunos.last_traces(run._keraunos) for inspection

@@ -5,6 +5,7 @@ and calls the C++ compiled function, which looks the signature up in one step an
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -16,7 +17,7 @@ from keraunos._proxies import _DTYPE_NAMES, NumberProxy, TensorProxy, Unsupporte
 from keraunos._tracer import Tracer
 
 
-def _leaf_for_key(x):
+def _leaf_for_key(x: Any) -> bool | int | float | str | None:
     """What the C++ side sees of a non-tensor leaf: numbers and None as they are, anything else by
     a string that specializes the plan on its value."""
     if x is None or isinstance(x, (bool, int, float, str)):
@@ -36,7 +37,17 @@ class JitFunction(_C.Function):
     arguments and no keywords, outside autograd, whose signature is cached, never enters Python;
     everything else comes here, to `_slow_call`."""
 
-    def __init__(self, fn, executors=None, cache="constant values", fusion=None, dynamic=False, keep_traces=True):
+    _tokens: dict[tuple[Any, ...], tuple[Any, ...]]  # set by _layout_token on first use
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        executors: Sequence[str] | None = None,
+        cache: str = "constant values",
+        fusion: str | None = None,
+        dynamic: bool = False,
+        keep_traces: bool = True,
+    ) -> None:
         if cache not in ("constant values", "symbolic values", "no caching"):
             raise ValueError(f"keraunos.jit: cache must be 'constant values', 'symbolic values' or 'no caching', got {cache!r}")
         if fusion not in (None, "dataflow", "consecutive"):
@@ -46,12 +57,12 @@ class JitFunction(_C.Function):
         super().__init__(list(executors or []), cache, dynamic, fusion or "", keep_traces)
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
-        self._modes = None
+        self._modes: str | None = None
         if self.module is not None:
             self._refresh_layout()
         functools.update_wrapper(self, fn if not isinstance(fn, torch.nn.Module) else fn.forward, updated=())
 
-    def _refresh_layout(self):
+    def _refresh_layout(self) -> None:
         """(owner module, attribute, is_parameter) for every parameter and buffer, and the modules'
         modes; re-read when C++'s per-call check (_layout_current) finds a submodule added, removed
         or replaced, a parameter or buffer added or removed, or a train()/eval() switch. The tensors
@@ -72,7 +83,7 @@ class JitFunction(_C.Function):
             self._modules, [(m._parameters if is_param else m._buffers, name) for m, name, is_param, _ in self._slots], self._modes
         )
 
-    def _layout_token(self):
+    def _layout_token(self) -> tuple[Any, ...]:
         token = tuple((id(m), n) for m, n, _, _ in self._slots)
         cached: dict[tuple, tuple] | None = getattr(self, "_tokens", None)
         if cached is None:
@@ -80,7 +91,7 @@ class JitFunction(_C.Function):
         return cached.setdefault(token, token)
 
     # -- the slow call path ----------------------------------------------------------------------
-    def _slow_call(self, *args, **kwargs):
+    def _slow_call(self, *args: Any, **kwargs: Any) -> Any:
         if self.module is not None and not self._layout_current():
             self._refresh_layout()
         if not kwargs and all(type(a) is torch.Tensor for a in args):
@@ -97,13 +108,15 @@ class JitFunction(_C.Function):
         return self._unflatten(outs, out_spec)
 
     @staticmethod
-    def _unflatten(outs, spec):
+    def _unflatten(outs: list[Any], spec: pytree.TreeSpec) -> Any:
         if spec.is_leaf():
             return outs[0]
         return pytree.tree_unflatten(outs, spec)
 
     # -- tracing (called by C++ on a cache miss) ------------------------------------------------
-    def _trace(self, tb, in_values, pending):
+    def _trace(
+        self, tb: Any, in_values: Sequence[Any], pending: tuple[list[Any], pytree.TreeSpec | None]
+    ) -> tuple[list[Any], pytree.TreeSpec, int]:
         """Traces the function for the call whose flattened arguments are `pending` (leaves, spec)."""
         leaves, spec = pending
         tracer = Tracer(tb, table())
@@ -156,7 +169,7 @@ class JitFunction(_C.Function):
             form = _TREE
         return outs, out_spec, form
 
-    def _call_module_with(self, state, args, kwargs):
+    def _call_module_with(self, state: Sequence[Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         saved: list[tuple[dict[str, Any], str, Any]] = []
         try:
             for (m, name, is_param, _), p in zip(self._slots, state):
@@ -170,9 +183,9 @@ class JitFunction(_C.Function):
                 d[name] = old
 
 
-def _with_autograd(jf: JitFunction, key_leaves, leaves, spec):
+def _with_autograd(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> Any:
     tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
-    box = {"pending": (leaves, spec)}
+    box: dict[str, Any] = {"pending": (leaves, spec)}
     tensor_outs = _Compiled.apply(jf, key_leaves, box, *tensors)
     outs = list(box["outs"])
     for pos, t in zip(box["tensor_positions"], tensor_outs):
@@ -186,7 +199,7 @@ class _Compiled(torch.autograd.Function):
     (gradients are eager PyTorch's) while the forward runs compiled."""
 
     @staticmethod
-    def forward(ctx, jf, key_leaves, box, *tensors):
+    def forward(ctx: Any, jf: JitFunction, key_leaves: list[Any], box: dict[str, Any], *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         with torch.no_grad():
             outs, spec = jf._run_flat(key_leaves, box["pending"])
         box["spec"], box["outs"] = spec, outs
@@ -196,7 +209,7 @@ class _Compiled(torch.autograd.Function):
         return tuple(outs[i] for i in box["tensor_positions"])
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
         jf = ctx.jf
         inputs = [t.detach().requires_grad_(t.requires_grad) for t in ctx.saved_tensors]
         leaves, spec = ctx.pending

@@ -4,12 +4,16 @@ Tensor.to's overloads, indexing keys, in-place methods)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from keraunos import _C
 from keraunos._proxies import NumberProxy, TensorProxy, UnsupportedOpError, user_location
+
+if TYPE_CHECKING:
+    from keraunos._tracer import Tracer
 
 # What the op table says about each torch-level op's Python API (declared with the op in C++;
 # python_facts in src/ops/meta_utils.h): other names, operators, views, varargs sizes, return types
@@ -43,7 +47,7 @@ _RETURN_TYPES = {sid: getattr(torch.return_types, f["returns"]) for sid, f in _F
 DROP_KWARGS = {"_stacklevel", "out"}
 
 
-def _python_object(path: str):
+def _python_object(path: str) -> Any:
     obj = None
     parts = path.split(".")
     if parts[0] != "torch":
@@ -67,7 +71,7 @@ def _pack_sizes(op_id: str, args: tuple) -> tuple:
 
 
 class OpTable:
-    def __init__(self):
+    def __init__(self) -> None:
         self.ids = {sid for sid, is_prim, _ in _C.symbols() if not is_prim and sid.startswith("torch.")}
         self.by_func: dict = {}
         for sid in sorted(self.ids):
@@ -92,7 +96,7 @@ class OpTable:
             if obj is not None and sid in self.ids:
                 self.dunders.setdefault(obj, (sid, rev, name in INPLACE_DUNDERS))
 
-    def lookup(self, func, prop=None):
+    def lookup(self, func: Any, prop: str | None = None) -> Callable[..., Any] | None:
         key = (func, prop)
         hit = self.cache.get(key)
         if hit is not None:
@@ -102,7 +106,7 @@ class OpTable:
             self.cache[key] = entry
         return entry
 
-    def _build(self, func, prop):
+    def _build(self, func: Any, prop: str | None) -> Callable[..., Any] | None:
         name = getattr(func, "__name__", "")
         if prop in ("T", "mT"):
             return lambda tr, args, kwargs: _call(
@@ -116,7 +120,9 @@ class OpTable:
         if func in self.dunders:
             dsid, rev, inplace = self.dunders[func]
 
-            def dunder(tr, args, kwargs, sid=dsid, rev=rev, inplace=inplace):
+            def dunder(
+                tr: Tracer, args: tuple[Any, ...], kwargs: dict[str, Any], sid: str = dsid, rev: bool = rev, inplace: bool = inplace
+            ) -> Any:
                 a = (args[1], args[0]) if rev else args
                 out = _call(tr, sid, a, {})
                 return _rebind(tr, args[0], out) if inplace else out
@@ -146,7 +152,7 @@ class OpTable:
         return lambda tr, args, kwargs, s=sid: _call(tr, s, args, kwargs)
 
 
-def _index_key(key):
+def _index_key(key: Any) -> tuple[Any, ...]:
     if not isinstance(key, tuple):
         key = (key,)
     out = []
@@ -159,7 +165,7 @@ def _index_key(key):
     return tuple(out)
 
 
-def _autocast(tr, sid, args):
+def _autocast(tr: Tracer, sid: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     if tr.autocast is None:
         return args
     device_type, dev_dtype = tr.autocast
@@ -168,7 +174,7 @@ def _autocast(tr, sid, args):
     if target is None:
         return args
 
-    def cast(x):
+    def cast(x: Any) -> Any:
         if isinstance(x, TensorProxy) and x.dtype.is_floating_point and x.dtype != target and x.dtype != torch.float64:
             return tr.record(_C.PrimId.convert_element_type, (x, target), {})[0]
         if isinstance(x, (list, tuple)):
@@ -178,7 +184,7 @@ def _autocast(tr, sid, args):
     return tuple(cast(a) for a in args)
 
 
-def _call(tr, sid, args, kwargs):
+def _call(tr: Tracer, sid: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
     args = _pack_sizes(sid, tuple(args))
     kwargs = {k: v for k, v in kwargs.items() if k not in DROP_KWARGS}
     if "size" in kwargs and sid in VARARG_SIZE and isinstance(kwargs["size"], int):
@@ -198,7 +204,7 @@ def _call(tr, sid, args, kwargs):
     return rt(tuple(outs)) if rt is not None else tuple(outs)
 
 
-def _einsum(tr, args, kwargs):
+def _einsum(tr: Tracer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """torch.einsum(eq, a, b) and torch.einsum(eq, [a, b]) are one symbol taking a tuple of operands."""
     eq, ops = args[0], args[1:]
     if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
@@ -206,10 +212,10 @@ def _einsum(tr, args, kwargs):
     return _call(tr, "torch.einsum", (eq, tuple(ops)), kwargs)
 
 
-def _new_tensor(kind):
+def _new_tensor(kind: str) -> Callable[..., Any]:
     """x.new_zeros(size) etc.: a fresh tensor with x's dtype and device unless given."""
 
-    def make(tr, args, kwargs):
+    def make(tr: Tracer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         self, rest = args[0], list(args[1:])
         kw = dict(kwargs)
         kw.setdefault("dtype", self.dtype)
@@ -224,7 +230,7 @@ def _new_tensor(kind):
     return make
 
 
-def _rebind(tr, target, out):
+def _rebind(tr: Tracer, target: Any, out: Any) -> Any:
     """An in-place update: the proxy object now stands for the new value (functionalization)."""
     if not isinstance(target, TensorProxy):
         return out
@@ -241,7 +247,7 @@ def _rebind(tr, target, out):
     return target
 
 
-def _to(tr, args, kwargs):
+def _to(tr: Tracer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Tensor.to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=..., device=...)."""
     self, rest = args[0], list(args[1:])
     device = kwargs.get("device")
@@ -263,7 +269,7 @@ def _to(tr, args, kwargs):
     return _call(tr, "torch.Tensor.to", (self,), kw)
 
 
-def _tensor_literal(tr, args, kwargs):
+def _tensor_literal(tr: Tracer, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """torch.tensor(3.0) inside a traced program: a 0-d constant, recorded as prims.full."""
     data = args[0] if args else kwargs.get("data")
     if isinstance(data, TensorProxy):

@@ -9,7 +9,8 @@ import os
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import torch
 
@@ -43,8 +44,8 @@ def user_location() -> str:
 
 
 class _State(threading.local):
-    def __init__(self):
-        self.tracer = None
+    def __init__(self) -> None:
+        self.tracer: Tracer | None = None
 
 
 _state = _State()
@@ -62,7 +63,7 @@ class TensorProxy:
 
     __slots__ = ("ref", "shape", "dtype", "device", "requires_grad", "alias", "tracer", "is_input", "name", "__weakref__")
 
-    def __init__(self, tracer: Tracer, ref, alias=None):
+    def __init__(self, tracer: Tracer, ref: Any, alias: list[TensorProxy] | None = None) -> None:
         shape, dtype, device, requires_grad = tracer.tb.type_of(ref)
         self.ref = ref
         self.tracer = tracer
@@ -82,82 +83,84 @@ class TensorProxy:
         self.is_input = False
 
     @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
+    def __torch_function__(
+        cls, func: Callable[..., Any], types: tuple[type, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Any:
         return current_tracer().dispatch(func, args, kwargs or {})
 
     # -- metadata -----------------------------------------------------------------------------
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self.shape)
 
-    def dim(self):
+    def dim(self) -> int:
         return len(self.shape)
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> Any:
         if dim is None:
             return self.shape
         return self.shape[dim]
 
-    def numel(self):
+    def numel(self) -> Any:
         n = 1
         for s in self.shape:
             n *= s
         return n
 
-    def nelement(self):
+    def nelement(self) -> Any:
         return self.numel()
 
-    def element_size(self):
+    def element_size(self) -> int:
         return torch.empty((), dtype=self.dtype).element_size()
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
-    def is_complex(self):
+    def is_complex(self) -> bool:
         return self.dtype.is_complex
 
-    def is_contiguous(self, memory_format=torch.contiguous_format):
+    def is_contiguous(self, memory_format: torch.memory_format = torch.contiguous_format) -> bool:
         return True
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
     @property
-    def is_cpu(self):
+    def is_cpu(self) -> bool:
         return self.device.type == "cpu"
 
     @property
-    def layout(self):
+    def layout(self) -> torch.layout:
         return torch.strided
 
-    def __len__(self):
+    def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<keraunos proxy {self.name}: {tuple(self.shape)} {self.dtype} {self.device}>"
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         raise UnsupportedOpError(f"keraunos cannot branch on the value of a tensor (data-dependent control flow) at {user_location()}")
 
-    def __int__(self):
+    def __int__(self) -> int:
         raise UnsupportedOpError(f"keraunos cannot convert a traced tensor to a Python number (int()) at {user_location()}")
 
-    def __float__(self):
+    def __float__(self) -> float:
         raise UnsupportedOpError(f"keraunos cannot convert a traced tensor to a Python number (float()) at {user_location()}")
 
-    def item(self):
+    def item(self) -> NoReturn:
         raise UnsupportedOpError(f"keraunos cannot read a traced tensor's value (Tensor.item) at {user_location()}")
 
-    def tolist(self):
+    def tolist(self) -> NoReturn:
         raise UnsupportedOpError(f"keraunos cannot read a traced tensor's values (Tensor.tolist) at {user_location()}")
 
     def __getitem__(self, key: Any) -> Any:  # replaced by the op table's indexing operator in _tracer
         raise NotImplementedError
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return (self[i] for i in range(len(self)))
 
     # Tensor properties with a fixed answer for a traced (dense, strided, autograd-free) tensor.
@@ -178,15 +181,15 @@ class TensorProxy:
     }
 
     @property
-    def data(self):
+    def data(self) -> TensorProxy:
         return self
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         return self.is_input
 
     # Everything else a Tensor has: methods route through the op table.
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name in TensorProxy._STATIC_PROPERTIES:
             return TensorProxy._STATIC_PROPERTIES[name]
         attr = getattr(torch.Tensor, name, None)
@@ -207,78 +210,78 @@ class NumberProxy:
 
     __slots__ = ("ref", "tracer", "kind")
 
-    def __init__(self, tracer, ref):
+    def __init__(self, tracer: Tracer, ref: Any) -> None:
         self.ref = ref
         self.tracer = tracer
         self.kind = tracer.tb.type_of(ref)[0]
 
-    def _bin(self, prim, other, reverse=False):
+    def _bin(self, prim: Any, other: Any, reverse: bool = False) -> NumberProxy:
         a, b = (other, self) if reverse else (self, other)
         out = self.tracer.tb.call(prim, [self.tracer.to_arg(a), self.tracer.to_arg(b)], {})
         return NumberProxy(self.tracer, out[0])
 
-    def __add__(self, o):
+    def __add__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.add, o) if not isinstance(o, TensorProxy) else NotImplemented
 
-    def __radd__(self, o):
+    def __radd__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.add, o, True)
 
-    def __sub__(self, o):
+    def __sub__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.sub, o) if not isinstance(o, TensorProxy) else NotImplemented
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.sub, o, True)
 
-    def __mul__(self, o):
+    def __mul__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.mul, o) if not isinstance(o, TensorProxy) else NotImplemented
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.mul, o, True)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.div, o) if not isinstance(o, TensorProxy) else NotImplemented
 
-    def __rtruediv__(self, o):
+    def __rtruediv__(self, o: Any) -> NumberProxy:
         return self._bin(_C.PrimId.div, o, True)
 
-    def __floordiv__(self, o):
+    def __floordiv__(self, o: Any) -> NumberProxy:
         if self.kind == "int" and isinstance(o, int):
             return self._bin(_C.PrimId.div, o)  # sizes are non-negative: truncation is floor
         raise UnsupportedOpError(f"keraunos: // on a symbolic number is supported for sizes divided by an int, at {user_location()}")
 
-    def __neg__(self):
+    def __neg__(self) -> NumberProxy:
         return NumberProxy(self.tracer, self.tracer.tb.call(_C.PrimId.neg, [self.ref], {})[0])
 
-    def _data_dependent(self, *_):
+    def _data_dependent(self, *_: Any) -> NoReturn:
         raise UnsupportedOpError(f"keraunos cannot use the value of a symbolic number in Python control flow at {user_location()}")
 
     __bool__ = __int__ = __float__ = __index__ = _data_dependent
     __lt__ = __le__ = __gt__ = __ge__ = _data_dependent
 
-    def __eq__(self, o):
+    def __eq__(self, o: object) -> bool:
         if isinstance(o, NumberProxy) and o.ref == self.ref:
             return True
         return self._data_dependent()
 
     __hash__ = object.__hash__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<keraunos {self.kind} {self.tracer.tb.name_of(self.ref) if self.tracer.tb else '?'}>"
 
 
 class _BoundMethod:
     __slots__ = ("proxy", "func")
 
-    def __init__(self, proxy, func):
+    def __init__(self, proxy: TensorProxy, func: Callable[..., Any]) -> None:
         self.proxy = proxy
         self.func = func
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return current_tracer().dispatch(self.func, (self.proxy,) + args, kwargs)
 
 
-def _make_dunder(name):
-    def method(self, *args):
+def _make_dunder(name: str) -> Callable[..., Any]:
+    def method(self: TensorProxy, *args: Any) -> Any:
         return current_tracer().dispatch(getattr(torch.Tensor, name), (self,) + args, {})
 
     method.__name__ = name

@@ -5,6 +5,8 @@ C++ trace through a TraceBuilder."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -21,6 +23,9 @@ from keraunos._proxies import (  # noqa: F401
     current_tracer,
     user_location,
 )
+
+if TYPE_CHECKING:
+    from keraunos._ops import OpTable
 
 _PUBLIC_NAMES: dict = {}
 
@@ -51,7 +56,7 @@ def _public_names() -> dict:
     return _PUBLIC_NAMES
 
 
-def torch_name(func) -> str:
+def torch_name(func: Any) -> str:
     known = _public_names().get(id(func))
     if known is not None:
         return known
@@ -75,7 +80,7 @@ class Tracer:
     """Records one program. `explain` mode keeps going past unsupported ops (running them on meta
     tensors to learn their outputs) and lists them instead of raising."""
 
-    def __init__(self, tb, table, explain: bool = False):
+    def __init__(self, tb: Any, table: OpTable, explain: bool = False) -> None:
         self.tb = tb
         self.table = table
         self.explain = explain
@@ -83,7 +88,7 @@ class Tracer:
         self.autocast: tuple[str, torch.dtype] | None = None  # (device_type, dtype) while autocast is on
 
     @contextlib.contextmanager
-    def active(self):
+    def active(self) -> Iterator[Tracer]:
         prev = _state.tracer
         _state.tracer = self
         try:
@@ -93,10 +98,10 @@ class Tracer:
             _state.tracer = prev
 
     # -- values ---------------------------------------------------------------------------------
-    def proxy(self, ref, alias=None) -> TensorProxy:
+    def proxy(self, ref: Any, alias: list[TensorProxy] | None = None) -> TensorProxy:
         return TensorProxy(self, ref, alias)
 
-    def to_arg(self, x):
+    def to_arg(self, x: Any) -> Any:
         if isinstance(x, (TensorProxy, NumberProxy)):
             return x.ref
         if isinstance(x, torch.Tensor):
@@ -122,20 +127,20 @@ class Tracer:
             return str(x)
         return x
 
-    def wrap(self, refs, alias=None):
+    def wrap(self, refs: Iterable[Any], alias: list[TensorProxy] | None = None) -> list[TensorProxy]:
         outs = [self.proxy(r, alias) for r in refs]
         if alias is not None:
             alias.extend(outs)
         return outs
 
     # -- ops ------------------------------------------------------------------------------------
-    def dispatch(self, func, args, kwargs, prop=None):
+    def dispatch(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any], prop: str | None = None) -> Any:
         entry = self.table.lookup(func, prop)
         if entry is None:
             return self.unsupported_op(func, args, kwargs)
         return entry(self, args, kwargs)
 
-    def record(self, op_id: str, args, kwargs, alias_of=None):
+    def record(self, op_id: str, args: Iterable[Any], kwargs: dict[str, Any], alias_of: TensorProxy | None = None) -> list[TensorProxy]:
         a = [self.to_arg(x) for x in args]
         kw = {k: self.to_arg(v) for k, v in kwargs.items()}
         try:
@@ -146,7 +151,7 @@ class Tracer:
         outs = self.wrap(refs, alias)
         return outs
 
-    def unsupported_op(self, func, args, kwargs):
+    def unsupported_op(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = torch_name(func)
         where = user_location()
         if not self.explain:
@@ -156,8 +161,8 @@ class Tracer:
         self.unsupported.append((name, where))
         return self._run_on_meta(func, args, kwargs)
 
-    def _run_on_meta(self, func, args, kwargs):
-        def to_meta(x):
+    def _run_on_meta(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        def to_meta(x: Any) -> Any:
             if isinstance(x, TensorProxy):
                 return torch.empty(x.shape, dtype=x.dtype, device="meta")
             if isinstance(x, (list, tuple)):
@@ -171,7 +176,7 @@ class Tracer:
         finally:
             _state.tracer = prev
 
-        def from_meta(x):
+        def from_meta(x: Any) -> Any:
             if isinstance(x, torch.Tensor):
                 ref = self.tb.add_input_tensor(list(x.shape), _DTYPE_NAMES[x.dtype], "cpu", False)
                 return self.proxy(ref)
@@ -187,7 +192,7 @@ class Tracer:
 CREATION_IDS = set(_C.creation_ops())
 
 
-def _has_proxy(x) -> bool:
+def _has_proxy(x: object) -> bool:
     if isinstance(x, (TensorProxy, NumberProxy)):
         return True
     if isinstance(x, (list, tuple)):
@@ -198,11 +203,13 @@ def _has_proxy(x) -> bool:
 
 
 class _CreationMode(torch.overrides.TorchFunctionMode):
-    def __init__(self, tracer):
+    def __init__(self, tracer: Tracer) -> None:
         super().__init__()
         self.tracer = tracer
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(
+        self, func: Callable[..., Any], types: tuple[type, ...], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+    ) -> Any:
         kwargs = kwargs or {}
         if _has_proxy(args) or _has_proxy(kwargs):
             return self.tracer.dispatch(func, args, kwargs)
@@ -212,5 +219,5 @@ class _CreationMode(torch.overrides.TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def is_proxy(x) -> bool:
+def is_proxy(x: object) -> bool:
     return isinstance(x, TensorProxy)
