@@ -21,3 +21,13 @@ def _fresh_random_inputs(request):
     torch.manual_seed(seed)
     request.node.user_properties.append(("seed", seed))
     yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # A failing test prints the seed its inputs came from, under its traceback.
+    outcome = yield
+    report = outcome.get_result()
+    seed = dict(item.user_properties).get("seed")
+    if report.failed and seed is not None:
+        report.sections.append(("seed", f"rerun with KERAUNOS_TEST_SEED={seed}"))

@@ -413,6 +413,15 @@ void register_torch_elementwise(SymbolTable& table) {
                                                          "torch.div: rounding_mode must be None, 'trunc' or 'floor', got '", mode, "'");
                                      std::vector<Value> ops{a[0], a[1]};
                                      auto types = prepare_operands(r, "torch.div", ops, Promotion::Default);
+                                     const Trace& t = r.trace();
+                                     if (mode == "floor" && types.common != types.computation && is_tensor(t, a[1]) &&
+                                         tensor_type(t, a[1]).shape.empty() && tensor_type(t, a[1]).dtype != types.common)
+                                     // ATen's floor division reads a 0-d divisor of another dtype at its own precision
+                                     // in the computation dtype, not rounded to a float16/bfloat16 common dtype first.
+                                     {
+                                       Shape shape = tensor_type(t, ops[0]).shape;
+                                       ops[1] = to_dtype(r, broadcast_to(r, a[1], shape), types.computation);
+                                     }
                                      Value q = prims::call(r, PrimId::div, ops);
                                      if (!is_exact(types.computation)) {
                                        // torch's kernels round a float16/bfloat16 quotient to its dtype before truncating.

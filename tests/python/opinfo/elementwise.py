@@ -96,6 +96,12 @@ def _div_samples(dtype):
     for mode in (None, "trunc", "floor"):
         for s in binary_samples(dtype, rhs_low=1, rhs_high=4):
             yield Sample(s.args, {"rounding_mode": mode} if mode else {}, note=s.note)
+    if dtype.is_floating_point:
+        # Quotients just below an integer: ATen floors them with the 0-d divisor at its own precision
+        # (2.9997 -> 2), where rounding it to float16/bfloat16 first gives 3.0 and a quotient of 3.
+        a = torch.tensor([9.0, 6.0, -9.0], dtype=dtype)
+        yield Sample((a, torch.tensor(3.0002768, dtype=torch.float64)), {"rounding_mode": "floor"}, note="0-d float64 divisor")
+        yield Sample((a, torch.tensor(3.0002768, dtype=torch.float32)), {"rounding_mode": "floor"}, note="0-d float32 divisor")
 
 
 OPS.append(OpInfo("torch.div", torch.div, _div_samples, dtypes=None))
