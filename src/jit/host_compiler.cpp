@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -143,12 +144,24 @@ const std::string& compiler_version() {
   return v;
 }
 
-// The compiler's expansion of -march=native: the -march/-mtune it picked and every -m feature flag
-// (read once per process from the driver's `-###` output; empty if the compiler does not say).
+const std::string& cpu_arch() {
+  static const std::string a = [] {
+    auto e = env_string("KERAUNOS_CPU_ARCH");
+    std::string v = e && !e->empty() ? *e : "native";
+    for (char c : v)
+      KERAUNOS_CHECK(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.',
+                     "keraunos: KERAUNOS_CPU_ARCH must be a -march value such as native, x86-64-v3 or skylake-avx512, got '", v, "'");
+    return v;
+  }();
+  return a;
+}
+
+// The compiler's expansion of -march=<cpu_arch()>: the -march/-mtune it picked and every -m feature
+// flag (read once per process from the driver's `-###` output; empty if the compiler does not say).
 const std::string& native_target() {
   static const std::string t = [] {
     int st = 0;
-    std::string out = run_capture(quote(compiler_path()) + " -march=native -### -x c++ -c /dev/null -o /dev/null", &st);
+    std::string out = run_capture(quote(compiler_path()) + " -march=" + cpu_arch() + " -### -x c++ -c /dev/null -o /dev/null", &st);
     std::string flags;
     for (size_t i = 0; i < out.size();) {
       size_t j = out.find_first_of(" \n", i);
@@ -164,7 +177,7 @@ const std::string& native_target() {
 }
 
 std::vector<std::string> default_flags() {
-  return {"-O3", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w", "-lmvec"};
+  return {"-O3", "-march=" + cpu_arch(), "-fno-math-errno", "-fopenmp", "-fPIC", "-shared", "-std=c++17", "-w", "-lmvec"};
 }
 
 namespace {

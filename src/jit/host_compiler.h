@@ -55,7 +55,11 @@ std::string cache_dir();
 // The compiler is $KERAUNOS_CXX, else the one that built keraunos (where it exists), else `c++`.
 const std::string& compiler_path();
 const std::string& compiler_version();
-// What -march=native means here (the compiler's expansion), part of every cache key.
+// The -march kernels are built for: $KERAUNOS_CPU_ARCH (x86-64-v3, skylake-avx512, ...), else
+// native. A named target builds kernels for machines older than this one (a cache shared between
+// them), and tests the AVX2 and SSE paths of the kernels' support code on an AVX-512 machine.
+const std::string& cpu_arch();
+// What -march=<cpu_arch()> means here (the compiler's expansion), part of every cache key.
 const std::string& native_target();
 std::vector<std::string> default_flags();
 
