@@ -119,6 +119,36 @@ def run(name, fn, args, bytes_moved, reps, results):
     )
 
 
+def cases(quick: bool) -> list[tuple[str, object, tuple, int]]:
+    """(name, function, inputs, bytes a kernel must move) for each benchmark case."""
+    torch.manual_seed(0)
+    n = (1 << 22) if quick else (1 << 24)
+    rows, cols = (2048, 4096) if quick else (8192, 4096)
+    out = []
+    x = torch.randn(n)
+    out.append((f"20-op chain, {n / 1e6:.0f}M f32", chain20, (x,), 2 * n * 4))
+    out.append((f"20-op chain without transcendentals, {n / 1e6:.0f}M f32", chain20_cheap, (x,), 2 * n * 4))
+    for dt in (torch.float32, torch.bfloat16):
+        m = torch.randn(rows, cols, dtype=dt)
+        w = torch.randn(cols, dtype=dt)
+        b = torch.randn(cols, dtype=dt)
+        nb = rows * cols * m.element_size()
+        short = "f32" if dt == torch.float32 else "bf16"
+        out.append((f"softmax [{rows},{cols}] {short}", lambda t: torch.softmax(t, -1), (m,), 2 * nb))
+        out.append((f"layer_norm [{rows},{cols}] {short}", lambda t, w, b: F.layer_norm(t, (cols,), w, b), (m, w, b), 2 * nb))
+        out.append((f"rms_norm [{rows},{cols}] {short}", lambda t, w: F.rms_norm(t, (cols,), w, 1e-6), (m, w), 2 * nb))
+        tgt = torch.randint(0, cols, (rows,))
+        out.append((f"cross_entropy [{rows},{cols}] {short}", lambda t, y: F.cross_entropy(t, y), (m, tgt), nb))
+    m = torch.randn(rows, cols)
+    nb = rows * cols * 4
+    mask = torch.rand(rows, cols) > 0.1
+    masked = lambda t, k: torch.softmax(torch.where(k, t, float("-inf")), -1)  # noqa: E731
+    out.append((f"masked softmax [{rows},{cols}] f32", masked, (m, mask), 2 * nb + rows * cols))
+    out.append((f"sum(dim=0) [{rows},{cols}] f32", lambda t: t.sum(0), (m,), nb))
+    out.append((f"var_mean(dim=0) [{rows},{cols}] f32", lambda t: torch.var_mean(t, 0), (m,), nb))
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true", help="smaller sizes, fewer repetitions")
@@ -126,39 +156,11 @@ def main():
     a = p.parse_args()
     global ONLY
     ONLY = a.only
-    torch.manual_seed(0)
-    n = (1 << 22) if a.quick else (1 << 24)
-    rows, cols = (2048, 4096) if a.quick else (8192, 4096)
     reps = 5 if a.quick else 15
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")
     results = []
-    x = torch.randn(n)
-    run(f"20-op chain, {n / 1e6:.0f}M f32", chain20, (x,), 2 * n * 4, reps, results)
-    run(f"20-op chain without transcendentals, {n / 1e6:.0f}M f32", chain20_cheap, (x,), 2 * n * 4, reps, results)
-    for dt in (torch.float32, torch.bfloat16):
-        m = torch.randn(rows, cols, dtype=dt)
-        w = torch.randn(cols, dtype=dt)
-        b = torch.randn(cols, dtype=dt)
-        nb = rows * cols * m.element_size()
-        short = "f32" if dt == torch.float32 else "bf16"
-        run(f"softmax [{rows},{cols}] {short}", lambda t: torch.softmax(t, -1), (m,), 2 * nb, reps, results)
-        run(f"layer_norm [{rows},{cols}] {short}", lambda t, w, b: F.layer_norm(t, (cols,), w, b), (m, w, b), 2 * nb, reps, results)
-        run(f"rms_norm [{rows},{cols}] {short}", lambda t, w: F.rms_norm(t, (cols,), w, 1e-6), (m, w), 2 * nb, reps, results)
-        tgt = torch.randint(0, cols, (rows,))
-        run(f"cross_entropy [{rows},{cols}] {short}", lambda t, y: F.cross_entropy(t, y), (m, tgt), nb, reps, results)
-    m = torch.randn(rows, cols)
-    nb = rows * cols * 4
-    mask = torch.rand(rows, cols) > 0.1
-    run(
-        f"masked softmax [{rows},{cols}] f32",
-        lambda t, k: torch.softmax(torch.where(k, t, float("-inf")), -1),
-        (m, mask),
-        2 * nb + rows * cols,
-        reps,
-        results,
-    )
-    run(f"sum(dim=0) [{rows},{cols}] f32", lambda t: t.sum(0), (m,), nb, reps, results)
-    run(f"var_mean(dim=0) [{rows},{cols}] f32", lambda t: torch.var_mean(t, 0), (m,), nb, reps, results)
+    for name, fn, args, nbytes in cases(a.quick):
+        run(name, fn, args, nbytes, reps, results)
     print()
     print(
         "| case | eager ms | keraunos ms | inductor ms | vs eager | vs inductor | GB/s | of copy bw | keraunos, pool off ms "

@@ -68,6 +68,20 @@ def linear_fn(x, w, b):
     return torch.nn.functional.linear(x, w, b)
 
 
+def overhead_cases() -> list[tuple[str, object, tuple, bool]]:
+    """(label, eager callable, inputs, grad mode on) for each case."""
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(8, 8).eval()
+    x8 = torch.randn(4, 8)
+    w, b = linear.weight.detach(), linear.bias.detach()
+    return [
+        ("x + 1 (4 elements)", add_one, (torch.ones(4),), False),
+        ("F.linear(x, w, b) 8->8", linear_fn, (x8, w, b), False),
+        ("nn.Linear 8->8 module", linear, (x8,), False),
+        ("nn.Linear 8->8, grad on", linear, (x8,), True),
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=1000, help="calls per timed batch")
@@ -76,16 +90,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
-    torch.manual_seed(0)
-    linear = torch.nn.Linear(8, 8).eval()
-    x8 = torch.randn(4, 8)
-    w, b = linear.weight.detach(), linear.bias.detach()
-    cases = [  # (label, eager callable, inputs, grad mode on)
-        ("x + 1 (4 elements)", add_one, (torch.ones(4),), False),
-        ("F.linear(x, w, b) 8->8", linear_fn, (x8, w, b), False),
-        ("nn.Linear 8->8 module", linear, (x8,), False),
-        ("nn.Linear 8->8, grad on", linear, (x8,), True),
-    ]
+    cases = overhead_cases()
     print(
         f"per-call time from Python, us (median of {args.batches} batches x {args.calls} calls; "
         f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__.split('+')[0]})"
@@ -139,7 +144,9 @@ def main() -> int:
         f"  thread CPU time per call: keraunos {cpu['keraunos']:.2f} us, eager {cpu['eager']:.2f} us "
         f"(load average {load:.1f} on {ncpu} cores{'; wall times are inflated by other work' if load > ncpu else ''})"
     )
-    n_state = len(list(linear.parameters())) + len(list(linear.buffers()))
+    module = cases[2][1]
+    assert isinstance(module, torch.nn.Module)
+    n_state = len(list(module.parameters())) + len(list(module.buffers()))
     print(
         f"a module instead of a function (collecting its {n_state} parameters/buffers, its mode): "
         f"{lin_mod['keraunos'] - lin_fn['keraunos']:+.2f} us per call with keraunos, "
