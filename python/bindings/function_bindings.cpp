@@ -179,15 +179,13 @@ class PyFunction {
 
   py::dict cache_info() const {
     const CacheInfo& i = fn_.cache_info();
-    py::dict d;
-    d["hits"] = i.hits;
-    d["misses"] = i.misses;
-    d["plans"] = i.plans;
-    d["trace_ms"] = i.trace_ms;
-    d["passes_ms"] = i.passes_ms;
-    d["plan_ms"] = i.plan_ms;
-    d["pass_ms"] = i.pass_ms;
-    return d;
+    return fields({{"hits", py::int_(i.hits)},
+                   {"misses", py::int_(i.misses)},
+                   {"plans", py::int_(i.plans)},
+                   {"trace_ms", py::float_(i.trace_ms)},
+                   {"passes_ms", py::float_(i.passes_ms)},
+                   {"plan_ms", py::float_(i.plan_ms)},
+                   {"pass_ms", py::cast(i.pass_ms)}});
   }
 
   std::vector<std::pair<std::string, std::string>> last_traces() const {

@@ -114,25 +114,21 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
       "kernel_cache_stats",
       [] {
         auto s = jit_compiler::cache_stats();
-        py::dict d;
-        d["memory_hits"] = s.memory_hits;
-        d["disk_hits"] = s.disk_hits;
-        d["compiles"] = s.compiles;
-        d["rebuilt_corrupt"] = s.rebuilt_corrupt;
-        return d;
+        return fields({{"memory_hits", py::int_(s.memory_hits)},
+                       {"disk_hits", py::int_(s.disk_hits)},
+                       {"compiles", py::int_(s.compiles)},
+                       {"rebuilt_corrupt", py::int_(s.rebuilt_corrupt)}});
       },
       "The fused-kernel cache: memory hits, disk hits, compiles, corrupt entries rebuilt");
   m.def(
       "host_pool_stats",
       [] {
         auto s = host_pool_stats();
-        py::dict d;
-        d["hits"] = s.hits;
-        d["misses"] = s.misses;
-        d["cached_bytes"] = s.cached_bytes;
-        d["live_bytes"] = s.live_bytes;
-        d["limit_bytes"] = s.limit_bytes;
-        return d;
+        return fields({{"hits", py::int_(s.hits)},
+                       {"misses", py::int_(s.misses)},
+                       {"cached_bytes", py::int_(s.cached_bytes)},
+                       {"live_bytes", py::int_(s.live_bytes)},
+                       {"limit_bytes", py::int_(s.limit_bytes)}});
       },
       "The host buffer pool that large kernel outputs come from");
   m.def("release_host_pool", &release_host_pool, "Unmaps every buffer the host pool holds");

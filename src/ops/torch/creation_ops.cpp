@@ -60,21 +60,6 @@ void check_requires_grad(std::string_view op, bool requires_grad, DType dt) {
                       ": only tensors of floating point and complex dtype can require gradients, got dtype ", torch_name(dt));
 }
 
-// torch's dtype for a Python number: bool, int64, the default float (or its complex).
-DType number_dtype(const Trace& t, const Value& v) {
-  switch (number_kind(t, v)) {
-    case NumberKind::Bool:
-      return DType::Bool;
-    case NumberKind::Int:
-      return DType::Int64;
-    case NumberKind::Float:
-      return default_float_dtype();
-    case NumberKind::Complex:
-      return to_complex(default_float_dtype());
-  }
-  return default_float_dtype();
-}
-
 // The keyword parameters every factory takes.
 std::vector<Param> factory_kwargs(bool generator = false) {
   std::vector<Param> ps;

@@ -77,6 +77,8 @@ std::optional<DType> combine(std::optional<DType> higher, std::optional<DType> l
 
 std::optional<DType> promote_opt(std::optional<DType> a, DType b) { return a ? promote_types(*a, b) : b; }
 
+}  // namespace
+
 DType number_dtype(const Trace& t, const Value& v) {
   NumberKind k;
   if (v.is_bool())
@@ -99,8 +101,6 @@ DType number_dtype(const Trace& t, const Value& v) {
   }
   return DType::Float32;
 }
-
-}  // namespace
 
 DType result_type(const Trace& t, const std::vector<Value>& operands) {
   std::optional<DType> dim_r, zero_r, wrapped_r;

@@ -23,6 +23,9 @@ struct PromotedTypes {
 
 // torch.result_type over tensors and numbers (numbers are weak; 0-d tensors rank below others).
 DType result_type(const Trace& t, const std::vector<Value>& operands);
+// torch's dtype for a Python number (a literal or a number proxy): bool, int64, the default float
+// (or its complex).
+DType number_dtype(const Trace& t, const Value& v);
 PromotedTypes promote(const Trace& t, const std::vector<Value>& operands, Promotion kind);
 
 // Helpers for decompositions.

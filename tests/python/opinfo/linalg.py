@@ -5,23 +5,11 @@ product): mixed-dtype samples check that keraunos rejects them too."""
 import torch
 
 from .core import OpInfo, Sample, make_tensor
+from .prims_other import MATMUL_SHAPES as PRIM_MATMUL_SHAPES
 
-# (a shape, b shape): every rank combination of torch.matmul, broadcast batches, empty dims.
-MATMUL_SHAPES = [
-    ((4,), (4,)),
-    ((3, 4), (4,)),
-    ((4,), (4, 5)),
-    ((3, 4), (4, 5)),
-    ((2, 3, 4), (4, 5)),
-    ((4,), (2, 4, 5)),
-    ((2, 3, 4), (2, 4, 5)),
-    ((2, 1, 3, 4), (5, 4, 2)),
-    ((2, 3, 4), (4,)),
-    ((1, 4), (4, 1)),
-    ((0, 3), (3, 2)),
-    ((3, 0), (0, 2)),
-    ((2, 0, 3), (3, 4)),
-]
+# (a shape, b shape): every rank combination of torch.matmul, broadcast batches, empty dims: the
+# prims' shapes and three more.
+MATMUL_SHAPES = PRIM_MATMUL_SHAPES + [((2, 3, 4), (4,)), ((1, 4), (4, 1)), ((2, 0, 3), (3, 4))]
 
 
 def _other_dtype(dtype):
