@@ -136,6 +136,7 @@ class PyFunction {
     for (auto m : modules) {
       ModuleState st;
       st.module = py::reinterpret_borrow<py::object>(m);
+      st.attrs = m.attr("__dict__");
       st.params = m.attr("_parameters");
       st.buffers = m.attr("_buffers");
       st.children = m.attr("_modules");
@@ -157,14 +158,16 @@ class PyFunction {
   // Whether the module still has the layout the plans were made for: no submodule added, removed or
   // replaced, no parameter or buffer added or removed, no train()/eval() switch.
   bool layout_current() const {
+    static PyObject* const kTraining = PyUnicode_InternFromString("training");
     for (const ModuleState& m : modules_) {
-      PyObject* t = PyObject_GetAttrString(m.module.ptr(), "training");
+      // `training` from the instance dict (where nn.Module keeps it), not attribute lookup: no new
+      // string and no walk of the class hierarchy per call.
+      PyObject* t = PyDict_GetItemWithError(m.attrs.ptr(), kTraining);  // borrowed
       if (t == nullptr) {
         PyErr_Clear();
         return false;
       }
       const bool training = t == Py_True;
-      Py_DECREF(t);
       if (training != m.training || PyDict_Size(m.params.ptr()) != m.n_params || PyDict_Size(m.buffers.ptr()) != m.n_buffers ||
           PyDict_Size(m.children.ptr()) != static_cast<Py_ssize_t>(m.kids.size()))
         return false;
@@ -274,7 +277,7 @@ class PyFunction {
   CompiledFunction fn_;
   std::unordered_map<const CacheEntry*, Form> forms_;
   struct ModuleState {
-    py::object module, params, buffers, children;
+    py::object module, attrs, params, buffers, children;  // attrs: the module's __dict__
     Py_ssize_t n_params = 0, n_buffers = 0;
     std::vector<py::object> kids;
     bool training = false;
