@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "support/env.h"
+#include "support/files.h"
 #include "support/hash.h"
 
 namespace keraunos::jit_compiler {
@@ -44,32 +45,6 @@ std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
-}
-
-void mkdirs(const std::string& path) {
-  std::string cur;
-  for (size_t i = 0; i < path.size(); ++i) {
-    cur += path[i];
-    if (path[i] == '/' && cur.size() > 1) ::mkdir(cur.c_str(), 0755);
-  }
-  ::mkdir(path.c_str(), 0755);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes atomically: a temporary file in the same directory, then rename.
-void write_atomic(const std::string& path, const std::string& data) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<uintptr_t>(&data));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << data;
-  }
-  ::rename(tmp.c_str(), path.c_str());
 }
 
 struct State {

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "executors/fuser/fusion.h"
+#include "fuser_test_util.h"
 #include "jit/host_compiler.h"
 #include "test_util.h"
 
@@ -15,28 +16,7 @@ namespace keraunos {
 namespace {
 
 using KernelFn = void (*)(char**, const int64_t*, const int64_t*, const double*);
-
-const Symbol& region_symbol() {
-  static const Symbol* s = [] {
-    Symbol r;
-    r.id = "codegen_test.region";
-    r.is_prim = true;
-    r.variadic = true;
-    r.tags = kTagFusion;
-    return global_symbols().add(std::move(r));
-  }();
-  return *s;
-}
-
-// Wraps every bound symbol of a parsed trace into one region.
-BoundSymbol as_region(const Trace& t) {
-  BoundSymbol b;
-  b.sym = &region_symbol();
-  for (ProxyId in : t.inputs) b.args.push_back(Value::proxy(in));
-  for (const auto& v : t.outputs) b.outputs.push_back(v.as_proxy());
-  b.subsymbols = t.bsyms;
-  return b;
-}
+using testing::as_region;
 
 struct Compiled {
   fuser::Fusion region;

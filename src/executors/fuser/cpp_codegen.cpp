@@ -24,6 +24,10 @@ const char* kVectorPrelude =
 #include "executors/fuser/prelude/cpu_vector.inc"
     ;
 
+const char* kCudaPrelude =
+#include "executors/fuser/prelude/cuda.inc"
+    ;
+
 // `macro(name)` for every libm prim of the op table (exp too, unless `but_exp`): the declarations of
 // their vector variants.
 std::string libm_list(const char* macro, bool but_exp) {
@@ -122,9 +126,10 @@ std::string literal(double v, bool is_int, DType t) {
 
 class Gen {
  public:
-  Gen(const Fusion& r, const Schedule& s, ContiguityMask contig) : r_(r), s_(s), contig_(contig) {}
+  Gen(const Fusion& r, const Schedule& s, ContiguityMask contig, bool cuda = false) : r_(r), s_(s), contig_(contig), cuda_(cuda) {}
 
   std::string run() {
+    if (cuda_) return run_cuda();
     std::ostringstream os;
     // The source must not mention sizes (they are arguments), so one kernel serves every shape of
     // the same structure; the region's text with its shapes goes into reproducers instead.
@@ -442,8 +447,7 @@ class Gen {
         std::string g = let("int64_t", "(int64_t)" + eval(n.in[1], index_idx));
         // An index out of range sets the kernel's error flag (the caller raises) and reads element 0.
         std::string bad = let("bool", g + " < 0 || " + g + " >= " + sz(src.dims[dim]));
-        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad
-                                    << ") __atomic_store_n(kr_err, 1, __ATOMIC_RELAXED);\n";
+        scopes_[level_of(bad)].code << scopes_[level_of(bad)].indent << "if (" << bad << ") kr_flag(kr_err, 1);\n";
         std::string safe = let("int64_t", bad + " ? (int64_t)0 : " + g);
         for (size_t d = 0; d < idx.size(); ++d) src_idx.push_back(d == dim ? safe : is_one(src.dims[d]) ? "0" : idx[d]);
         return eval(n.in[0], src_idx);
@@ -667,6 +671,55 @@ class Gen {
     }
     generic_ = false;
     os << pop() << "  }\n  }\n";
+  }
+
+  // -- CUDA ------------------------------------------------------------------------------------
+  // The same expressions and scopes as the C++ kernels; the arguments travel by value in one struct
+  // sized for the region (pointers, sizes, strides and numbers are all 8 bytes, so its layout is
+  // their concatenation, each array at least one long), and each thread computes elements of a
+  // grid-stride loop. Pointwise schedules only, so far.
+  std::string run_cuda() {
+    KERAUNOS_CHECK(s_.kind == Schedule::Kind::Pointwise, "fuser: no CUDA code for ", s_.str(), " schedules yet");
+    std::ostringstream os;
+    os << kCudaPrelude << "// nodes:";
+    for (const auto& n : r_.nodes) os << " " << op_name(n);
+    os << "\n// schedule: " << s_.str() << "\n";
+    const CudaArgCounts c = cuda_arg_counts(r_);
+    os << "struct KrArgs {\n  char* P[" << c.pointers << "];\n  int64_t S[" << c.sizes << "];\n  int64_t ST[" << c.strides
+       << "];\n  double SC[" << c.numbers << "];\n};\n";
+    os << "extern \"C\" __global__ void __launch_bounds__(" << kCudaBlock << ") keraunos_kernel(const KrArgs a) {\n";
+    for (size_t k = 0; k < r_.sizes.size(); ++k) os << "  const int64_t s" << k << " = a.S[" << k << "];\n";
+    int off = 0;
+    for (size_t in = 0; in < r_.inputs.size(); ++in) {
+      const Node* n = input_node(static_cast<int>(in));
+      for (size_t d = 0; d < n->dims.size(); ++d) os << "  const int64_t st" << in << "_" << d << " = a.ST[" << off++ << "];\n";
+    }
+    for (size_t in = 0; in < r_.inputs.size(); ++in) {
+      const std::string T = storage_type(input_node(static_cast<int>(in))->dtype);
+      os << "  const " << T << "* __restrict__ in" << in << " = (const " << T << "*)a.P[" << in << "];\n";
+    }
+    for (size_t o = 0; o < r_.outputs.size(); ++o) {
+      const std::string T = storage_type(r_.nodes[static_cast<size_t>(r_.outputs[o])].dtype);
+      os << "  " << T << "* __restrict__ out" << o << " = (" << T << "*)a.P[" << r_.inputs.size() + o << "];\n";
+    }
+    os << "  int64_t* kr_err = (int64_t*)a.P[" << r_.inputs.size() + r_.outputs.size() << "];\n  (void)kr_err;\n";
+    os << "  const double* SC = a.SC;\n  (void)SC;\n";
+    push("  ");
+    std::ostringstream nest;
+    cuda_pointwise(nest);
+    os << pop() << nest.str() << "}\n";
+    return os.str();
+  }
+
+  void cuda_pointwise(std::ostringstream& os) {
+    const auto& dims = s_.iter_dims;
+    out() << "  const int64_t n = " << product(dims) << ";\n";
+    os << "  for (int64_t lin = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; lin < n; lin += (int64_t)gridDim.x * blockDim.x) {\n";
+    push("    ");
+    bind("lin");
+    std::vector<std::string> idx = delinearize("lin", dims, "i");
+    for (size_t o = 0; o < r_.outputs.size(); ++o) store(static_cast<int>(o), "lin", idx);
+    os << pop() << "  }\n";
   }
 
   int stage_of(int ni) {
@@ -1431,6 +1484,7 @@ class Gen {
   static constexpr size_t kNoLanes = ~size_t{0};
   inline static const std::string kGenericType = "F";
   inline static const std::string kGenericMask = "M";  // a comparison's result: bool, or a vector of int masks
+  bool cuda_ = false;                                  // CUDA C++ for NVRTC instead of C++ for the host compiler
   bool generic_ = false;
   bool used_vectors_ = false;
   size_t lane_scope_ = kNoLanes;
@@ -1443,5 +1497,23 @@ class Gen {
 }  // namespace
 
 std::string generate_cpp(const Fusion& r, const Schedule& s, ContiguityMask contiguous) { return Gen(r, s, contiguous).run(); }
+
+CudaArgCounts cuda_arg_counts(const Fusion& r) {
+  CudaArgCounts c;
+  c.pointers = static_cast<int>(r.inputs.size() + r.outputs.size() + 1);
+  c.sizes = std::max<int>(1, static_cast<int>(r.sizes.size()));
+  int strides = 0;
+  for (const auto& n : r.nodes)
+    if (n.kind == Node::Kind::Input) strides += static_cast<int>(n.dims.size());
+  c.strides = std::max(1, strides);
+  c.numbers = std::max<int>(1, static_cast<int>(r.scalars.size()));
+  return c;
+}
+
+std::string generate_cuda(const Fusion& r, const Schedule& s, ContiguityMask contiguous) {
+  return Gen(r, s, contiguous, /*cuda=*/true).run();
+}
+
+const char* cuda_prelude() { return kCudaPrelude; }
 
 }  // namespace keraunos::fuser

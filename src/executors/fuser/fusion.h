@@ -148,4 +148,18 @@ using ContiguityMask = uint64_t;
 // (elements, input-major), SC = number inputs. Outputs are contiguous.
 std::string generate_cpp(const Fusion& r, const Schedule& s, ContiguityMask contiguous);
 
+// CUDA C++ (for NVRTC) of `extern "C" __global__ void keraunos_kernel(const KrArgs a)`: KrArgs holds
+// P, S, ST and SC as above by value, each an array of 8-byte words at least one long (counts from
+// cuda_arg_counts). Launched with kCudaBlock threads per block and any number of blocks (a
+// grid-stride loop). Pointwise schedules only, so far: others throw.
+inline constexpr int kCudaBlock = 256;
+struct CudaArgCounts {
+  int pointers = 0, sizes = 0, strides = 0, numbers = 0;
+  int words() const { return pointers + sizes + strides + numbers; }
+};
+CudaArgCounts cuda_arg_counts(const Fusion& r);
+std::string generate_cuda(const Fusion& r, const Schedule& s, ContiguityMask contiguous);
+// The support code every CUDA kernel starts with (prelude/cuda.h).
+const char* cuda_prelude();
+
 }  // namespace keraunos::fuser

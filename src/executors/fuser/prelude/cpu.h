@@ -33,6 +33,8 @@ static inline uint16_t kr_f_to_f16(float f) {
   return v;
 }
 static inline float kr_round_f16(float f) { return (float)(_Float16)f; }
+// The kernel's status word (1: an index out of range), set from any thread.
+static inline void kr_flag(int64_t* err, int64_t v) { __atomic_store_n(err, v, __ATOMIC_RELAXED); }
 // exp for float, inlined so that it vectorizes without a call: 2^n * exp(r) with n = round(x / ln 2),
 // r = x - n ln 2 (ln 2 in two parts), |r| <= ln 2 / 2, exp(r) by 1 + r + r^2 q(r) with q of degree 4
 // fitted for least maximum relative error (3.1e-9, below half an ulp); 2^n is applied as two factors so results down to the denormals come
