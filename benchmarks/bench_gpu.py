@@ -106,6 +106,9 @@ def columns(wrap, fn, use_compile):
     """{column: timed callable}: `wrap(f)` times f, for f the eager `fn`, keraunos.jit(fn) with the
     default executors and with ATen only, and torch.compile(fn)."""
     out = {"eager": wrap(fn), "keraunos": wrap(keraunos.jit(fn)), "keraunos-aten": wrap(keraunos.jit(fn, executors=["aten"]))}
+    if torch.cuda.is_available() and "fuser_cuda" in keraunos._C.executors():
+        # The CUDA fuser, opt-in until its kernels are checked on a GPU (docs/fuser.md).
+        out["keraunos-fuser_cuda"] = wrap(keraunos.jit(fn, executors=["fuser_cuda"]))
     if use_compile:
         out["torch.compile"] = wrap(torch.compile(fn))
     return out
@@ -120,6 +123,12 @@ def case_chain(dev, quick, use_compile):
     n = 1 << (22 if quick else (26 if dev == "cuda" else 24))
     x = torch.randn(n, device=dev)
     return columns(lambda f: lambda: f(x), chain20, use_compile), {"bytes_fused": 2 * n * 4}
+
+
+def case_chain_bf16(dev, quick, use_compile):
+    n = 1 << (22 if quick else (26 if dev == "cuda" else 24))
+    x = torch.randn(n, device=dev, dtype=torch.bfloat16)
+    return columns(lambda f: lambda: f(x), chain20, use_compile), {"bytes_fused": 2 * n * 2}
 
 
 def _gpt_model(dev, n_layer, quick):
@@ -197,6 +206,7 @@ def case_host_chain(dev, quick, use_compile):
 
 CASES = {
     "chain": case_chain,
+    "chain_bf16": case_chain_bf16,
     "gpt2_infer": case_gpt2_infer,
     "gpt_train": case_gpt_train,
     "lm_head": case_lm_head,
@@ -236,9 +246,11 @@ def main() -> int:
             unit = "ms"
         row = {"case": name, "device": card, "unit": unit, **{k: round(v, 4) for k, v in res.items()}}
         if "bytes_fused" in info:
-            row["keraunos_fraction_of_copy"] = round(info["bytes_fused"] / (res["keraunos"] * 1e-3) / 1e9 / gbps, 4)
+            for col in ("keraunos", "keraunos-fuser_cuda", "torch.compile"):
+                if col in res:
+                    row[f"{col}_fraction_of_copy"] = round(info["bytes_fused"] / (res[col] * 1e-3) / 1e9 / gbps, 4)
         rows.append(row)
-        cols = [k for k in ("eager", "keraunos", "keraunos-aten", "torch.compile") if k in res]
+        cols = [k for k in ("eager", "keraunos", "keraunos-aten", "keraunos-fuser_cuda", "torch.compile") if k in res]
         ratio = res["eager"] / res["keraunos"]
         extra = f"  keraunos-eager {res['keraunos'] - res['eager']:+.2f} us" if info.get("host") else ""
         print(f"{name:<12} " + "  ".join(f"{c} {res[c]:.3f}" for c in cols) + f" {unit}   eager/keraunos {ratio:.3f}x{extra}", flush=True)
@@ -249,11 +261,12 @@ def main() -> int:
         if dev == "cuda":
             torch.cuda.empty_cache()
     print()
-    print(f"{'case':<12} {'unit':<8} {'eager':>10} {'keraunos':>10} {'kr-aten':>10} {'compile':>10} {'eager/kr':>9}")
+    print(f"{'case':<12} {'unit':<8} {'eager':>10} {'keraunos':>10} {'kr-aten':>10} {'kr-cuda':>10} {'compile':>10} {'eager/kr':>9}")
     for r in rows:
         print(
             f"{r['case']:<12} {r['unit']:<8} {r['eager']:>10.3f} {r['keraunos']:>10.3f} {r.get('keraunos-aten', float('nan')):>10.3f} "
-            f"{r.get('torch.compile', float('nan')):>10.3f} {r['eager'] / r['keraunos']:>8.3f}x"
+            f"{r.get('keraunos-fuser_cuda', float('nan')):>10.3f} {r.get('torch.compile', float('nan')):>10.3f} "
+            f"{r['eager'] / r['keraunos']:>8.3f}x"
         )
     return 0
 

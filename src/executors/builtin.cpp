@@ -13,8 +13,9 @@ namespace keraunos {
 void register_builtin_executors() {
   static std::once_flag once;
   std::call_once(once, [] {
-    aten_executor();  // always last: every prim and torch-level op
-    cpu_fuser();      // the CPU fusion executor (KERAUNOS_DISABLE_FUSER=1 leaves it out of the defaults)
+    aten_executor();        // always last: every prim and torch-level op
+    cpu_fuser();            // the CPU fusion executor (KERAUNOS_DISABLE_FUSER=1 leaves it out of the defaults)
+    register_cuda_fuser();  // CUDA regions, on request: executors=["fuser_cuda"]
   });
 }
 

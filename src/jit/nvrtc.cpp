@@ -42,7 +42,9 @@ const Api& api() {
     for (const auto& n : names)
       if ((h = dlopen(n.c_str(), RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
     if (h == nullptr) {
-      a.why_not = "libnvrtc not found (tried $KERAUNOS_NVRTC, libnvrtc.so.13, libnvrtc.so.12, libnvrtc.so, $CUDA_HOME/lib64, /usr/local/cuda/lib64)";
+      a.why_not =
+          "libnvrtc not found (tried $KERAUNOS_NVRTC, libnvrtc.so.13, libnvrtc.so.12, libnvrtc.so, $CUDA_HOME/lib64, "
+          "/usr/local/cuda/lib64)";
       return a;
     }
     auto sym = [&](auto& fn, const char* name) {
@@ -127,8 +129,7 @@ Binary compile(const std::string& source, const std::string& arch, const std::ve
     while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
     if (rc != 0) {
       a.destroy(&prog);
-      throw jit_compiler::CompileError(str("nvrtc: the generated CUDA source does not compile for ", arch, ": ", a.error_string(rc)),
-                                       log);
+      throw jit_compiler::CompileError(str("nvrtc: the generated CUDA source does not compile for ", arch, ": ", a.error_string(rc)), log);
     }
     a.cubin_size(prog, &n);
     b.cubin.resize(n);

@@ -6,6 +6,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# A fused kernel that fails to compile is an error here, not a silent fallback to ATen.
+os.environ.setdefault("KERAUNOS_STRICT", "1")
 sys.path.insert(0, os.environ.get("KERAUNOS_PYTHONPATH", os.path.join(ROOT, "python")))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 

@@ -86,7 +86,7 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_reproducer(tmp_path):
         assert torch.allclose(f(x), torch.tanh(x) * 3 - 1, atol=1e-6)
         print("RESULT OK")
     """,
-        {"KERAUNOS_FUSER_INJECT_COMPILE_ERROR": "1", "KERAUNOS_CACHE_DIR": str(tmp_path)},
+        {"KERAUNOS_FUSER_INJECT_COMPILE_ERROR": "1", "KERAUNOS_CACHE_DIR": str(tmp_path), "KERAUNOS_STRICT": "0"},
     )
     assert r.returncode == 0, r.stderr
     assert "RESULT OK" in r.stdout
@@ -96,6 +96,23 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_reproducer(tmp_path):
         assert os.path.exists(os.path.join(repro, name)), name
     assert "injected" in open(os.path.join(repro, "compile.txt")).read()
     assert "prims.tanh" in open(os.path.join(repro, "region.txt")).read()
+
+
+def test_strict_mode_makes_a_failed_compile_an_error(tmp_path):
+    # The test suite runs with KERAUNOS_STRICT=1 (conftest.py): a kernel lost to a compile failure
+    # fails the test instead of passing on ATen's results.
+    r = _run_isolated(
+        """
+        import torch, keraunos
+        f = keraunos.jit(lambda x: torch.tanh(x) * 3 - 1)
+        try:
+            f(torch.randn(10, 20))
+        except Exception as e:
+            print("RAISED", type(e).__name__, "KERAUNOS_STRICT" in str(e))
+    """,
+        {"KERAUNOS_FUSER_INJECT_COMPILE_ERROR": "1", "KERAUNOS_CACHE_DIR": str(tmp_path), "KERAUNOS_STRICT": "1"},
+    )
+    assert "RAISED" in r.stdout and "True" in r.stdout, r.stdout + r.stderr
 
 
 def test_disk_cache_is_reused_and_corrupt_entries_are_rebuilt(tmp_path):

@@ -175,16 +175,62 @@ TEST(FuserCuda, ArgumentsAreOneStructOfWords) {
   EXPECT_NE(src.find("__launch_bounds__(" + std::to_string(fuser::kCudaBlock) + ")"), std::string::npos);
 }
 
-TEST(FuserCuda, ReductionsSayNotYet) {
+TEST(FuserCuda, RowReductionsAndNormalizationsCompile) {
+  require_nvrtc();
+  // softmax (max with the NaN flag elided, sum), a row sum to a 0-d-per-row output, var_mean's two
+  // stages, an integer max (int accumulators), a bf16 layer_norm-like chain with full-size outputs.
+  const std::vector<std::string> texts = {
+      "def f(x: \"cpu f32[8, 300]\"):\n"
+      "  t0 = prims.amax(x, (1,))  # t0: \"cpu f32[8]\"\n"
+      "  t1 = prims.broadcast_in_dim(t0, (8, 300), (0,))  # t1: \"cpu f32[8, 300]\"\n"
+      "  t2 = prims.sub(x, t1)  # t2: \"cpu f32[8, 300]\"\n"
+      "  t3 = prims.exp(t2)  # t3: \"cpu f32[8, 300]\"\n"
+      "  t4 = prims.sum(t3, (1,))  # t4: \"cpu f32[8]\"\n"
+      "  t5 = prims.broadcast_in_dim(t4, (8, 300), (0,))  # t5: \"cpu f32[8, 300]\"\n"
+      "  t6 = prims.div(t3, t5)  # t6: \"cpu f32[8, 300]\"\n"
+      "  return (t6, t0)\n",
+      "def f(x: \"cpu bf16[8, 300]\"):\n"
+      "  t0 = prims.convert_element_type(x, torch.float32)  # t0: \"cpu f32[8, 300]\"\n"
+      "  t1, t2 = prims.var_mean(t0, (1,), correction=0)  # t1: \"cpu f32[8]\", t2: \"cpu f32[8]\"\n"
+      "  t3 = prims.broadcast_in_dim(t2, (8, 300), (0,))  # t3: \"cpu f32[8, 300]\"\n"
+      "  t4 = prims.sub(t0, t3)  # t4: \"cpu f32[8, 300]\"\n"
+      "  t5 = prims.convert_element_type(t4, torch.bfloat16)  # t5: \"cpu bf16[8, 300]\"\n"
+      "  return (t5, t1)\n",
+      "def f(x: \"cpu f32[8, 300]\"):\n"
+      "  t0 = prims.amax(x, (1,))  # t0: \"cpu f32[8]\"\n"
+      "  return (t0,)\n",
+      "def f(x: \"cpu i8[4, 6, 5]\"):\n"
+      "  t0 = prims.amin(x, (1, 2))  # t0: \"cpu i8[4]\"\n"
+      "  return (t0,)\n",
+      "def f(x: \"cpu f16[4, 6]\"):\n"
+      "  t0 = prims.convert_element_type(x, torch.float32)  # t0: \"cpu f32[4, 6]\"\n"
+      "  t1 = prims.prod(t0, (1,))  # t1: \"cpu f32[4]\"\n"
+      "  return (t1,)\n",
+  };
+  for (const auto& text : texts) {
+    Trace t = testing::parse(text);
+    auto built = fuser::build_fusion(t, testing::as_region(t));
+    ASSERT_TRUE(built.ok) << built.ok.reason << "\n" << text;
+    auto sched = fuser::schedule_fusion(built.fusion);
+    ASSERT_TRUE(sched.ok) << sched.ok.reason;
+    ASSERT_NE(sched.schedule.kind, fuser::Schedule::Kind::Pointwise) << text;
+    const std::string src = fuser::generate_cuda(built.fusion, sched.schedule, ~0ULL);
+    EXPECT_NE(src.find("kr_block_reduce"), std::string::npos) << src;
+    for (fuser::ContiguityMask contig : {~0ULL, 0ULL}) expect_compiles(fuser::generate_cuda(built.fusion, sched.schedule, contig), text);
+  }
+}
+
+TEST(FuserCuda, LeadingDimReductionsSayNotYet) {
   const std::string text =
-      "def f(x: \"cpu f32[4, 6]\"):\n"
-      "  t0 = prims.sum(x, (1,))  # t0: \"cpu f32[4]\"\n"
+      "def f(x: \"cpu f32[400, 6]\"):\n"
+      "  t0 = prims.sum(x, (0,))  # t0: \"cpu f32[6]\"\n"
       "  return (t0,)\n";
   Trace t = testing::parse(text);
   auto built = fuser::build_fusion(t, testing::as_region(t));
   ASSERT_TRUE(built.ok);
   auto sched = fuser::schedule_fusion(built.fusion);
   ASSERT_TRUE(sched.ok);
+  ASSERT_EQ(sched.schedule.kind, fuser::Schedule::Kind::OuterReduction);
   try {
     fuser::generate_cuda(built.fusion, sched.schedule, ~0ULL);
     FAIL() << "expected an error";

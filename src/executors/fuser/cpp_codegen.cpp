@@ -323,8 +323,23 @@ class Gen {
       case Node::Kind::Literal:
         return literal(n.get<LiteralValue>().value, n.get<LiteralValue>().is_int, n.dtype);
       case Node::Kind::Elementwise: {
+        // A number argument (a Scalar node, double) takes the type of the op's tensor operands, as
+        // torch's weak numbers do: `x * s` on float32 multiplies by (float)s.
+        std::string like;
+        for (int i : n.in) {
+          const Node& m = r_.nodes[static_cast<size_t>(i)];
+          if (m.kind != Node::Kind::Scalar && m.kind != Node::Kind::Literal) {
+            like = ctype(m.dtype);
+            break;
+          }
+        }
         std::vector<std::string> a;
-        for (int i : n.in) a.push_back(eval(i, idx));
+        for (int i : n.in) {
+          std::string v = eval(i, idx);
+          const Node& m = r_.nodes[static_cast<size_t>(i)];
+          if (m.kind == Node::Kind::Scalar && !like.empty() && ctype(m.dtype) != like) v = let(like, "(" + like + ")" + v);
+          a.push_back(v);
+        }
         return let(T, op_expr(n, a));
       }
       case Node::Kind::Convert: {
@@ -575,7 +590,17 @@ class Gen {
     if (op == PrimId::bitwise_xor) return "(" + T + ")(" + a[0] + " ^ " + a[1] + ")";
     if (op == PrimId::atan2) return std::string(n.dtype == DType::Float64 ? "atan2(" : "atan2f(") + a[0] + ", " + a[1] + ")";
     if (op == PrimId::copysign) return "std::copysign(" + a[0] + ", " + a[1] + ")";
-    if (op == PrimId::where) return "(" + a[0] + " ? " + a[1] + " : " + a[2] + ")";
+    if (op == PrimId::where) {
+      // On lanes, both branches must be lane vectors of one type: a branch computed outside the lane
+      // loop (a scalar, a 0-d or row value) is spread over the lanes.
+      const bool on_lanes = generic_ && lane_scope_ != kNoLanes && T == "float" &&
+                            (level_of(a[0]) == lane_scope_ || level_of(a[1]) == lane_scope_ || level_of(a[2]) == lane_scope_);
+      if (on_lanes) {
+        auto lanes = [&](const std::string& v) { return level_of(v) == lane_scope_ ? v : "(F{} + " + v + ")"; };
+        return "(" + a[0] + " ? " + lanes(a[1]) + " : " + lanes(a[2]) + ")";
+      }
+      return "(" + a[0] + " ? " + a[1] + " : " + a[2] + ")";
+    }
     if (op == PrimId::lerp)  // torch's formula: exact at both ends
       return "(std::fabs(" + a[2] + ") < (" + T + ")0.5 ? " + a[0] + " + " + a[2] + " * (" + a[1] + " - " + a[0] + ") : " + a[1] + " - (" +
              a[1] + " - " + a[0] + ") * ((" + T + ")1 - " + a[2] + "))";
@@ -679,7 +704,7 @@ class Gen {
   // their concatenation, each array at least one long), and each thread computes elements of a
   // grid-stride loop. Pointwise schedules only, so far.
   std::string run_cuda() {
-    KERAUNOS_CHECK(s_.kind == Schedule::Kind::Pointwise, "fuser: no CUDA code for ", s_.str(), " schedules yet");
+    KERAUNOS_CHECK(s_.kind != Schedule::Kind::OuterReduction, "fuser: no CUDA code for ", s_.str(), " schedules yet");
     std::ostringstream os;
     os << kCudaPrelude << "// nodes:";
     for (const auto& n : r_.nodes) os << " " << op_name(n);
@@ -706,9 +731,113 @@ class Gen {
     os << "  const double* SC = a.SC;\n  (void)SC;\n";
     push("  ");
     std::ostringstream nest;
-    cuda_pointwise(nest);
+    if (s_.kind == Schedule::Kind::Pointwise)
+      cuda_pointwise(nest);
+    else
+      cuda_rows(nest);
     os << pop() << nest.str() << "}\n";
     return os.str();
+  }
+
+  // Reductions over the inner dims (Reduction and InnerPersistent schedules): one block per row in a
+  // grid-stride loop over the rows. Each stage's reductions accumulate per thread over the row's
+  // elements at a stride of the block, then combine across the block (warp shuffles, then one value
+  // per warp through shared memory), so every thread holds the row's value for the next stage; the
+  // reduced outputs are stored by thread 0 and the full-size outputs by the whole block. Later
+  // stages recompute their inputs from memory (the row is usually still in L2).
+  void cuda_rows(std::ostringstream& os) {
+    std::vector<int> kept_dims, red_dims;
+    for (int p : s_.kept) kept_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
+    for (int p : s_.reduced) red_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
+    int max_stage = 0;
+    std::vector<int> reduces;
+    for (size_t i = 0; i < r_.nodes.size(); ++i)
+      if (r_.nodes[i].kind == Node::Kind::Reduce) {
+        reduces.push_back(static_cast<int>(i));
+        max_stage = std::max(max_stage, stage_of(static_cast<int>(i)));
+      }
+    const std::vector<int>& red_shape = r_.nodes[static_cast<size_t>(reduces[0])].dims;
+    std::vector<int> full_outputs;
+    for (int o : r_.outputs)
+      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape)
+        full_outputs.push_back(o);
+    out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
+    os << "  for (int64_t o = blockIdx.x; o < O; o += gridDim.x) {\n";
+    push("    ");  // one row
+    bind("o");
+    std::vector<std::string> kept_idx = delinearize("o", kept_dims, "k");
+    std::vector<std::string> full_idx(s_.iter_dims.size());
+    for (size_t k = 0; k < s_.kept.size(); ++k) full_idx[static_cast<size_t>(s_.kept[k])] = kept_idx[k];
+    for (size_t k = 0; k < s_.reduced.size(); ++k) full_idx[static_cast<size_t>(s_.reduced[k])] = "q" + std::to_string(k);
+    full_idx_ = full_idx;
+    for (int st = 1; st <= max_stage; ++st) {
+      loop_ = st - 1;
+      std::vector<int> here;
+      for (int ri : reduces)
+        if (stage_of(ri) == st) here.push_back(ri);
+      for (int ri : here) {
+        const Node& n = r_.nodes[static_cast<size_t>(ri)];
+        const std::string AT = cuda_acc_type(n);
+        out() << indent() << AT << " " << bind("acc" + std::to_string(ri)) << " = " << identity(n, AT) << ";\n";
+        if (nan_flag(ri)) out() << indent() << "int " << bind("nan" + std::to_string(ri)) << " = 0;\n";
+      }
+      push("      ");
+      delinearize(bind("q"), red_dims, "q");
+      for (int ri : here) {
+        const Node& n = r_.nodes[static_cast<size_t>(ri)];
+        const std::string acc = "acc" + std::to_string(ri), AT = cuda_acc_type(n);
+        const std::string x = eval(n.in[0], full_idx);
+        if (n.red == Reduction::Var) {  // two passes: the deviations are centered on the row's mean
+          const std::string d = let(AT, "(" + AT + ")" + x + " - (" + AT + ")" + eval(n.in[1], kept_idx));
+          out() << indent() << acc << " += " << d << " * " << d << ";\n";
+        } else if (n.red == Reduction::Amax || n.red == Reduction::Amin) {
+          out() << indent() << acc << " = " << x << (n.red == Reduction::Amax ? " > " : " < ") << acc << " ? " << x << " : " << acc
+                << ";\n";
+          if (nan_flag(ri)) out() << indent() << "nan" << ri << " |= (int)(" << x << " != " << x << ");\n";
+        } else {
+          out() << indent() << acc << (n.red == Reduction::Prod ? " *= " : " += ") << x << ";\n";
+        }
+      }
+      const std::string body = pop();
+      out() << indent() << "for (int64_t q = threadIdx.x; q < I; q += blockDim.x) {\n" << body << indent() << "}\n";
+      for (int ri : here) {
+        const Node& n = r_.nodes[static_cast<size_t>(ri)];
+        const std::string id = std::to_string(ri), AT = cuda_acc_type(n);
+        const char* op = n.red == Reduction::Prod   ? "KR_PROD"
+                         : n.red == Reduction::Amax ? "KR_MAX"
+                         : n.red == Reduction::Amin ? "KR_MIN"
+                                                    : "KR_SUM";
+        out() << indent() << "acc" << id << " = kr_block_reduce<" << AT << ", " << op << ">(acc" << id << ", " << identity(n, AT) << ");\n";
+        std::string val = finished(n, "acc" + id);
+        if (nan_flag(ri)) {
+          out() << indent() << "nan" << id << " = kr_block_reduce<int, KR_MAX>(nan" << id << ", 0);\n";
+          val = "(nan" + id + " ? NAN : acc" + id + ")";
+        }
+        const std::string T = ctype(n.dtype);
+        out() << indent() << "const " << T << " " << bind("red" + id) << " = (" << T << ")" << val << ";\n";
+        acc_[ri] = "red" + id;
+      }
+    }
+    loop_ = max_stage;
+    std::ostringstream reduced;
+    push(indent() + "  ");
+    for (size_t o = 0; o < r_.outputs.size(); ++o)
+      if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) == full_outputs.end())
+        store(static_cast<int>(o), "o", reduced_index(r_.outputs[o], kept_dims, kept_idx));
+    const std::string reduced_body = pop();
+    if (!reduced_body.empty()) out() << indent() << "if (threadIdx.x == 0) {\n" << reduced_body << indent() << "}\n";
+    if (!full_outputs.empty()) {
+      push("      ");
+      delinearize(bind("q"), red_dims, "q");
+      for (size_t o = 0; o < r_.outputs.size(); ++o)
+        if (std::find(full_outputs.begin(), full_outputs.end(), r_.outputs[o]) != full_outputs.end())
+          store(static_cast<int>(o), "o * I + q", full_idx);
+      const std::string body = pop();
+      out() << indent() << "for (int64_t q = threadIdx.x; q < I; q += blockDim.x) {\n" << body << indent() << "}\n";
+    }
+    // (The next row's first combine synchronizes before it writes the shared memory this row's last
+    // combine read.)
+    os << pop() << "  }\n";
   }
 
   void cuda_pointwise(std::ostringstream& os) {
@@ -1456,6 +1585,11 @@ class Gen {
     if (n.dtype == DType::Float64) return "double";
     if (n.red == Reduction::Amax || n.red == Reduction::Amin) return n.dtype == DType::Bool ? "int" : ctype(n.dtype);
     return "float";
+  }
+  // On CUDA, bool and 8/16-bit integer max/min accumulate in int (what warp shuffles carry).
+  static std::string cuda_acc_type(const Node& n) {
+    const std::string T = acc_type(n);
+    return T == "int8_t" || T == "uint8_t" || T == "int16_t" ? "int" : T == "int64_t" ? "long long" : T;
   }
   static std::string lowest(const std::string& T) {
     if (T == "float" || T == "double") return "-INFINITY";

@@ -10,5 +10,8 @@ namespace keraunos {
 // Registers the fuser (once) with the executor registry, first among the defaults unless
 // KERAUNOS_DISABLE_FUSER=1.
 FusionExecutor& cpu_fuser();
+// Registers the CUDA fuser ("fuser_cuda"; not a default yet) where keraunos was built with it (the
+// CUDA toolkit and torch's CUDA libraries found); nothing otherwise.
+void register_cuda_fuser();
 
 }  // namespace keraunos

@@ -1,6 +1,7 @@
 // Building the fusion IR from a region, the claim check, and the scheduler.
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -23,10 +24,14 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
   const auto id = ops::prim_of(*b.sym);
   if (!id) return Decision::no("not a prim (decomposed first)");
   const PrimId p = *id;
+  // Every tensor of the op on one device: a kernel runs where its outputs live (a 0-d CPU tensor
+  // next to CUDA ones is left to ATen, which reads it as a number).
+  std::optional<Device> device;
   for (ProxyId o : b.outputs) {
     const auto& ty = t.type(o);
     if (!ty.is_tensor) return Decision::no("produces a number");
-    if (!ty.tensor.device.is_cpu()) return Decision::no("not on the CPU (the CUDA back end is a later part)");
+    if (device && !(ty.tensor.device == *device)) return Decision::no("outputs on two devices");
+    device = ty.tensor.device;
     if (!dtype_ok(ty.tensor.dtype)) return Decision::no(str("dtype ", torch_name(ty.tensor.dtype), " is not supported"));
     if (ty.tensor.rank() > 8) return Decision::no("rank above 8");
   }
@@ -34,7 +39,7 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
     if (a.is_proxy() && t.type(a.as_proxy()).is_tensor) {
       const auto& tt = t.type(a.as_proxy()).tensor;
       if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
-      if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
+      if (device && !(tt.device == *device)) return Decision::no(str("operands on ", tt.device.to_string(), " and ", device->to_string()));
     }
   }
   if (ops::is_elementwise(p)) {
@@ -50,7 +55,8 @@ Decision supports_prim(const Trace& t, const BoundSymbol& b) {
       for (const auto& v : b.args[0].as_tuple()) {
         const auto& tt = t.type(v.as_proxy()).tensor;
         if (!dtype_ok(tt.dtype)) return Decision::no(str("dtype ", torch_name(tt.dtype), " is not supported"));
-        if (!tt.device.is_cpu()) return Decision::no("not on the CPU");
+        if (device && !(tt.device == *device))
+          return Decision::no(str("operands on ", tt.device.to_string(), " and ", device->to_string()));
       }
       return Decision::yes();
     case PrimId::pad:

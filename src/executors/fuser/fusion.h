@@ -112,7 +112,8 @@ struct BuildResult {
 BuildResult build_fusion(const Trace& t, const BoundSymbol& region);
 // The DAG as text, one node a line (`n3 = exp(n2)  f32 [S0, S1]`), for tests and debugging.
 std::string describe(const Fusion& r);
-// Whether the fuser has code for one prim (with dtypes): the claim check of the executor.
+// Whether the fuser has code for one prim (with dtypes, every tensor on one device): the claim check
+// of the executors (each also checks the device kind it compiles for).
 Decision supports_prim(const Trace& t, const BoundSymbol& b);
 
 // The scheduler's choice, printable and hashable.
@@ -151,7 +152,8 @@ std::string generate_cpp(const Fusion& r, const Schedule& s, ContiguityMask cont
 // CUDA C++ (for NVRTC) of `extern "C" __global__ void keraunos_kernel(const KrArgs a)`: KrArgs holds
 // P, S, ST and SC as above by value, each an array of 8-byte words at least one long (counts from
 // cuda_arg_counts). Launched with kCudaBlock threads per block and any number of blocks (a
-// grid-stride loop). Pointwise schedules only, so far: others throw.
+// grid-stride loop over elements for pointwise schedules, over rows for inner reductions and
+// normalizations). Reductions over leading dims throw (not written yet).
 inline constexpr int kCudaBlock = 256;
 struct CudaArgCounts {
   int pointers = 0, sizes = 0, strides = 0, numbers = 0;

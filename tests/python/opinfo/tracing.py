@@ -28,23 +28,25 @@ def dtype_name(dt: torch.dtype) -> str:
     return _DTYPE_NAMES[dt]
 
 
-def to_arg(tb, x):
+def to_arg(tb, x, device=None):
     if isinstance(x, torch.Tensor):
-        return tb.add_input_tensor(list(x.shape), dtype_name(x.dtype), str(x.device), x.requires_grad)
+        return tb.add_input_tensor(list(x.shape), dtype_name(x.dtype), device or str(x.device), x.requires_grad)
     if isinstance(x, torch.dtype):
         return _C.DType(dtype_name(x))
     if isinstance(x, torch.device):
         return _C.Device(str(x))
     if isinstance(x, (list, tuple)):
-        return tuple(to_arg(tb, e) for e in x)
+        return tuple(to_arg(tb, e, device) for e in x)
     return x
 
 
-def record(op_id: str, args, kwargs):
-    """Returns (builder, output proxies)."""
+def record(op_id: str, args, kwargs, device=None):
+    """Returns (builder, output proxies). `device` ("cuda:0") records the tensors as if they lived
+    there: traces for a device this machine does not have (their kernels can be generated and
+    compiled, not run)."""
     tb = _C.TraceBuilder()
-    a = [to_arg(tb, x) for x in args]
-    kw = {k: to_arg(tb, v) for k, v in kwargs.items()}
+    a = [to_arg(tb, x, device) for x in args]
+    kw = {k: to_arg(tb, v, device) for k, v in kwargs.items()}
     outs = tb.call(op_id, a, kw)
     tb.set_outputs(outs)
     return tb, outs

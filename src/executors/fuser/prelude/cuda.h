@@ -24,6 +24,19 @@ using ::isnan;
 using ::nearbyint;
 using ::sqrt;
 using ::trunc;
+// The integer accumulators' identities (bool and 8/16-bit integers accumulate in int).
+template <class T>
+struct numeric_limits;
+template <>
+struct numeric_limits<int> {
+  __device__ static constexpr int lowest() { return -2147483647 - 1; }
+  __device__ static constexpr int max() { return 2147483647; }
+};
+template <>
+struct numeric_limits<long long> {
+  __device__ static constexpr long long lowest() { return -9223372036854775807LL - 1; }
+  __device__ static constexpr long long max() { return 9223372036854775807LL; }
+};
 }  // namespace std
 // float16/bfloat16 are stored as 16 bits and computed in float32, rounded once (to nearest even) on
 // store, as on the CPU; the conversions are single PTX instructions (bf16 needs sm_80 or later).
@@ -49,3 +62,46 @@ __device__ __forceinline__ float kr_round_f16(float f) { return kr_f16_to_f(kr_f
 __device__ __forceinline__ float kr_exp(float x) { return expf(x); }
 // The kernel's status word (1: an index out of range): every writer writes the same value.
 __device__ __forceinline__ void kr_flag(int64_t* err, int64_t v) { *(volatile int64_t*)err = v; }
+// Combining a value across the block: within each warp by shuffles, then the warps' values through
+// shared memory, and again within each warp, so every thread returns the block's value. Every
+// thread of the block must call it (it synchronizes).
+struct KR_SUM {
+  template <class T>
+  __device__ static T f(T a, T b) {
+    return a + b;
+  }
+};
+struct KR_PROD {
+  template <class T>
+  __device__ static T f(T a, T b) {
+    return a * b;
+  }
+};
+struct KR_MAX {
+  template <class T>
+  __device__ static T f(T a, T b) {
+    return b > a ? b : a;
+  }
+};
+struct KR_MIN {
+  template <class T>
+  __device__ static T f(T a, T b) {
+    return b < a ? b : a;
+  }
+};
+template <class T, class Op>
+__device__ __forceinline__ T kr_warp_reduce(T v) {
+  for (int off = 16; off > 0; off >>= 1) v = Op::f(v, __shfl_xor_sync(0xffffffffu, v, off));
+  return v;
+}
+template <class T, class Op>
+__device__ T kr_block_reduce(T v, T identity) {
+  __shared__ T warps[32];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
+  v = kr_warp_reduce<T, Op>(v);
+  __syncthreads();  // an earlier combine's readers are done with `warps`
+  if (lane == 0) warps[warp] = v;
+  __syncthreads();
+  v = lane < nwarps ? warps[lane] : identity;
+  return kr_warp_reduce<T, Op>(v);
+}
