@@ -229,7 +229,9 @@ class Emitter {
       case Node::Kind::Input: {
         const int input = n.get<InputRef>().position;
         std::string offset;
-        if (contig_ >> input & 1) {
+        if (auto known = linear_of_.find(idx); (contig_ >> input & 1) && n.dims == s_.iter_dims && known != linear_of_.end()) {
+          offset = known->second;  // the loop's own linear position: no index arithmetic
+        } else if (contig_ >> input & 1) {
           offset = linear(idx, n.dims);
         } else {
           offset = "0";
@@ -712,6 +714,9 @@ class Emitter {
   int prefetch_loop_ = -1;  // the row loop that prefetches the next row's inputs (-1: none)
   bool nt_stores_ = false;  // lane-wide stores of outputs go through kr_st*_nt(..., kr_nt)
   std::vector<std::string> full_idx_;
+  // Index tuples whose row-major position over the iteration shape a loop already holds in a
+  // variable (the CUDA pointwise loop's `lin`): a contiguous input of that shape reads at it.
+  std::map<std::vector<std::string>, std::string> linear_of_;
   int loop_ = 0;
 };
 
