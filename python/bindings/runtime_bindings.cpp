@@ -12,6 +12,7 @@
 #include "ir/printer.h"
 #include "jit/host_compiler.h"
 #include "keraunos/keraunos.h"
+#include "ops/autograd.h"
 #include "runtime/host_allocator.h"
 #include "runtime/plan.h"
 
@@ -95,6 +96,15 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
       },
       py::arg("builder"), py::arg("executors") = std::vector<std::string>{},
       "Runs a TraceBuilder's trace through dce, dispatch, fusion, cse with the given executors (ATen always last) and builds its plan");
+  m.def(
+      "compile_grad",
+      [trace_of](py::handle builder, const std::vector<bool>& wrt, const std::vector<std::string>& executors) {
+        keraunos::init();
+        return std::make_unique<Program>(ops::joint_trace(trace_of(builder), wrt), executors);
+      },
+      py::arg("builder"), py::arg("wrt"), py::arg("executors") = std::vector<std::string>{},
+      "The joint forward+backward trace of a TraceBuilder's trace (inputs: the forward's, then one gradient per floating "
+      "output; outputs: the forward's, then the gradients of the inputs `wrt` marks), built into a plan");
   m.def("executors", [] {
     keraunos::init();
     return executor_registry().names();

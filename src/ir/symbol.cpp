@@ -73,6 +73,12 @@ size_t param_index(const Symbol& sym, std::string_view name) {
   return 0;
 }
 
+void SymbolTable::set_grad(std::string_view id, GradFn grad) {
+  auto it = by_id_.find(std::string(id));
+  KERAUNOS_CHECK(it != by_id_.end(), "set_grad: no symbol ", id);
+  it->second->grad = std::move(grad);
+}
+
 const Symbol* SymbolTable::add(Symbol s) {
   KERAUNOS_CHECK(!s.id.empty(), "a symbol needs an id");
   KERAUNOS_CHECK(by_id_.find(s.id) == by_id_.end(), "symbol '", s.id, "' is already registered");

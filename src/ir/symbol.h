@@ -17,6 +17,7 @@ namespace keraunos {
 
 class Trace;
 class Recorder;
+struct BoundSymbol;
 class Executor;  // executors/api: the owner of executor-specific symbols
 
 // Properties of an operation, used by DCE, CSE, partitioning and rematerialization.
@@ -105,6 +106,11 @@ class MetaArgs {
 using MetaFn = std::function<std::vector<ProxyType>(const MetaArgs&)>;
 // A decomposition records other symbols through the recorder and returns its outputs.
 using DecompFn = std::function<std::vector<Value>(Recorder&, const std::vector<Value>& args)>;
+// A symbol's vector-Jacobian product, recorded: given the forward bound symbol (its arguments and
+// outputs are proxies of the trace being recorded into) and one gradient per output (Value::none()
+// where an output has none), records the backward's ops and returns one gradient per argument
+// (Value::none() for numbers, integer tensors and arguments without one).
+using GradFn = std::function<std::vector<Value>(Recorder&, const BoundSymbol& fwd, const std::vector<Value>& grads)>;
 
 struct Symbol {
   std::string id;  // "prims.add", "torch.nn.functional.gelu"
@@ -113,6 +119,7 @@ struct Symbol {
   uint32_t tags = kTagNone;
   MetaFn meta;      // prims (and opaque executor ops)
   DecompFn decomp;  // composites
+  GradFn grad;      // differentiable prims (ops/prims/*.cpp, beside each prim's meta)
   std::string doc;
   bool variadic = false;               // takes any number of positional arguments (fusion regions)
   const Executor* executor = nullptr;  // set for symbols an executor registered (they run on it)
@@ -134,6 +141,8 @@ class SymbolTable {
 
   // Adds a symbol; throws if the id is taken. The returned pointer stays valid for the table's life.
   const Symbol* add(Symbol s);
+  // Attaches a gradient rule to a registered symbol (at registration, beside the op's definition).
+  void set_grad(std::string_view id, GradFn grad);
   const Symbol* find(std::string_view id) const;
   const Symbol& get(std::string_view id) const;  // throws naming the id
   const std::vector<const Symbol*>& all() const { return order_; }

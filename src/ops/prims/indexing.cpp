@@ -2,6 +2,7 @@
 // index_copy, index_put; scans (cumsum, cumprod); topk and sort.
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
+#include "ops/prims/grad_helpers.h"
 #include "ops/prims/prims.h"
 
 namespace keraunos::ops {
@@ -189,6 +190,25 @@ void register_indexing_prims(SymbolTable& table) {
                    i.dtype = DType::Int64;
                    return std::vector<ProxyType>{ProxyType::of(v), ProxyType::of(i)};
                  }));
+
+  // take_along_axis: the gradient adds g back at the gathered positions.
+  table.set_grad("prims.take_along_axis", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none() || !grad::differentiable(r, fwd.args[0])) return std::vector<Value>(3, Value::none());
+    // The gather broadcasts a and the index against each other outside `dim`: scatter into a's
+    // broadcast shape, then sum down to a's.
+    const TensorType a = op_helpers::tt_of(r, fwd.args[0]), out = op_helpers::tt_of(r, Value::proxy(fwd.outputs[0]));
+    const int64_t dim = canonical_dims("prims.take_along_axis", {fwd.args[2].as_int()}, a.rank())[0];
+    Shape wide = out.shape;
+    wide[static_cast<size_t>(dim)] = a.shape[static_cast<size_t>(dim)];
+    std::vector<Value> all;
+    for (int64_t d = 0; d < out.rank(); ++d) all.push_back(Value::integer(d));
+    Value index = fwd.args[1];
+    if (!(op_helpers::tt_of(r, index).shape == out.shape))
+      index = grad::call(r, PrimId::broadcast_in_dim, {index, op_helpers::shape_value(out.shape), Value::tuple(all)});
+    const Value zeros = op_helpers::full(r, wide, Value::integer(0), a.dtype, a.device);
+    const Value scattered = grad::call(r, PrimId::scatter_add, {zeros, Value::integer(dim), index, gs[0]});
+    return std::vector<Value>{grad::sum_to(r, scattered, a.shape), Value::none(), Value::none()};
+  });
 }
 
 }  // namespace keraunos::ops

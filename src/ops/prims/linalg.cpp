@@ -1,7 +1,10 @@
 // Matrix prims: matmul (torch.matmul's rank rules, broadcast batch dims), linear, embedding and its
 // backward.
+#include <algorithm>
+
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
+#include "ops/prims/grad_helpers.h"
 #include "ops/prims/prims.h"
 
 namespace keraunos::ops {
@@ -105,6 +108,66 @@ void register_linalg_prims(SymbolTable& table) {
         return one(std::move(out));
       },
       kTagNone));
+
+  // matmul's gradient, for every rank torch.matmul takes: vectors become a row (a) or a column (b),
+  // then g b^T and a^T g, each summed back over the batch dims it was broadcast along.
+  table.set_grad("prims.matmul", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(2, Value::none());
+    using op_helpers::shape_value;
+    const TensorType a = op_helpers::tt_of(r, fwd.args[0]), b = op_helpers::tt_of(r, fwd.args[1]);
+    Shape as = a.shape, bs = b.shape;
+    if (a.rank() == 1) as.insert(as.begin(), Dim::constant(1));
+    if (b.rank() == 1) bs.push_back(Dim::constant(1));
+    const Value A = grad::call(r, PrimId::reshape, {fwd.args[0], shape_value(as)});
+    const Value B = grad::call(r, PrimId::reshape, {fwd.args[1], shape_value(bs)});
+    // g with the vector dims back (size 1): the product's full shape.
+    Shape gshape = op_helpers::tt_of(r, gs[0]).shape;
+    if (a.rank() == 1) gshape.insert(gshape.end() - (b.rank() == 1 ? 0 : 1), Dim::constant(1));
+    if (b.rank() == 1) gshape.push_back(Dim::constant(1));
+    const Value G = grad::call(r, PrimId::reshape, {gs[0], shape_value(gshape)});
+    auto t = [&](const Value& x) {
+      const int64_t rank = op_helpers::tt_of(r, x).rank();
+      std::vector<Value> perm;
+      for (int64_t d = 0; d < rank; ++d) perm.push_back(Value::integer(d));
+      std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+      return grad::call(r, PrimId::transpose, {x, Value::tuple(perm)});
+    };
+    const Value ga = grad::sum_to(r, grad::call(r, PrimId::matmul, {G, t(B)}), as);
+    const Value gb = grad::sum_to(r, grad::call(r, PrimId::matmul, {t(A), G}), bs);
+    return grad::only_differentiable(
+        r, fwd, {grad::call(r, PrimId::reshape, {ga, shape_value(a.shape)}), grad::call(r, PrimId::reshape, {gb, shape_value(b.shape)})});
+  });
+
+  // linear: a w^T + bias. g w for a; g^T a over every leading dim for w; g summed to the bias.
+  table.set_grad("prims.linear", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(3, Value::none());
+    using op_helpers::shape_value;
+    const TensorType a = op_helpers::tt_of(r, fwd.args[0]), w = op_helpers::tt_of(r, fwd.args[1]);
+    const Value ga = grad::call(r, PrimId::matmul, {gs[0], fwd.args[1]});
+    // Rows of a and g as matrices: [M, in] and [M, out].
+    Value A = fwd.args[0], G = gs[0];
+    if (a.rank() != 2) {
+      Dim m = Dim::constant(1);
+      for (int64_t d = 0; d + 1 < a.rank(); ++d) {
+        KERAUNOS_CHECK(a.shape[static_cast<size_t>(d)].is_constant(), "autograd: prims.linear's gradient needs static leading sizes");
+        m.size *= a.shape[static_cast<size_t>(d)].size;
+      }
+      A = grad::call(r, PrimId::reshape, {A, shape_value({m, a.shape.back()})});
+      G = grad::call(r, PrimId::reshape, {G, shape_value({m, w.shape.front()})});
+    }
+    const Value gt = grad::call(r, PrimId::transpose, {G, Value::tuple({Value::integer(1), Value::integer(0)})});
+    const Value gw = grad::call(r, PrimId::matmul, {gt, A});
+    Value gb = Value::none();
+    if (!fwd.args[2].is_none()) gb = grad::call(r, PrimId::sum, {G, Value::tuple({Value::integer(0)})});
+    return grad::only_differentiable(r, fwd, {ga, gw, gb});
+  });
+  // embedding: rows of g added into the rows their indices name.
+  table.set_grad("prims.embedding", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none() || !grad::differentiable(r, fwd.args[1])) return std::vector<Value>(2, Value::none());
+    const TensorType w = op_helpers::tt_of(r, fwd.args[1]);
+    return std::vector<Value>{Value::none(),
+                              grad::call(r, PrimId::embedding_backward, {gs[0], fwd.args[0], op_helpers::dim_value(w.shape.front())})};
+  });
 }
 
 }  // namespace keraunos::ops

@@ -1,5 +1,6 @@
 // Type conversion, item, and the prims shared by every front end.
 #include "ops/meta_utils.h"
+#include "ops/prims/grad_helpers.h"
 #include "ops/prims/prims.h"
 
 namespace keraunos::ops {
@@ -50,6 +51,13 @@ void register_misc_prims(SymbolTable& table) {
   // An anchor with an effect: printing keeps a value alive through DCE (tests use it).
   table.add(make_prim(
       PrimId::print, {P("a", ParamKind::Any)}, [](const MetaArgs&) { return std::vector<ProxyType>{}; }, kTagDontDce));
+
+  // A conversion's gradient converts back (to the input's floating dtype; integer inputs take none).
+  table.set_grad("prims.convert_element_type", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none() || !grad::differentiable(r, fwd.args[0])) return std::vector<Value>(2, Value::none());
+    const DType from = r.trace().type(fwd.args[0].as_proxy()).tensor.dtype;
+    return std::vector<Value>{grad::call(r, PrimId::convert_element_type, {gs[0], Value::dtype(from)}), Value::none()};
+  });
 }
 
 }  // namespace keraunos::ops

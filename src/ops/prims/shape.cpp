@@ -3,6 +3,7 @@
 
 #include "ir/printer.h"
 #include "ops/meta_utils.h"
+#include "ops/prims/grad_helpers.h"
 #include "ops/prims/prims.h"
 
 namespace keraunos::ops {
@@ -175,6 +176,83 @@ void register_shape_prims(SymbolTable& table) {
     const auto& a = m.tensor(0);
     return one(like(a, a.shape));
   }));
+
+  // Gradients: a broadcast sums back over the dims it created or expanded; views map back.
+  using namespace grad;
+  using op_helpers::shape_value;
+  using op_helpers::tt_of;
+  table.set_grad("prims.broadcast_in_dim", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(3, Value::none());
+    const TensorType a = tt_of(r, fwd.args[0]);
+    const TensorType out = tt_of(r, Value::proxy(fwd.outputs[0]));
+    const auto bd = fwd.args[2].as_ints();
+    std::vector<Value> dims;
+    for (int64_t d = 0; d < out.rank(); ++d) {
+      auto it = std::find(bd.begin(), bd.end(), d);
+      const bool created = it == bd.end();
+      const bool expanded = !created && a.shape[static_cast<size_t>(it - bd.begin())] != out.shape[static_cast<size_t>(d)];
+      if (created || expanded) dims.push_back(Value::integer(d));
+    }
+    Value g = dims.empty() ? gs[0] : call(r, PrimId::sum, {gs[0], Value::tuple(dims)});
+    return only_differentiable(r, fwd, {call(r, PrimId::reshape, {g, shape_value(a.shape)})});
+  });
+  auto reshape_back = [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(fwd.args.size(), Value::none());
+    return only_differentiable(r, fwd, {call(r, PrimId::reshape, {gs[0], shape_value(tt_of(r, fwd.args[0]).shape)})});
+  };
+  table.set_grad("prims.reshape", reshape_back);
+  table.set_grad("prims.squeeze", reshape_back);
+  table.set_grad("prims.transpose", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(2, Value::none());
+    const auto perm = canonical_dims("prims.transpose", fwd.args[1].as_ints(), tt_of(r, fwd.args[0]).rank());
+    std::vector<Value> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = Value::integer(static_cast<int64_t>(i));
+    return only_differentiable(r, fwd, {call(r, PrimId::transpose, {gs[0], Value::tuple(inverse)})});
+  });
+  table.set_grad("prims.shallow_copy",
+                 [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) { return only_differentiable(r, fwd, {gs[0]}); });
+
+  // slice: the gradient is g placed back where the window was (zeros around and between strides).
+  table.set_grad("prims.slice", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(4, Value::none());
+    const TensorType a = tt_of(r, fwd.args[0]);
+    const TensorType out = tt_of(r, Value::proxy(fwd.outputs[0]));
+    const auto start = fwd.args[1].as_ints();
+    const auto strides = fwd.args[3].is_none() ? std::vector<int64_t>(start.size(), 1) : fwd.args[3].as_ints();
+    std::vector<Value> config;
+    for (size_t d = 0; d < start.size(); ++d) {
+      KERAUNOS_CHECK(a.shape[d].is_constant() && out.shape[d].is_constant(), "autograd: prims.slice's gradient needs static sizes");
+      const int64_t n = out.shape[d].size, last = n > 0 ? start[d] + (n - 1) * strides[d] : start[d] - 1;
+      const int64_t hi = a.shape[d].size - last - 1;
+      config.push_back(Value::tuple({Value::integer(start[d]), Value::integer(hi), Value::integer(n > 0 ? strides[d] - 1 : 0)}));
+    }
+    return only_differentiable(r, fwd, {call(r, PrimId::pad, {gs[0], num(0), Value::tuple(config)})});
+  });
+  table.set_grad("prims.flip", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(2, Value::none());
+    return only_differentiable(r, fwd, {call(r, PrimId::flip, {gs[0], fwd.args[1]})});
+  });
+  // cat: each input's gradient is its window of g along the dim.
+  table.set_grad("prims.cat", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+    if (gs[0].is_none()) return std::vector<Value>(2, Value::none());
+    const TensorType out = tt_of(r, Value::proxy(fwd.outputs[0]));
+    const int64_t dim = canonical_dims("prims.cat", {fwd.args[1].as_int()}, out.rank())[0];
+    std::vector<Value> parts;
+    int64_t at = 0;
+    for (const Value& v : fwd.args[0].as_tuple()) {
+      const TensorType p = tt_of(r, v);
+      KERAUNOS_CHECK(p.shape[static_cast<size_t>(dim)].is_constant(), "autograd: prims.cat's gradient needs static sizes along the dim");
+      std::vector<Value> lo, hi;
+      for (int64_t d = 0; d < out.rank(); ++d) {
+        lo.push_back(Value::integer(d == dim ? at : 0));
+        hi.push_back(d == dim ? Value::integer(at + p.shape[static_cast<size_t>(d)].size)
+                              : op_helpers::dim_value(out.shape[static_cast<size_t>(d)]));
+      }
+      at += p.shape[static_cast<size_t>(dim)].size;
+      parts.push_back(differentiable(r, v) ? call(r, PrimId::slice, {gs[0], Value::tuple(lo), Value::tuple(hi)}) : Value::none());
+    }
+    return std::vector<Value>{Value::tuple(parts), Value::none()};
+  });
 }
 
 }  // namespace keraunos::ops
