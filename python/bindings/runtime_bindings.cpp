@@ -105,6 +105,19 @@ void bind_runtime(py::module_& m, std::function<Trace(py::handle)> trace_of) {
       py::arg("builder"), py::arg("wrt"), py::arg("executors") = std::vector<std::string>{},
       "The joint forward+backward trace of a TraceBuilder's trace (inputs: the forward's, then one gradient per floating "
       "output; outputs: the forward's, then the gradients of the inputs `wrt` marks), built into a plan");
+  m.def(
+      "compile_grad_split",
+      [trace_of](py::handle builder, const std::vector<bool>& wrt, const std::vector<std::string>& executors) {
+        keraunos::init();
+        Trace fwd = trace_of(builder);
+        const size_t n_in = fwd.inputs.size(), n_out = fwd.outputs.size();
+        ops::SplitTrace s = ops::split_joint(ops::joint_trace(fwd, wrt), n_in, n_out);
+        return py::make_tuple(std::make_unique<Program>(std::move(s.forward), executors),
+                              std::make_unique<Program>(std::move(s.backward), executors), s.n_outputs, s.n_saved);
+      },
+      py::arg("builder"), py::arg("wrt"), py::arg("executors") = std::vector<std::string>{},
+      "compile_grad's joint trace split in two: (forward plan: inputs -> outputs + saved values, backward plan: saved + "
+      "output gradients -> input gradients, number of outputs, number of saved values)");
   m.def("executors", [] {
     keraunos::init();
     return executor_registry().names();

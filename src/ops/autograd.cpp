@@ -98,4 +98,62 @@ Trace joint_trace(const Trace& forward, const std::vector<bool>& wrt) {
   return t;
 }
 
+SplitTrace split_joint(const Trace& joint, size_t n_inputs, size_t n_outputs) {
+  KERAUNOS_CHECK(n_inputs <= joint.inputs.size() && n_outputs <= joint.outputs.size(), "autograd: split_joint: counts out of range");
+  // Proxies the forward part defines: its inputs and its ops' outputs.
+  std::unordered_set<ProxyId> forward_defined(joint.inputs.begin(), joint.inputs.begin() + static_cast<long>(n_inputs));
+  std::vector<BoundSymbol> fwd_ops, bwd_ops;
+  for (const auto& b : joint.bsyms) {
+    if (b.has_tag(kBsymBackward)) {
+      bwd_ops.push_back(b);
+    } else {
+      fwd_ops.push_back(b);
+      for (ProxyId o : b.outputs) forward_defined.insert(o);
+    }
+  }
+  // The backward ops the input gradients need (rules may record values they then drop).
+  {
+    std::unordered_set<ProxyId> needed;
+    for (size_t i = n_outputs; i < joint.outputs.size(); ++i) joint.outputs[i].for_each_proxy([&](ProxyId p) { needed.insert(p); });
+    std::vector<BoundSymbol> kept;
+    for (size_t k = bwd_ops.size(); k-- > 0;) {
+      const BoundSymbol& b = bwd_ops[k];
+      bool use = false;
+      for (ProxyId o : b.outputs) use = use || needed.count(o) > 0;
+      if (!use) continue;
+      b.for_each_input([&](ProxyId p) { needed.insert(p); });
+      kept.push_back(b);
+    }
+    bwd_ops.assign(kept.rbegin(), kept.rend());
+  }
+  // Saved: what the backward reads that the forward defines, in order of first use.
+  std::vector<ProxyId> saved;
+  std::unordered_set<ProxyId> seen;
+  auto read = [&](ProxyId p) {
+    if (forward_defined.count(p) && seen.insert(p).second) saved.push_back(p);
+  };
+  for (const auto& b : bwd_ops) b.for_each_input(read);
+  for (size_t i = n_outputs; i < joint.outputs.size(); ++i)
+    joint.outputs[i].for_each_proxy(read);
+  for (ProxyId p : saved)
+    if (joint.type(p).is_tensor)
+      for (const Dim& d : joint.type(p).tensor.shape)
+        KERAUNOS_CHECK(!d.is_symbolic(), "autograd: splitting a trace with symbolic sizes is not written yet (", joint.name_of(p), ")");
+
+  SplitTrace out;
+  out.n_outputs = n_outputs;
+  out.n_saved = saved.size();
+  out.forward = joint;
+  out.forward.inputs.assign(joint.inputs.begin(), joint.inputs.begin() + static_cast<long>(n_inputs));
+  out.forward.bsyms = std::move(fwd_ops);
+  out.forward.outputs.assign(joint.outputs.begin(), joint.outputs.begin() + static_cast<long>(n_outputs));
+  for (ProxyId p : saved) out.forward.outputs.push_back(Value::proxy(p));
+  out.backward = joint;
+  out.backward.inputs = saved;
+  out.backward.inputs.insert(out.backward.inputs.end(), joint.inputs.begin() + static_cast<long>(n_inputs), joint.inputs.end());
+  out.backward.bsyms = std::move(bwd_ops);
+  out.backward.outputs.assign(joint.outputs.begin() + static_cast<long>(n_outputs), joint.outputs.end());
+  return out;
+}
+
 }  // namespace keraunos::ops

@@ -16,4 +16,15 @@ namespace keraunos::ops {
 // path from an input asked for to an output has no gradient rule.
 Trace joint_trace(const Trace& forward, const std::vector<bool>& wrt);
 
+// A joint trace cut in two. `forward`: the forward's inputs to its outputs followed by the values
+// the backward reads (`saved`: forward inputs and intermediates, each once, in order of first use).
+// `backward`: the saved values, then the output gradients, to the input gradients.
+struct SplitTrace {
+  Trace forward, backward;
+  size_t n_outputs = 0;  // the forward's own outputs (before the saved values)
+  size_t n_saved = 0;
+};
+// `n_inputs`, `n_outputs`: the original forward's counts (joint_trace's first inputs and outputs).
+SplitTrace split_joint(const Trace& joint, size_t n_inputs, size_t n_outputs);
+
 }  // namespace keraunos::ops

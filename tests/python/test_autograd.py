@@ -112,3 +112,52 @@ def test_a_two_layer_mlp_with_layer_norm_and_cross_entropy():
     torch.testing.assert_close(got[0], ref.detach())
     for g, w in zip(got[1:], want):
         torch.testing.assert_close(g, w, rtol=1e-7, atol=1e-9)
+
+
+def _split_run(tb, wrt, inputs, grads_out):
+    fwd, bwd, n_out, n_saved = _C.compile_grad_split(tb, wrt)
+    res = fwd.run(inputs)
+    assert len(res) == n_out + n_saved
+    outs, saved = res[:n_out], res[n_out:]
+    return outs, bwd.run(saved + grads_out), n_saved, fwd, bwd
+
+
+@pytest.mark.parametrize(
+    "op_id", ["torch.nn.functional.gelu", "torch.nn.functional.layer_norm", "torch.softmax", "torch.matmul", "torch.mul"]
+)
+def test_split_forward_and_backward_match_the_joint_trace(op_id):
+    from opinfo import OPS_BY_ID
+
+    op = OPS_BY_ID[op_id]
+    sample = next(s for s in op.samples(torch.float64) if all(t.numel() > 0 for t in _inputs(s.args, s.kwargs)))
+    inputs = _inputs(sample.args, sample.kwargs)
+    wrt = [t.dtype.is_floating_point for t in inputs]
+    tb, _ = record(op.id, sample.args, sample.kwargs)
+    outs = flatten_outputs(op.ref(*sample.args, **sample.kwargs))
+    grads_out = [torch.randn_like(o) for o in outs if o.dtype.is_floating_point]
+    joint = _C.compile_grad(tb, wrt).run(inputs + grads_out)
+    got_outs, got_grads, _, fwd, bwd = _split_run(tb, wrt, inputs, grads_out)
+    for g, w in zip(got_outs + got_grads, joint):
+        torch.testing.assert_close(g, w)
+    assert "@backward" not in fwd.text and "@backward" in bwd.text
+
+
+def test_split_saves_only_what_the_backward_reads():
+    from opinfo.tracing import to_arg
+
+    x = torch.randn(5, 7, dtype=torch.float64)
+    tb = _C.TraceBuilder()
+    px = to_arg(tb, x)
+    y = tb.call("torch.mul", [px, 3.0])[0]  # d/dx = 3: nothing to save
+    tb.set_outputs([y])
+    _, grads, n_saved, _, _ = _split_run(tb, [True], [x], [torch.ones_like(x)])
+    assert n_saved == 0
+    torch.testing.assert_close(grads[0], torch.full_like(x, 3.0))
+
+    tb = _C.TraceBuilder()
+    px = to_arg(tb, x)
+    e = tb.call("torch.exp", [px])[0]  # d/dx = exp(x): the output is saved, not x
+    tb.set_outputs([tb.call("torch.sin", [e])[0]])
+    _, grads, n_saved, fwd, _ = _split_run(tb, [True], [x], [torch.ones_like(x)])
+    assert n_saved == 1, fwd.text
+    torch.testing.assert_close(grads[0], torch.cos(x.exp()) * x.exp())
