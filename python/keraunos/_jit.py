@@ -55,6 +55,11 @@ class JitFunction(_C.Function):
         if not callable(fn):
             raise TypeError(f"keraunos.jit: expected a function or an nn.Module, got {type(fn).__name__}")
         super().__init__(list(executors or []), cache, dynamic, fusion or "", keep_traces)
+        self._executors = list(executors or [])
+        # Training: forward and backward plans per signature (see _with_autograd), and why the last
+        # call that needed gradients ran its backward through PyTorch instead (None: it did not).
+        self._grad_plans: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.grad_fallback_reason: str | None = None
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
         self._modes: str | None = None
@@ -183,14 +188,85 @@ class JitFunction(_C.Function):
                 d[name] = old
 
 
+def _grad_plans(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> tuple[Any, ...]:
+    """(forward plan, backward plan, number of outputs, output spec, which tensor inputs take a
+    gradient) for this call's signature: the function traced, differentiated (ops/autograd.cpp) and
+    split, each half through the execution pipeline. Cached per signature."""
+    sig: list[Any] = [jf._modes, torch.get_default_dtype(), torch.is_autocast_enabled("cpu")]
+    for x in key_leaves:
+        if isinstance(x, torch.Tensor):
+            sig.append((tuple(x.shape), x.dtype, x.device, x.requires_grad))
+        else:
+            sig.append((type(x), x))
+    key = tuple(sig)
+    plans = jf._grad_plans.get(key)
+    if plans is not None:
+        return plans
+    tb = _C.TraceBuilder()
+    in_values = [
+        tb.add_input_tensor(list(x.shape), _DTYPE_NAMES[x.dtype], str(x.device), False) if isinstance(x, torch.Tensor) else x
+        for x in leaves + key_leaves[len(leaves) :]
+    ]
+    outs, out_spec, _ = jf._trace(tb, in_values, (leaves, spec))
+    if not all(isinstance(o, _C.Proxy) for o in outs):
+        raise UnsupportedOpError("keraunos: a compiled backward needs every output to be a tensor")
+    tb.set_outputs(outs)
+    tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
+    wrt = [x.requires_grad and x.is_floating_point() for x in tensors]
+    fwd, bwd, n_out, _ = _C.compile_grad_split(tb, wrt, jf._executors)
+    plans = (fwd, bwd, n_out, out_spec, wrt)
+    jf._grad_plans[key] = plans
+    return plans
+
+
 def _with_autograd(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> Any:
     tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
+    try:
+        plans = _grad_plans(jf, key_leaves, leaves, spec)
+        jf.grad_fallback_reason = None
+    except Exception as e:  # an op without a gradient rule, random ops, non-tensor outputs: PyTorch's autograd
+        jf.grad_fallback_reason = str(e).splitlines()[0]
+        plans = None
+    if plans is not None:
+        fwd, bwd, n_out, out_spec, wrt = plans
+        outs = _Trained.apply(fwd, bwd, n_out, wrt, *tensors)
+        return jf._unflatten(list(outs), out_spec)
     box: dict[str, Any] = {"pending": (leaves, spec)}
     tensor_outs = _Compiled.apply(jf, key_leaves, box, *tensors)
     outs = list(box["outs"])
     for pos, t in zip(box["tensor_positions"], tensor_outs):
         outs[pos] = t
     return jf._unflatten(outs, box["spec"])
+
+
+class _Trained(torch.autograd.Function):
+    """Forward: the forward plan, which also returns the values the backward reads (saved until the
+    backward runs, then freed). Backward: the backward plan. Double backward is an error."""
+
+    @staticmethod
+    def forward(ctx: Any, fwd: Any, bwd: Any, n_out: int, wrt: list[bool], *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        res = fwd.run(list(tensors))
+        outs, saved = res[:n_out], res[n_out:]
+        ctx.bwd, ctx.wrt = bwd, wrt
+        ctx.floating = [i for i, o in enumerate(outs) if o.is_floating_point()]
+        ctx.shapes = [(o.shape, o.dtype, o.device) for o in outs]
+        ctx.saved_kinds = [isinstance(v, torch.Tensor) for v in saved]
+        ctx.saved_numbers = [v for v in saved if not isinstance(v, torch.Tensor)]
+        ctx.save_for_backward(*[v for v in saved if isinstance(v, torch.Tensor)])
+        ctx.mark_non_differentiable(*[o for o in outs if not o.is_floating_point()])
+        return tuple(outs)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, *grads: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
+        tensors, numbers = iter(ctx.saved_tensors), iter(ctx.saved_numbers)
+        saved = [next(tensors) if is_tensor else next(numbers) for is_tensor in ctx.saved_kinds]
+        g_out = []
+        for i in ctx.floating:
+            shape, dtype, device = ctx.shapes[i]
+            g_out.append(grads[i].contiguous() if grads[i] is not None else torch.zeros(shape, dtype=dtype, device=device))
+        got = iter(ctx.bwd.run(saved + g_out))
+        return (None, None, None, None, *[next(got) if w else None for w in ctx.wrt])
 
 
 class _Compiled(torch.autograd.Function):

@@ -25,8 +25,7 @@ bool floating_tensor(const Trace& t, const Value& v) {
 }  // namespace
 
 Trace joint_trace(const Trace& forward, const std::vector<bool>& wrt) {
-  KERAUNOS_CHECK(wrt.size() == forward.inputs.size(), "autograd: wrt has ", wrt.size(), " entries for ", forward.inputs.size(),
-                 " inputs");
+  KERAUNOS_CHECK(wrt.size() == forward.inputs.size(), "autograd: wrt has ", wrt.size(), " entries for ", forward.inputs.size(), " inputs");
   Trace t = forward;
   std::vector<BoundSymbol> prims;
   for (const auto& b : forward.bsyms) flatten(b, prims);
@@ -133,8 +132,7 @@ SplitTrace split_joint(const Trace& joint, size_t n_inputs, size_t n_outputs) {
     if (forward_defined.count(p) && seen.insert(p).second) saved.push_back(p);
   };
   for (const auto& b : bwd_ops) b.for_each_input(read);
-  for (size_t i = n_outputs; i < joint.outputs.size(); ++i)
-    joint.outputs[i].for_each_proxy(read);
+  for (size_t i = n_outputs; i < joint.outputs.size(); ++i) joint.outputs[i].for_each_proxy(read);
   for (ProxyId p : saved)
     if (joint.type(p).is_tensor)
       for (const Dim& d : joint.type(p).tensor.shape)

@@ -161,3 +161,64 @@ def test_split_saves_only_what_the_backward_reads():
     _, grads, n_saved, fwd, _ = _split_run(tb, [True], [x], [torch.ones_like(x)])
     assert n_saved == 1, fwd.text
     torch.testing.assert_close(grads[0], torch.cos(x.exp()) * x.exp())
+
+
+def test_jit_trains_through_the_compiled_backward():
+    import keraunos
+
+    calls = []
+
+    def f(x, w, b):
+        calls.append(1)  # Python runs only while tracing: an eager re-run for the backward would add calls
+        h = torch.nn.functional.gelu(torch.nn.functional.linear(x, w, b))
+        return torch.nn.functional.layer_norm(h, (h.shape[-1],)).softmax(-1).pow(2).sum()
+
+    x = torch.randn(16, 32)
+    w, b = torch.randn(48, 32, requires_grad=True), torch.randn(48, requires_grad=True)
+    jf = keraunos.jit(f)
+    for _ in range(3):
+        w.grad = b.grad = None
+        loss = jf(x, w, b)
+        loss.backward()
+    assert jf.grad_fallback_reason is None, jf.grad_fallback_reason
+    assert len(calls) == 1
+    got = (loss.detach(), w.grad.clone(), b.grad.clone())
+    w.grad = b.grad = None
+    ref = f(x, w, b)
+    ref.backward()
+    torch.testing.assert_close(got[0], ref.detach())
+    torch.testing.assert_close(got[1], w.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(got[2], b.grad, rtol=1e-4, atol=1e-6)
+    assert x.grad is None  # no gradient for an input that does not require one
+    with pytest.raises(RuntimeError):  # double backward is an error, not a silent wrong answer
+        g = torch.autograd.grad(jf(x, w, b), w, create_graph=True)[0]
+        g.sum().backward()
+
+
+def test_a_module_trains_through_the_compiled_backward():
+    import keraunos
+
+    m = torch.nn.Sequential(torch.nn.Linear(12, 24), torch.nn.GELU(), torch.nn.LayerNorm(24), torch.nn.Linear(24, 5))
+    jm = keraunos.jit(m)
+    x, y = torch.randn(10, 12), torch.randint(0, 5, (10,))
+    torch.nn.functional.cross_entropy(jm(x), y).backward()
+    assert jm.grad_fallback_reason is None, jm.grad_fallback_reason
+    got = [p.grad.clone() for p in m.parameters()]
+    m.zero_grad()
+    torch.nn.functional.cross_entropy(m(x), y).backward()
+    for g, p in zip(got, m.parameters()):
+        torch.testing.assert_close(g, p.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_ops_without_a_gradient_rule_train_through_pytorch_and_say_why():
+    import keraunos
+
+    f = lambda x: torch.erfinv(torch.tanh(x)).sum()  # noqa: E731  erfinv has no rule yet
+    x = torch.randn(6, requires_grad=True)
+    jf = keraunos.jit(f)
+    jf(x).backward()
+    assert jf.grad_fallback_reason and "erfinv" in jf.grad_fallback_reason, jf.grad_fallback_reason
+    got = x.grad.clone()
+    x.grad = None
+    f(x).backward()
+    torch.testing.assert_close(got, x.grad)

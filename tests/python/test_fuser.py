@@ -474,3 +474,11 @@ def test_kernels_built_for_an_older_cpu(arch, tmp_path):
     assert r.returncode == 0 and "failed to compile" not in r.stderr, r.stdout + r.stderr
     metas = [open(os.path.join(tmp_path, f)).read() for f in os.listdir(tmp_path) if f.endswith(".meta")]
     assert metas and all(f"-march={arch}" in m for m in metas), metas[:1]
+
+
+def test_a_row_value_broadcast_to_a_full_size_output_fills_every_lane():
+    # A full-size output whose value is constant along the row (a row sum broadcast back, as a
+    # softmax's saved denominator is) is stored on every lane, not on one per vector.
+    fn = lambda x: (x.sum(-1, keepdim=True).expand_as(x) * 2, torch.softmax(x, -1))  # noqa: E731
+    x = torch.randn(8, 100)
+    torch.testing.assert_close(keraunos.jit(fn)(x), fn(x))

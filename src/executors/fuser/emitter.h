@@ -554,6 +554,9 @@ class Emitter {
       value = eval(ni, idx);
     std::string p = "out" + std::to_string(out_index) + "[" + offset + "]";
     if (generic_ && level_of(offset) == lane_scope_) {  // a lane-wide store
+      // A value computed outside the lane loop (a row's sum broadcast to a full-size output) is
+      // spread over the lanes: the float overload would store one element of the vector's width.
+      if (level_of(value) != lane_scope_) value = "(F{} + " + value + ")";
       const char* fn = n.dtype == DType::BFloat16 ? "kr_st_bf16" : n.dtype == DType::Float16 ? "kr_st_f16" : "kr_st";
       out() << indent() << fn << (nt_stores_ ? "_nt(" : "(") << "out" << out_index << " + (" << offset << "), " << value
             << (nt_stores_ ? ", kr_nt);\n" : ");\n");
