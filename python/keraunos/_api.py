@@ -25,6 +25,7 @@ def jit(
     cache: str = "constant values",
     fusion: str | None = None,
     dynamic: bool = False,
+    backward: str = "eager",
     **options: Any,
 ) -> JitFunction:
     """Compiles a function or an nn.Module; returns a callable with the same signature.
@@ -34,7 +35,13 @@ def jit(
         "no caching".
     fusion: None (each fusion executor's own), "dataflow" or "consecutive" partitioning.
     dynamic: sizes by symbolic class in the cache key, so a new batch size reuses the plan.
+    backward: how a call that needs gradients runs its backward. "eager" (the default for now):
+        PyTorch's autograd over an eager re-run of the function. "compiled": keraunos
+        differentiates the trace and runs compiled forward and backward plans (docs/autograd.md);
+        correct, but on the CPU not yet faster than "eager" for a GPT step.
     """
+    if backward not in ("eager", "compiled"):
+        raise ValueError(f"keraunos.jit: backward must be 'eager' or 'compiled', got {backward!r}")
     unknown = set(options) - {"keep_traces"}
     if unknown:
         raise TypeError(f"keraunos.jit: unknown options {sorted(unknown)}")
@@ -45,9 +52,11 @@ def jit(
         bad = [e for e in executors if e not in known]
         if bad:
             raise ValueError(f"keraunos.jit: unknown executor(s) {bad} (registered: {known})")
-    return JitFunction(
+    jf = JitFunction(
         fn_or_module, executors=executors, cache=cache, fusion=fusion, dynamic=dynamic, keep_traces=options.get("keep_traces", True)
     )
+    jf.backward_mode = backward
+    return jf
 
 
 def executors() -> list:

@@ -60,6 +60,7 @@ class JitFunction(_C.Function):
         # call that needed gradients ran its backward through PyTorch instead (None: it did not).
         self._grad_plans: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.grad_fallback_reason: str | None = None
+        self.backward_mode = "eager"  # keraunos.jit(..., backward="compiled") sets "compiled"
         self.fn = fn
         self.module = fn if isinstance(fn, torch.nn.Module) else None
         self._modes: str | None = None
@@ -221,12 +222,13 @@ def _grad_plans(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec:
 
 def _with_autograd(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> Any:
     tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
-    try:
-        plans = _grad_plans(jf, key_leaves, leaves, spec)
-        jf.grad_fallback_reason = None
-    except Exception as e:  # an op without a gradient rule, random ops, non-tensor outputs: PyTorch's autograd
-        jf.grad_fallback_reason = str(e).splitlines()[0]
-        plans = None
+    plans = None
+    if jf.backward_mode == "compiled":
+        try:
+            plans = _grad_plans(jf, key_leaves, leaves, spec)
+            jf.grad_fallback_reason = None
+        except Exception as e:  # an op without a gradient rule, random ops, non-tensor outputs: PyTorch's autograd
+            jf.grad_fallback_reason = str(e).splitlines()[0]
     if plans is not None:
         fwd, bwd, n_out, out_spec, wrt = plans
         outs = _Trained.apply(fwd, bwd, n_out, wrt, *tensors)
