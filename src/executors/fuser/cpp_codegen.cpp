@@ -180,21 +180,10 @@ class CppGen final : public Emitter {
   }
 
   void reduction(std::ostringstream& os) {
-    std::vector<int> kept_dims, red_dims;
-    for (int p : s_.kept) kept_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
-    for (int p : s_.reduced) red_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
-    int max_stage = 0;
-    std::vector<int> reduces;
-    for (size_t i = 0; i < r_.nodes.size(); ++i)
-      if (r_.nodes[i].kind == Node::Kind::Reduce) {
-        reduces.push_back(static_cast<int>(i));
-        max_stage = std::max(max_stage, stage_of(static_cast<int>(i)));
-      }
-    const std::vector<int>& red_shape = r_.nodes[static_cast<size_t>(reduces[0])].dims;
-    std::vector<int> full_outputs;
-    for (int o : r_.outputs)
-      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape)
-        full_outputs.push_back(o);
+    const RowPlan plan = row_plan();
+    const std::vector<int>&kept_dims = plan.kept_dims, &red_dims = plan.red_dims, &reduces = plan.reduces,
+          &full_outputs = plan.full_outputs;
+    const int max_stage = plan.max_stage;
     if (s_.kind == Schedule::Kind::InnerPersistent) plan_row_buffers(max_stage, reduces, full_outputs);
     generic_ = vector_rows(reduces, full_outputs);
     used_vectors_ |= generic_;

@@ -62,21 +62,10 @@ class CudaGen final : public Emitter {
   // reduced outputs are stored by thread 0 and the full-size outputs by the whole block. Later
   // stages recompute their inputs from memory (the row is usually still in L2).
   void rows(std::ostringstream& os) {
-    std::vector<int> kept_dims, red_dims;
-    for (int p : s_.kept) kept_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
-    for (int p : s_.reduced) red_dims.push_back(s_.iter_dims[static_cast<size_t>(p)]);
-    int max_stage = 0;
-    std::vector<int> reduces;
-    for (size_t i = 0; i < r_.nodes.size(); ++i)
-      if (r_.nodes[i].kind == Node::Kind::Reduce) {
-        reduces.push_back(static_cast<int>(i));
-        max_stage = std::max(max_stage, stage_of(static_cast<int>(i)));
-      }
-    const std::vector<int>& red_shape = r_.nodes[static_cast<size_t>(reduces[0])].dims;
-    std::vector<int> full_outputs;
-    for (int o : r_.outputs)
-      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape)
-        full_outputs.push_back(o);
+    const RowPlan plan = row_plan();
+    const std::vector<int>&kept_dims = plan.kept_dims, &red_dims = plan.red_dims, &reduces = plan.reduces,
+          &full_outputs = plan.full_outputs;
+    const int max_stage = plan.max_stage;
     out() << "  const int64_t O = " << product(kept_dims) << ", I = " << product(red_dims) << ";\n";
     os << "  for (int64_t o = blockIdx.x; o < O; o += gridDim.x) {\n";
     push("    ");  // one row

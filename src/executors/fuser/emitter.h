@@ -587,6 +587,29 @@ class Emitter {
     return idx;
   }
 
+  // What a row schedule (inner reductions and normalizations) iterates: the kept and the reduced
+  // dims (sizes indices), the reductions and the last stage among them, and the outputs of the
+  // full (unreduced) shape.
+  struct RowPlan {
+    std::vector<int> kept_dims, red_dims, reduces, full_outputs;
+    int max_stage = 0;
+  };
+  RowPlan row_plan() {
+    RowPlan p;
+    for (int k : s_.kept) p.kept_dims.push_back(s_.iter_dims[static_cast<size_t>(k)]);
+    for (int k : s_.reduced) p.red_dims.push_back(s_.iter_dims[static_cast<size_t>(k)]);
+    for (size_t i = 0; i < r_.nodes.size(); ++i)
+      if (r_.nodes[i].kind == Node::Kind::Reduce) {
+        p.reduces.push_back(static_cast<int>(i));
+        p.max_stage = std::max(p.max_stage, stage_of(static_cast<int>(i)));
+      }
+    const std::vector<int>& red_shape = r_.nodes[static_cast<size_t>(p.reduces[0])].dims;
+    for (int o : r_.outputs)
+      if (r_.nodes[static_cast<size_t>(o)].dims == s_.iter_dims && r_.nodes[static_cast<size_t>(o)].dims != red_shape)
+        p.full_outputs.push_back(o);
+    return p;
+  }
+
   int stage_of(int ni) {
     auto it = stage_.find(ni);
     if (it != stage_.end()) return it->second;
