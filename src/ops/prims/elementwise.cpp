@@ -204,6 +204,12 @@ GradFn elementwise_grad(PrimId id) {
       return unary([](Recorder& r, const Value&, const Value&, const Value& g) { return mul(r, g, num(180.0 / M_PI)); });
     case P::deg2rad:
       return unary([](Recorder& r, const Value&, const Value&, const Value& g) { return mul(r, g, num(M_PI / 180.0)); });
+    case P::erfinv:  // sqrt(pi)/2 exp(out^2)
+      return unary([](Recorder& r, const Value&, const Value& out, const Value& g) {
+        return mul(r, g, mul(r, call(r, P::exp, {mul(r, out, out)}), num(std::sqrt(M_PI) / 2)));
+      });
+    case P::lgamma:
+      return unary([](Recorder& r, const Value& a, const Value&, const Value& g) { return mul(r, g, call(r, P::digamma, {a})); });
     case P::sign:
     case P::floor:
     case P::ceil:
@@ -268,7 +274,7 @@ GradFn elementwise_grad(PrimId id) {
         return only_differentiable(r, fwd, {sub(r, g, gb), gb, mul(r, g, sub(r, b, a))});
       };
     default:
-      return {};  // no gradient (bool/integer results) or no rule yet (erfinv, lgamma, digamma, copysign, nextafter, complex parts)
+      return {};  // no gradient (bool/integer results) or no rule yet (digamma, copysign, nextafter, complex parts)
   }
 }
 

@@ -209,6 +209,49 @@ void register_indexing_prims(SymbolTable& table) {
     const Value scattered = grad::call(r, PrimId::scatter_add, {zeros, Value::integer(dim), index, gs[0]});
     return std::vector<Value>{grad::sum_to(r, scattered, a.shape), Value::none(), Value::none()};
   });
+
+  // The other gathers and scatters: a gather's gradient adds g back where it read; a scatter's
+  // passes g through where it did not write (scatter) or everywhere (scatter_add, index_add), and
+  // gathers g for the source.
+  using grad::call;
+  using grad::differentiable;
+  using grad::zeros_like;
+  auto none = [](const BoundSymbol& fwd) { return std::vector<Value>(fwd.args.size(), Value::none()); };
+  table.set_grad("prims.take", [none](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {  // (a, index, dim)
+    if (gs[0].is_none() || !differentiable(r, fwd.args[0])) return none(fwd);
+    return std::vector<Value>{call(r, PrimId::index_add, {zeros_like(r, fwd.args[0]), fwd.args[2], fwd.args[1], gs[0]}), Value::none(),
+                              Value::none()};
+  });
+  table.set_grad("prims.gather", [none](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {  // (a, dim, index)
+    if (gs[0].is_none() || !differentiable(r, fwd.args[0])) return none(fwd);
+    return std::vector<Value>{call(r, PrimId::scatter_add, {zeros_like(r, fwd.args[0]), fwd.args[1], fwd.args[2], gs[0]}), Value::none(),
+                              Value::none()};
+  });
+  for (const char* id : {"prims.scatter", "prims.scatter_add"}) {  // (a, dim, index, src)
+    const bool add = std::string_view(id) == "prims.scatter_add";
+    table.set_grad(id, [none, add](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+      if (gs[0].is_none()) return none(fwd);
+      const Value ga = add ? gs[0] : call(r, PrimId::scatter, {gs[0], fwd.args[1], fwd.args[2], Value::floating(0)});
+      const Value gsrc = differentiable(r, fwd.args[3]) ? call(r, PrimId::gather, {gs[0], fwd.args[1], fwd.args[2]}) : Value::none();
+      return grad::only_differentiable(r, fwd, {ga, Value::none(), Value::none(), gsrc});
+    });
+  }
+  for (const char* id : {"prims.index_add", "prims.index_copy"}) {  // (a, dim, index, source)
+    const bool add = std::string_view(id) == "prims.index_add";
+    table.set_grad(id, [none, add](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {
+      if (gs[0].is_none()) return none(fwd);
+      const Value ga = add ? gs[0] : call(r, PrimId::index_copy, {gs[0], fwd.args[1], fwd.args[2], zeros_like(r, fwd.args[3])});
+      return grad::only_differentiable(r, fwd,
+                                       {ga, Value::none(), Value::none(), call(r, PrimId::take, {gs[0], fwd.args[2], fwd.args[1]})});
+    });
+  }
+  // cumsum: each input adds to every later output, so its gradient is the reversed cumulative sum.
+  table.set_grad("prims.cumsum", [none](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {  // (a, dim)
+    if (gs[0].is_none() || !differentiable(r, fwd.args[0])) return none(fwd);
+    const Value dims = Value::tuple({fwd.args[1]});
+    const Value rev = call(r, PrimId::flip, {call(r, PrimId::cumsum, {call(r, PrimId::flip, {gs[0], dims}), fwd.args[1]}), dims});
+    return std::vector<Value>{rev, Value::none()};
+  });
 }
 
 }  // namespace keraunos::ops

@@ -253,6 +253,30 @@ void register_shape_prims(SymbolTable& table) {
     }
     return std::vector<Value>{Value::tuple(parts), Value::none()};
   });
+
+  // pad: the gradient is the window of g the input landed in (every interior + 1-th element).
+  table.set_grad("prims.pad", [](Recorder& r, const BoundSymbol& fwd, const std::vector<Value>& gs) {  // (a, value, config)
+    if (gs[0].is_none()) return std::vector<Value>(3, Value::none());
+    const TensorType out = tt_of(r, Value::proxy(fwd.outputs[0]));
+    // Negative padding cropped the input: pad g back with zeros there first (the cropped elements'
+    // gradient), then take every (interior + 1)-th element of the window.
+    std::vector<Value> uncrop, start, end, stride;
+    bool cropped = false;
+    const auto& config = fwd.args[2].as_tuple();
+    for (size_t d = 0; d < config.size(); ++d) {
+      const auto c = config[d].as_ints();  // (low, high, interior)
+      KERAUNOS_CHECK(out.shape[d].is_constant(), "autograd: prims.pad's gradient needs static sizes");
+      const int64_t lo = std::max<int64_t>(c[0], 0), hi = std::max<int64_t>(c[1], 0);
+      uncrop.push_back(Value::tuple({Value::integer(lo - c[0]), Value::integer(hi - c[1]), Value::integer(0)}));
+      cropped = cropped || c[0] < 0 || c[1] < 0;
+      start.push_back(Value::integer(lo));
+      end.push_back(Value::integer(out.shape[d].size + (lo - c[0]) + (hi - c[1]) - hi));
+      stride.push_back(Value::integer(c[2] + 1));
+    }
+    const Value g = cropped ? call(r, PrimId::pad, {gs[0], num(0), Value::tuple(uncrop)}) : gs[0];
+    const Value ga = call(r, PrimId::slice, {g, Value::tuple(start), Value::tuple(end), Value::tuple(stride)});
+    return only_differentiable(r, fwd, {ga, Value::none(), Value::none()});
+  });
 }
 
 }  // namespace keraunos::ops
