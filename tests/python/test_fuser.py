@@ -482,3 +482,29 @@ def test_a_row_value_broadcast_to_a_full_size_output_fills_every_lane():
     fn = lambda x: (x.sum(-1, keepdim=True).expand_as(x) * 2, torch.softmax(x, -1))  # noqa: E731
     x = torch.randn(8, 100)
     torch.testing.assert_close(keraunos.jit(fn)(x), fn(x))
+
+
+def test_a_region_that_must_be_cut_keeps_its_fused_segments_around_data_movement():
+    # Logits that are an output and, reshaped, the input of a cross-entropy (an LM head's pattern):
+    # the region cannot be scheduled whole, and a reshape starts no segment of its own. The
+    # reshape goes back to ATen alone; the softmax and the loss around it stay fused (they all went
+    # to ATen op by op before).
+    from opinfo.tracing import to_arg
+
+    x, y = torch.randn(4, 8, 50, dtype=torch.float64), torch.randint(0, 50, (4, 8))
+    tb = _C.TraceBuilder()
+    px, py = to_arg(tb, x), to_arg(tb, y)
+    logits = tb.call("torch.mul", [px, 2.0])[0]
+    flat = tb.call("torch.reshape", [logits, (32, 50)])[0]
+    loss = tb.call("torch.nn.functional.cross_entropy", [flat, tb.call("torch.reshape", [py, (32,)])[0]])[0]
+    tb.set_outputs([logits, loss])
+    prog = _C.compile_grad(tb, [True, False])
+    top = [line.split("=", 1)[1].split("(")[0].strip() for line in prog.text.splitlines()[1:-1] if not line.strip().startswith("#")]
+    assert not [op for op in top if op in ("aten.exp", "aten.amax", "aten.sub", "aten.log")], top
+    got = prog.run([x, y, torch.ones(4, 8, 50, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)])
+    xx = x.clone().requires_grad_()
+    ll = xx * 2
+    ref = torch.nn.functional.cross_entropy(ll.reshape(32, 50), y.reshape(32))
+    want = torch.autograd.grad([ll, ref], [xx], [torch.ones(4, 8, 50, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)])[0]
+    torch.testing.assert_close(got[1], ref.detach())
+    torch.testing.assert_close(got[2], want)

@@ -533,16 +533,35 @@ class Fuser final : public FusionExecutor {
       auto built = fuser::build_fusion(t, g);
       return built.ok && fuser::schedule_fusion(built.fusion).ok;
     };
+    // A prim that starts no segment, and a segment that only moves data, go back to the operator
+    // executors on their own; the segments around them stay fused.
     std::vector<BoundSymbol> segments;
+    size_t fused = 0;
+    auto give_back = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        BoundSymbol b = *leaves[i];
+        b.fusion_claim = nullptr;
+        segments.push_back(std::move(b));
+      }
+    };
     for (size_t begin = 0; begin < leaves.size();) {
       size_t end = begin;
       while (end < leaves.size() && schedules(make(begin, end + 1))) ++end;
-      if (end == begin) return {};
+      if (end == begin) {
+        give_back(begin, begin + 1);
+        begin += 1;
+        continue;
+      }
       BoundSymbol g = make(begin, end);
-      if (!acceptable(t, g)) return {};
-      segments.push_back(std::move(g));
+      if (acceptable(t, g)) {
+        segments.push_back(std::move(g));
+        ++fused;
+      } else {
+        give_back(begin, end);
+      }
       begin = end;
     }
+    if (fused == 0) return {};
     return segments;
   }
 
