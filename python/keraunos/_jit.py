@@ -58,7 +58,7 @@ class JitFunction(_C.Function):
         self._executors = list(executors or [])
         # Training: forward and backward plans per signature (see _with_autograd), and why the last
         # call that needed gradients ran its backward through PyTorch instead (None: it did not).
-        self._grad_plans: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._grad_plans: dict[tuple[Any, ...], tuple[Any, ...] | str] = {}  # str: why it cannot
         self.grad_fallback_reason: str | None = None
         self.backward_mode = "eager"  # keraunos.jit(..., backward="compiled") sets "compiled"
         self.fn = fn
@@ -201,8 +201,20 @@ def _grad_plans(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec:
             sig.append((type(x), x))
     key = tuple(sig)
     plans = jf._grad_plans.get(key)
+    if isinstance(plans, str):  # this signature cannot be differentiated: said once, not retraced per call
+        raise UnsupportedOpError(plans)
     if plans is not None:
         return plans
+    try:
+        plans = _build_grad_plans(jf, key_leaves, leaves, spec)
+    except Exception as e:
+        jf._grad_plans[key] = str(e).splitlines()[0]
+        raise
+    jf._grad_plans[key] = plans
+    return plans
+
+
+def _build_grad_plans(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> tuple[Any, ...]:
     tb = _C.TraceBuilder()
     in_values = [
         tb.add_input_tensor(list(x.shape), _DTYPE_NAMES[x.dtype], str(x.device), False) if isinstance(x, torch.Tensor) else x
@@ -215,9 +227,7 @@ def _grad_plans(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec:
     tensors = [x for x in key_leaves if isinstance(x, torch.Tensor)]
     wrt = [x.requires_grad and x.is_floating_point() for x in tensors]
     fwd, bwd, n_out, _ = _C.compile_grad_split(tb, wrt, jf._executors)
-    plans = (fwd, bwd, n_out, out_spec, wrt)
-    jf._grad_plans[key] = plans
-    return plans
+    return (fwd, bwd, n_out, out_spec, wrt)
 
 
 def _with_autograd(jf: JitFunction, key_leaves: list[Any], leaves: list[Any], spec: pytree.TreeSpec | None) -> Any:
